@@ -1,0 +1,50 @@
+'use strict';
+// How a call is split and how partial results combine.
+//
+// A call covers `units` units of work (elements, pixels, rows, numbers); a
+// chunk is `grain` consecutive units, the last one shorter. The grain comes
+// from the kernel and the input only, never from the thread count or timing,
+// so a reduction is bit-identical on 1 or 64 threads and on the direct path.
+
+/** Number of chunks a call of `units` splits into. */
+function chunkCount(units, grain) {
+  return units === 0 ? 1 : Math.ceil(units / grain);
+}
+
+/** Units `[start, end)` of chunk `index`. */
+function chunkRange(index, units, grain) {
+  const start = index * grain;
+  return [start, Math.min(units, start + grain)];
+}
+
+/** Neumaier-compensated sum of numbers, in order (mirrors src/kernels/reduce.rs). */
+function compensatedSum(values) {
+  let sum = 0;
+  let comp = 0;
+  for (const v of values) {
+    const t = sum + v;
+    comp += Math.abs(sum) >= Math.abs(v) ? sum - t + v : v - t + sum;
+    sum = t;
+  }
+  return sum + comp;
+}
+
+/** Chan et al.'s merge of two regression moment partials (see reduce.rs). */
+function mergeMoments(a, b) {
+  if (a.n === 0) return b;
+  if (b.n === 0) return a;
+  const n = a.n + b.n;
+  const dx = b.meanX - a.meanX;
+  const dy = b.meanY - a.meanY;
+  const f = (a.n * b.n) / n;
+  return {
+    n,
+    meanX: a.meanX + (dx * b.n) / n,
+    meanY: a.meanY + (dy * b.n) / n,
+    m2x: a.m2x + b.m2x + dx * dx * f,
+    m2y: a.m2y + b.m2y + dy * dy * f,
+    cxy: a.cxy + b.cxy + dx * dy * f,
+  };
+}
+
+module.exports = { chunkCount, chunkRange, compensatedSum, mergeMoments };

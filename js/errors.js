@@ -1,0 +1,133 @@
+'use strict';
+// Error classes and factories. Every error sabre raises has a `name` and a
+// stable `code`; errors raised inside a worker are serialized with both (and
+// any own enumerable fields) and rebuilt as the same class on the main thread.
+
+class SabreError extends Error {
+  constructor(message, { code = 'ERR_SABRE', cause, ...fields } = {}) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.code = code;
+    Object.assign(this, fields);
+  }
+  get name() {
+    return 'SabreError';
+  }
+}
+
+/** A kernel panicked or trapped inside wasm. `message` is the panic's. */
+class KernelError extends SabreError {
+  get name() {
+    return 'KernelError';
+  }
+}
+
+/** A worker died (exit, fatal error, OOM) twice on the same chunk. */
+class WorkerCrashError extends SabreError {
+  get name() {
+    return 'WorkerCrashError';
+  }
+}
+
+class TimeoutError extends SabreError {
+  get name() {
+    return 'TimeoutError';
+  }
+}
+
+class QueueFullError extends SabreError {
+  get name() {
+    return 'QueueFullError';
+  }
+}
+
+class PoolClosedError extends SabreError {
+  get name() {
+    return 'PoolClosedError';
+  }
+}
+
+/** Same shape as Node's own AbortError (name 'AbortError', code 'ABORT_ERR'). */
+class AbortError extends Error {
+  constructor(message = 'The operation was aborted', options) {
+    super(message, options);
+    this.code = 'ABORT_ERR';
+  }
+  get name() {
+    return 'AbortError';
+  }
+}
+
+function describe(value) {
+  if (value === null) return 'null';
+  if (ArrayBuffer.isView(value)) return `an instance of ${value.constructor.name}`;
+  if (typeof value === 'object') return `an instance of ${value.constructor?.name ?? 'Object'}`;
+  if (typeof value === 'function') return 'a function';
+  return `${typeof value} ${String(value).slice(0, 40)}`;
+}
+
+/** TypeError for argument `name`, with Node's ERR_INVALID_ARG_TYPE code. */
+function invalidArgType(name, expected, value) {
+  const err = new TypeError(`The "${name}" argument must be ${expected}. Received ${describe(value)}`);
+  err.code = 'ERR_INVALID_ARG_TYPE';
+  return err;
+}
+
+/** RangeError for argument `name`, with Node's ERR_OUT_OF_RANGE code. */
+function outOfRange(name, expected, value) {
+  const err = new RangeError(`The value of "${name}" is out of range. It must be ${expected}. Received ${value}`);
+  err.code = 'ERR_OUT_OF_RANGE';
+  return err;
+}
+
+const classes = {
+  Error,
+  TypeError,
+  RangeError,
+  SabreError,
+  KernelError,
+  WorkerCrashError,
+  TimeoutError,
+  QueueFullError,
+  PoolClosedError,
+  AbortError,
+};
+
+/** A structured-clone-safe copy of an error, for postMessage. */
+function serializeError(err) {
+  if (!(err instanceof Error)) {
+    return { name: 'Error', message: `non-error thrown: ${String(err)}`, fields: {} };
+  }
+  const fields = {};
+  for (const [k, v] of Object.entries(err)) {
+    if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) fields[k] = v;
+  }
+  return { name: err.name, message: err.message, stack: err.stack, fields };
+}
+
+/** Rebuilds an error of the same class, name, code and fields. */
+function deserializeError({ name, message, stack, fields }) {
+  const Cls = Object.hasOwn(classes, name) ? classes[name] : Error;
+  const err = Cls.prototype instanceof SabreError ? new Cls(message, fields) : new Cls(message);
+  Object.assign(err, fields);
+  if (!Object.hasOwn(classes, name)) {
+    // A JS error class we do not know (e.g. a WebAssembly.RuntimeError):
+    // keep its name on a plain Error.
+    Object.defineProperty(err, 'name', { value: name, configurable: true, writable: true });
+  }
+  if (stack) err.stack = `${stack}\n    at (sabre worker thread)`;
+  return err;
+}
+
+module.exports = {
+  SabreError,
+  KernelError,
+  WorkerCrashError,
+  TimeoutError,
+  QueueFullError,
+  PoolClosedError,
+  AbortError,
+  invalidArgType,
+  outOfRange,
+  serializeError,
+  deserializeError,
+};

@@ -1,0 +1,111 @@
+'use strict';
+// sabre's public API.
+//
+//   sabre.kernels.NAME(...args)        direct: synchronous, on this thread
+//   new sabre.Pool(options)            a worker_threads pool whose
+//   pool.kernels.NAME(...args, opts?)  calls have the same signatures but
+//                                      return Promises and fan out
+//   sabre.shared.float32(n) ...        typed arrays on a SharedArrayBuffer
+
+const { Engine } = require('./engine');
+const { kernels } = require('./kernels');
+const { chunkCount, chunkRange } = require('./chunks');
+const { ThreadPool } = require('./pool');
+const shared = require('./shared');
+const errors = require('./errors');
+
+let directEngine = null;
+
+/** Runs a call on this thread, chunk by chunk, exactly as the pool splits it. */
+function runDirect(spec, args) {
+  const call = spec.prepare(args, false);
+  directEngine ??= new Engine();
+  const units = spec.units(call);
+  const grain = spec.grain(call);
+  const n = chunkCount(units, grain);
+  const partials = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const [s, t] = chunkRange(i, units, grain);
+    partials[i] = directEngine.runChunk(spec, call, s, t);
+  }
+  return spec.combine(call, partials);
+}
+
+const direct = Object.freeze(
+  Object.fromEntries(
+    Object.entries(kernels).map(([name, spec]) => [
+      name,
+      { [name]: (...args) => runDirect(spec, args.slice(0, spec.params.length)) }[name],
+    ]),
+  ),
+);
+
+/**
+ * A pool of worker threads, each with its own instance of sabre's wasm. The
+ * public face of ThreadPool: the engine stays private.
+ */
+class Pool {
+  #pool;
+
+  constructor(options = {}) {
+    this.#pool = new ThreadPool(options);
+    const pool = this.#pool;
+    this.kernels = Object.freeze(
+      Object.fromEntries(
+        Object.entries(kernels).map(([name, spec]) => [
+          name,
+          {
+            [name]: (...args) => pool.submit(name, args.slice(0, spec.params.length), args[spec.params.length]),
+          }[name],
+        ]),
+      ),
+    );
+  }
+
+  /** Number of worker threads. */
+  get threads() {
+    return this.#pool.threads;
+  }
+
+  /** Calls waiting for their first chunk to start. */
+  get queueSize() {
+    return this.#pool.queueSize;
+  }
+
+  on(event, listener) {
+    this.#pool.on(event, listener);
+    return this;
+  }
+
+  off(event, listener) {
+    this.#pool.off(event, listener);
+    return this;
+  }
+
+  /** Stops accepting calls, lets queued calls finish, then ends the workers. */
+  close() {
+    return this.#pool.close();
+  }
+
+  /** Rejects every pending call and ends the workers now. */
+  destroy() {
+    return this.#pool.destroy();
+  }
+
+  [Symbol.asyncDispose]() {
+    return this.close();
+  }
+}
+
+module.exports = {
+  kernels: direct,
+  Pool,
+  shared,
+  SabreError: errors.SabreError,
+  KernelError: errors.KernelError,
+  WorkerCrashError: errors.WorkerCrashError,
+  TimeoutError: errors.TimeoutError,
+  QueueFullError: errors.QueueFullError,
+  PoolClosedError: errors.PoolClosedError,
+  AbortError: errors.AbortError,
+};

@@ -1,0 +1,18 @@
+// ESM entry: the same objects as the CommonJS entry (one module instance).
+import { createRequire } from 'node:module';
+
+const sabre = createRequire(import.meta.url)('./index.js');
+
+export const {
+  kernels,
+  Pool,
+  shared,
+  SabreError,
+  KernelError,
+  WorkerCrashError,
+  TimeoutError,
+  QueueFullError,
+  PoolClosedError,
+  AbortError,
+} = sabre;
+export default sabre;

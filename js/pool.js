@@ -1,0 +1,457 @@
+'use strict';
+// The worker pool: workers, the chunk queue, scheduling, failures, shutdown.
+//
+// A call is split into chunks (js/chunks.js); idle workers pull the next chunk
+// of the next call in round-robin order, so a slow worker never holds the
+// others back and a long call does not starve a short one behind it. Each
+// worker runs one chunk at a time.
+//
+// Failure model. Chunks are transactional: the worker copies a chunk into its
+// own wasm memory and writes it back only after the kernel returned, and only
+// while the call's control flag (a shared Int32) is 0. So:
+//   - a worker that dies mid-chunk wrote nothing: the chunk is retried once
+//     on a fresh worker, then the call fails;
+//   - an aborted or failed call sets the flag: chunks still running finish
+//     but are not written back, and the promise settles only once they have
+//     reported, so nothing touches the caller's buffer after it settles;
+//   - a timed-out call terminates the workers running its chunks and settles
+//     once they have exited.
+
+const { Worker } = require('node:worker_threads');
+const { EventEmitter } = require('node:events');
+const os = require('node:os');
+const path = require('node:path');
+const { performance } = require('node:perf_hooks');
+const debuglog = require('node:util').debuglog('sabre');
+const { kernels } = require('./kernels');
+const { chunkCount, chunkRange } = require('./chunks');
+const { compileModule, defaultGlue } = require('./engine');
+const {
+  AbortError,
+  TimeoutError,
+  QueueFullError,
+  PoolClosedError,
+  WorkerCrashError,
+  SabreError,
+  deserializeError,
+  invalidArgType,
+  outOfRange,
+} = require('./errors');
+
+const workerScript = path.join(__dirname, 'worker.js');
+/** A chunk whose worker died is tried this many times in all. */
+const MAX_ATTEMPTS = 2;
+/** Consecutive workers that die before their ready message: give up. */
+const MAX_STARTUP_FAILURES = 3;
+
+class Call {
+  constructor(id, kernel, spec, args, opts) {
+    this.id = id;
+    this.kernel = kernel;
+    this.spec = spec;
+    this.args = args;
+    this.units = spec.units(args);
+    this.grain = spec.grain(args);
+    this.chunks = chunkCount(this.units, this.grain);
+    this.next = 0; // next fresh chunk index
+    this.retry = []; // chunk indexes to run again
+    this.attempts = new Map(); // chunk index -> attempts so far
+    this.partials = new Array(this.chunks);
+    this.completed = 0;
+    this.unitsDone = 0;
+    this.running = new Set(); // WorkerSlots running a chunk of this call
+    this.control = new Int32Array(new SharedArrayBuffer(4));
+    this.signal = opts.signal;
+    this.timeout = opts.timeout;
+    this.onProgress = opts.onProgress;
+    this.failure = null; // the error this call will reject with
+    this.settled = false;
+    this.enqueuedAt = performance.now();
+    this.startedAt = null;
+    this.timer = null;
+    this.promise = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  hasPending() {
+    return this.failure === null && (this.retry.length > 0 || this.next < this.chunks);
+  }
+
+  takeChunk() {
+    return this.retry.length > 0 ? this.retry.shift() : this.next++;
+  }
+
+  range(index) {
+    return chunkRange(index, this.units, this.grain);
+  }
+}
+
+class WorkerSlot {
+  constructor(worker) {
+    this.worker = worker;
+    this.ready = false;
+    this.task = null; // { call, index, id, sentAt }
+    this.exiting = false; // terminate() was called on purpose
+  }
+}
+
+function validatePoolOptions(options) {
+  if (options === null || typeof options !== 'object') {
+    throw invalidArgType('options', 'of type object', options);
+  }
+  const { threads = os.availableParallelism(), maxQueue = Infinity } = options;
+  if (!Number.isInteger(threads) || threads < 1 || threads > 1024) {
+    throw outOfRange('options.threads', 'an integer >= 1 and <= 1024', threads);
+  }
+  if (maxQueue !== Infinity && (!Number.isInteger(maxQueue) || maxQueue < 0)) {
+    throw outOfRange('options.maxQueue', 'a non-negative integer or Infinity', maxQueue);
+  }
+  if (options.resourceLimits !== undefined && (options.resourceLimits === null || typeof options.resourceLimits !== 'object')) {
+    throw invalidArgType('options.resourceLimits', 'of type object', options.resourceLimits);
+  }
+  return { threads, maxQueue, resourceLimits: options.resourceLimits, gluePath: options[kGluePath] ?? defaultGlue };
+}
+
+function validateCallOptions(opts) {
+  if (opts === undefined) return {};
+  if (opts === null || typeof opts !== 'object') throw invalidArgType('options', 'of type object', opts);
+  const { signal, timeout, onProgress } = opts;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw invalidArgType('options.signal', 'an AbortSignal', signal);
+  }
+  if (timeout !== undefined && !(typeof timeout === 'number' && timeout > 0 && timeout <= 2 ** 31 - 1)) {
+    throw outOfRange('options.timeout', 'a number of milliseconds > 0 and <= 2^31 - 1', timeout);
+  }
+  if (onProgress !== undefined && typeof onProgress !== 'function') {
+    throw invalidArgType('options.onProgress', 'a function', onProgress);
+  }
+  return { signal, timeout, onProgress };
+}
+
+/** Internal option: the wasm-bindgen glue to load (the tests' fault build). */
+const kGluePath = Symbol.for('sabre.internal.gluePath');
+
+class ThreadPool extends EventEmitter {
+  #opts;
+  #module;
+  #slots = new Set();
+  #calls = []; // calls with chunks not yet dispatched, round-robin order
+  #live = new Set(); // every call not yet settled
+  #rr = 0;
+  #nextCallId = 1;
+  #nextTaskId = 1;
+  #startupFailures = 0;
+  #respawnTimer = null;
+  #broken = null; // error once workers cannot start at all
+  #closing = null; // promise of close()
+  #destroyed = false;
+  #stopping = false; // workers are being terminated for good
+  #respawnTimers = new Set();
+
+  constructor(options = {}) {
+    super();
+    this.#opts = validatePoolOptions(options);
+    this.#module = compileModule(this.#opts.gluePath);
+    for (let i = 0; i < this.#opts.threads; i++) this.#spawn();
+  }
+
+  get threads() {
+    return this.#slots.size;
+  }
+
+  /** Calls waiting for their first chunk to start. */
+  get queueSize() {
+    let n = 0;
+    for (const c of this.#calls) if (c.startedAt === null) n++;
+    return n;
+  }
+
+  submit(kernel, args, rawOpts) {
+    const spec = kernels[kernel];
+    // Validation throws synchronously in the caller's frame would break the
+    // Promise contract: turn it into a rejection, still before any work.
+    try {
+      const opts = validateCallOptions(rawOpts);
+      const prepared = spec.prepare(args, true);
+      if (this.#closing || this.#destroyed) {
+        throw new PoolClosedError('The pool is closed and accepts no new calls', { code: 'ERR_SABRE_POOL_CLOSED' });
+      }
+      if (this.#broken) throw this.#broken;
+      if (opts.signal?.aborted) {
+        throw new AbortError(undefined, { cause: opts.signal.reason });
+      }
+      if (this.queueSize >= this.#opts.maxQueue) {
+        throw new QueueFullError(`The pool's queue is full (maxQueue ${this.#opts.maxQueue})`, { code: 'ERR_SABRE_QUEUE_FULL' });
+      }
+      const call = new Call(this.#nextCallId++, kernel, spec, prepared, opts);
+      this.#live.add(call);
+      this.#calls.push(call);
+      if (call.signal) {
+        call.onAbort = () => this.#fail(call, new AbortError(undefined, { cause: call.signal.reason }));
+        call.signal.addEventListener('abort', call.onAbort, { once: true });
+      }
+      debuglog('call %d %s: %d units in %d chunks', call.id, kernel, call.units, call.chunks);
+      this.#updateRefs();
+      this.#schedule();
+      return call.promise;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  #spawn() {
+    const worker = new Worker(workerScript, {
+      workerData: { module: this.#module, gluePath: this.#opts.gluePath },
+      resourceLimits: this.#opts.resourceLimits,
+      stdout: false,
+      stderr: false,
+    });
+    const slot = new WorkerSlot(worker);
+    this.#slots.add(slot);
+    worker.on('message', (msg) => this.#onMessage(slot, msg));
+    worker.on('error', (err) => {
+      slot.lastError = err;
+      this.emit('workerError', err);
+    });
+    worker.on('exit', (code) => this.#onExit(slot, code));
+    if (this.#live.size === 0) worker.unref();
+    debuglog('spawned worker %d', worker.threadId);
+  }
+
+  #onMessage(slot, msg) {
+    if (msg.ready) {
+      slot.ready = true;
+      this.#startupFailures = 0;
+      this.#schedule();
+      return;
+    }
+    const task = slot.task;
+    if (!task || task.id !== msg.id) return;
+    slot.task = null;
+    const { call, index } = task;
+    call.running.delete(slot);
+    if (msg.error) {
+      this.#fail(call, deserializeError(msg.error));
+    } else if (call.failure === null) {
+      call.partials[index] = msg.value;
+      call.completed++;
+      const [s, t] = call.range(index);
+      call.unitsDone += t - s;
+      if (call.onProgress) {
+        try {
+          call.onProgress({ done: call.unitsDone, total: call.units, chunksDone: call.completed, chunks: call.chunks });
+        } catch (err) {
+          this.#fail(call, err);
+        }
+      }
+      if (call.completed === call.chunks) this.#finish(call);
+    }
+    this.#maybeSettleFailed(call);
+    this.#updateRefs();
+    this.#schedule();
+  }
+
+  #onExit(slot, code) {
+    this.#slots.delete(slot);
+    const task = slot.task;
+    slot.task = null;
+    debuglog('worker %d exited with %d%s', slot.worker.threadId, code, task ? ' mid-chunk' : '');
+    if (!slot.exiting || task) this.emit('workerExit', { threadId: slot.worker.threadId, code });
+    if (task) {
+      const { call, index } = task;
+      call.running.delete(slot);
+      const attempts = (call.attempts.get(index) ?? 0) + 1;
+      call.attempts.set(index, attempts);
+      if (call.failure === null) {
+        if (attempts < MAX_ATTEMPTS) {
+          debuglog('call %d: retrying chunk %d', call.id, index);
+          call.retry.push(index);
+          if (!this.#calls.includes(call)) this.#calls.push(call);
+        } else {
+          const [s, t] = call.range(index);
+          const cause = slot.lastError;
+          this.#fail(
+            call,
+            new WorkerCrashError(
+              `sabre: ${call.kernel} failed: the worker running units [${s}, ${t}) died ${attempts} times (last exit code ${code}${cause ? `: ${cause.message}` : ''})`,
+              { code: 'ERR_SABRE_WORKER_CRASHED', cause, kernel: call.kernel, start: s, end: t },
+            ),
+          );
+        }
+      }
+      this.#maybeSettleFailed(call);
+    }
+    if (!slot.ready && !slot.exiting) this.#startupFailures++;
+    if (this.#stopping) return;
+    if (this.#startupFailures >= MAX_STARTUP_FAILURES) {
+      this.#breakPool(slot.lastError, code);
+      return;
+    }
+    this.#scheduleRespawn();
+  }
+
+  /** Respawns with exponential backoff after startup failures. */
+  #scheduleRespawn() {
+    const delay = this.#startupFailures === 0 ? 0 : Math.min(2000, 50 * 2 ** this.#startupFailures);
+    if (delay === 0) {
+      this.#spawn();
+      this.#schedule();
+      return;
+    }
+    const t = setTimeout(() => {
+      this.#respawnTimers.delete(t);
+      if (this.#destroyed) return;
+      this.#spawn();
+      this.#schedule();
+    }, delay);
+    this.#respawnTimers.add(t);
+    if (this.#live.size === 0) t.unref();
+  }
+
+  #breakPool(cause, code) {
+    this.#broken = new SabreError(
+      `sabre: workers cannot start (${MAX_STARTUP_FAILURES} exited before they were ready, last exit code ${code}${cause ? `: ${cause.message}` : ''})`,
+      { code: 'ERR_SABRE_WORKER_START', cause },
+    );
+    for (const call of [...this.#live]) this.#fail(call, this.#broken);
+  }
+
+  #schedule() {
+    for (const slot of this.#slots) {
+      if (!slot.ready || slot.task || slot.exiting) continue;
+      const call = this.#nextCall();
+      if (!call) return;
+      this.#dispatch(slot, call, call.takeChunk());
+    }
+  }
+
+  #nextCall() {
+    while (this.#calls.length > 0) {
+      this.#rr %= this.#calls.length;
+      const call = this.#calls[this.#rr];
+      if (call.hasPending()) {
+        this.#rr++;
+        return call;
+      }
+      this.#calls.splice(this.#rr, 1);
+    }
+    return null;
+  }
+
+  #dispatch(slot, call, index) {
+    const [start, end] = call.range(index);
+    const id = this.#nextTaskId++;
+    slot.task = { call, index, id };
+    call.running.add(slot);
+    if (call.startedAt === null) {
+      call.startedAt = performance.now();
+      if (call.timeout !== undefined) {
+        call.timer = setTimeout(() => this.#timeOut(call), call.timeout);
+      }
+    }
+    slot.worker.postMessage({ id, kernel: call.kernel, call: call.args, start, end, control: call.control });
+  }
+
+  #timeOut(call) {
+    const err = new TimeoutError(`sabre: ${call.kernel} timed out after ${call.timeout} ms of run time`, {
+      code: 'ERR_SABRE_TIMEOUT',
+    });
+    // The workers running its chunks may be stuck: end them. Their chunks
+    // were not written back; #onExit sees call.failure and does not retry.
+    for (const slot of call.running) {
+      slot.exiting = true;
+      slot.worker.terminate();
+    }
+    this.#fail(call, err);
+  }
+
+  /** Marks a call failed; it settles once no chunk of it is running. */
+  #fail(call, err) {
+    if (call.failure !== null || call.settled) return;
+    call.failure = err;
+    Atomics.store(call.control, 0, 1);
+    debuglog('call %d failed: %s', call.id, err.message);
+    this.#maybeSettleFailed(call);
+  }
+
+  #maybeSettleFailed(call) {
+    if (call.failure !== null && call.running.size === 0 && !call.settled) {
+      this.#settle(call);
+      call.reject(call.failure);
+    }
+  }
+
+  #finish(call) {
+    let result;
+    try {
+      result = call.spec.combine(call.args, call.partials);
+    } catch (err) {
+      this.#fail(call, err);
+      return;
+    }
+    this.#settle(call);
+    call.resolve(result);
+  }
+
+  #settle(call) {
+    call.settled = true;
+    clearTimeout(call.timer);
+    call.signal?.removeEventListener('abort', call.onAbort);
+    this.#live.delete(call);
+    const i = this.#calls.indexOf(call);
+    if (i !== -1) this.#calls.splice(i, 1);
+    this.#updateRefs();
+    if (this.#live.size === 0) this.emit('idle');
+  }
+
+  /** Workers keep the process alive only while there is work. */
+  #updateRefs() {
+    const busy = this.#live.size > 0;
+    for (const slot of this.#slots) {
+      if (busy) slot.worker.ref();
+      else slot.worker.unref();
+    }
+    for (const t of this.#respawnTimers) {
+      if (busy) t.ref();
+      else t.unref();
+    }
+  }
+
+  close() {
+    if (this.#closing) return this.#closing;
+    this.#closing = (async () => {
+      if (this.#live.size > 0) await new Promise((resolve) => this.once('idle', resolve));
+      await this.#terminateAll();
+    })();
+    return this.#closing;
+  }
+
+  async destroy() {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    const err = new PoolClosedError('The pool was destroyed before this call finished', { code: 'ERR_SABRE_POOL_DESTROYED' });
+    for (const call of [...this.#live]) {
+      call.failure = err;
+      Atomics.store(call.control, 0, 1);
+      call.running.clear();
+      this.#settle(call);
+      call.reject(err);
+    }
+    for (const t of this.#respawnTimers) clearTimeout(t);
+    await this.#terminateAll();
+  }
+
+  async #terminateAll() {
+    this.#stopping = true;
+    const exits = [];
+    for (const slot of this.#slots) {
+      slot.exiting = true;
+      exits.push(slot.worker.terminate());
+    }
+    await Promise.all(exits);
+  }
+}
+
+module.exports = { ThreadPool, kGluePath };

@@ -1,0 +1,97 @@
+'use strict';
+// Builds the publishable package into dist/:
+//   1. ensure the toolchain (scripts/toolchain.js);
+//   2. wasm-pack build --target nodejs --release with +simd128 into build/wasm
+//      (and, for the tests, a fault-injection variant into build/wasm-faults);
+//   3. assemble dist/ from pkg-template/, js/ and the wasm-pack output.
+// Each step is skipped when the hash of its inputs matches the last build, so
+// a second `npm test` neither reinstalls nor rebuilds.
+//
+// Usage: node scripts/build.js [--with-faults]
+
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+const { root, log, run } = require('./lib');
+const { ensureToolchain, env } = require('./toolchain');
+
+const RUSTFLAGS = '-C target-feature=+simd128';
+
+function listFiles(dir) {
+  const out = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...listFiles(p));
+    else out.push(p);
+  }
+  return out.sort();
+}
+
+function hashInputs(paths, extra) {
+  const h = crypto.createHash('sha256');
+  h.update(extra);
+  for (const p of paths) {
+    const files = fs.statSync(p).isDirectory() ? listFiles(p) : [p];
+    for (const f of files) {
+      h.update(path.relative(root, f));
+      h.update(fs.readFileSync(f));
+    }
+  }
+  return h.digest('hex');
+}
+
+/** Runs `build` unless `outDir/.stamp` records the same input hash. */
+function cached(outDir, hash, build) {
+  const stamp = path.join(outDir, '.stamp');
+  if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === hash) return false;
+  build();
+  fs.writeFileSync(stamp, hash);
+  return true;
+}
+
+const rustInputs = ['Cargo.toml', 'Cargo.lock', 'src'].map((p) => path.join(root, p));
+
+function buildWasm(outName, features) {
+  const outDir = path.join(root, 'build', outName);
+  const hash = hashInputs(rustInputs, `${RUSTFLAGS}|${features.join(',')}`);
+  return cached(outDir, hash, () => {
+    log(`building ${outName} (wasm-pack --target nodejs --release${features.length ? `, features ${features}` : ''})`);
+    fs.rmSync(outDir, { recursive: true, force: true });
+    const args = ['build', '--target', 'nodejs', '--release', '--no-pack', '--out-dir', outDir, '--out-name', 'sabre'];
+    if (features.length) args.push('--', '--features', features.join(','));
+    run('wasm-pack', args, { env: { ...env(), RUSTFLAGS } });
+  });
+}
+
+/** dist/: the package exactly as it would be published. */
+function assemble() {
+  const dist = path.join(root, 'dist');
+  const inputs = ['pkg-template', 'js', 'build/wasm/.stamp'].map((p) => path.join(root, p));
+  return cached(dist, hashInputs(inputs, 'dist'), () => {
+    log('assembling dist/');
+    fs.rmSync(dist, { recursive: true, force: true });
+    fs.mkdirSync(path.join(dist, 'wasm'), { recursive: true });
+    for (const f of fs.readdirSync(path.join(root, 'pkg-template'))) {
+      fs.copyFileSync(path.join(root, 'pkg-template', f), path.join(dist, f));
+    }
+    for (const f of fs.readdirSync(path.join(root, 'js'))) {
+      fs.copyFileSync(path.join(root, 'js', f), path.join(dist, f));
+    }
+    for (const f of ['sabre.js', 'sabre_bg.wasm']) {
+      fs.copyFileSync(path.join(root, 'build', 'wasm', f), path.join(dist, 'wasm', f));
+    }
+  });
+}
+
+function build({ withFaults = false } = {}) {
+  ensureToolchain();
+  buildWasm('wasm', []);
+  if (withFaults) buildWasm('wasm-faults', ['fault-injection']);
+  assemble();
+}
+
+module.exports = { build };
+
+if (require.main === module) {
+  build({ withFaults: process.argv.includes('--with-faults') });
+}

@@ -1,0 +1,11 @@
+//! Pure kernels over slices. None of them allocates in a loop or panics on
+//! user input: bad shapes come back as `Error`.
+
+pub mod bytes;
+pub mod mandelbrot;
+pub mod map;
+pub mod primes;
+pub mod reduce;
+
+#[cfg(test)]
+pub(crate) mod testutil;
