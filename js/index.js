@@ -52,7 +52,7 @@ class Pool {
     const pool = this.#pool;
     this.kernels = Object.freeze(
       Object.fromEntries(
-        Object.entries(kernels).map(([name, spec]) => [
+        Object.entries(pool.kernels).map(([name, spec]) => [
           name,
           {
             [name]: (...args) => pool.submit(name, args.slice(0, spec.params.length), args[spec.params.length]),

@@ -213,4 +213,9 @@ const kernels = {
   },
 };
 
-module.exports = { kernels };
+/** The built-in kernels plus those of `kernelsModule` (its `kernels` export). */
+function kernelTable(kernelsModule) {
+  return kernelsModule ? { ...kernels, ...require(kernelsModule).kernels } : kernels;
+}
+
+module.exports = { kernels, kernelTable };

@@ -23,7 +23,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { performance } = require('node:perf_hooks');
 const debuglog = require('node:util').debuglog('sabre');
-const { kernels } = require('./kernels');
+const { kernelTable } = require('./kernels');
 const { chunkCount, chunkRange } = require('./chunks');
 const { compileModule, defaultGlue } = require('./engine');
 const {
@@ -111,7 +111,13 @@ function validatePoolOptions(options) {
   if (options.resourceLimits !== undefined && (options.resourceLimits === null || typeof options.resourceLimits !== 'object')) {
     throw invalidArgType('options.resourceLimits', 'of type object', options.resourceLimits);
   }
-  return { threads, maxQueue, resourceLimits: options.resourceLimits, gluePath: options[kGluePath] ?? defaultGlue };
+  return {
+    threads,
+    maxQueue,
+    resourceLimits: options.resourceLimits,
+    gluePath: options[kGluePath] ?? defaultGlue,
+    kernelsModule: options[kKernelsModule],
+  };
 }
 
 function validateCallOptions(opts) {
@@ -130,8 +136,10 @@ function validateCallOptions(opts) {
   return { signal, timeout, onProgress };
 }
 
-/** Internal option: the wasm-bindgen glue to load (the tests' fault build). */
+// Internal options, used by the tests to load the fault-injection build: the
+// wasm-bindgen glue to load, and a module whose `kernels` add to the table.
 const kGluePath = Symbol.for('sabre.internal.gluePath');
+const kKernelsModule = Symbol.for('sabre.internal.kernelsModule');
 
 class ThreadPool extends EventEmitter {
   #opts;
@@ -153,6 +161,7 @@ class ThreadPool extends EventEmitter {
   constructor(options = {}) {
     super();
     this.#opts = validatePoolOptions(options);
+    this.kernels = kernelTable(this.#opts.kernelsModule);
     this.#module = compileModule(this.#opts.gluePath);
     for (let i = 0; i < this.#opts.threads; i++) this.#spawn();
   }
@@ -169,7 +178,7 @@ class ThreadPool extends EventEmitter {
   }
 
   submit(kernel, args, rawOpts) {
-    const spec = kernels[kernel];
+    const spec = this.kernels[kernel];
     // Validation throws synchronously in the caller's frame would break the
     // Promise contract: turn it into a rejection, still before any work.
     try {
@@ -203,7 +212,7 @@ class ThreadPool extends EventEmitter {
 
   #spawn() {
     const worker = new Worker(workerScript, {
-      workerData: { module: this.#module, gluePath: this.#opts.gluePath },
+      workerData: { module: this.#module, gluePath: this.#opts.gluePath, kernelsModule: this.#opts.kernelsModule },
       resourceLimits: this.#opts.resourceLimits,
       stdout: false,
       stderr: false,
@@ -454,4 +463,4 @@ class ThreadPool extends EventEmitter {
   }
 }
 
-module.exports = { ThreadPool, kGluePath };
+module.exports = { ThreadPool, kGluePath, kKernelsModule };

@@ -7,9 +7,10 @@
 const { parentPort, workerData } = require('node:worker_threads');
 const { performance } = require('node:perf_hooks');
 const { Engine } = require('./engine');
-const { kernels } = require('./kernels');
+const { kernelTable } = require('./kernels');
 const { serializeError } = require('./errors');
 
+const kernels = kernelTable(workerData.kernelsModule);
 const engine = new Engine({ module: workerData.module, gluePath: workerData.gluePath });
 
 parentPort.on('message', (msg) => {

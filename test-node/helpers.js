@@ -1,0 +1,62 @@
+'use strict';
+// Shared by the node:test suites: the package under test (dist/, exactly as
+// published), the two backends every kernel test runs against, and seeded
+// random data.
+
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const sabre = require(path.join(root, 'dist'));
+
+const faultGlue = path.join(root, 'build', 'wasm-faults', 'sabre.js');
+const faultKernels = path.join(__dirname, 'fixtures', 'fault-kernels.js');
+
+/** A pool that can also run the test-only fault kernels. */
+function faultPool(options = {}) {
+  return new sabre.Pool({
+    ...options,
+    [Symbol.for('sabre.internal.gluePath')]: faultGlue,
+    [Symbol.for('sabre.internal.kernelsModule')]: faultKernels,
+  });
+}
+
+/**
+ * The two ways to call a kernel. Both take the same arguments and are
+ * awaited, so one test body checks both; `pool` uses 3 threads so that chunks
+ * really are spread and finish out of order.
+ */
+function backends() {
+  let pool = null;
+  return [
+    { name: 'direct', call: async (k, ...args) => sabre.kernels[k](...args), close: async () => {} },
+    {
+      name: 'pool',
+      call: (k, ...args) => {
+        pool ??= new sabre.Pool({ threads: 3 });
+        return pool.kernels[k](...args);
+      },
+      close: async () => pool?.close(),
+    },
+  ];
+}
+
+/** Mulberry32: seeded floats in [0, 1). */
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomShared(Type, n, seed, scale = 200) {
+  const r = rng(seed);
+  const out = sabre.shared.from(new Type(n), Type);
+  for (let i = 0; i < n; i++) out[i] = Type === Uint8Array || Type === Uint8ClampedArray ? Math.floor(r() * 256) : (r() - 0.5) * scale;
+  return out;
+}
+
+module.exports = { root, sabre, faultPool, backends, rng, randomShared };
