@@ -66,7 +66,7 @@ function buildWasm(outName, features) {
 /** dist/: the package exactly as it would be published. */
 function assemble() {
   const dist = path.join(root, 'dist');
-  const inputs = ['pkg-template', 'js', 'build/wasm/.stamp'].map((p) => path.join(root, p));
+  const inputs = ['pkg-template', 'js', 'README.md', 'build/wasm/.stamp'].map((p) => path.join(root, p));
   return cached(dist, hashInputs(inputs, 'dist'), () => {
     log('assembling dist/');
     fs.rmSync(dist, { recursive: true, force: true });
@@ -77,6 +77,8 @@ function assemble() {
     for (const f of fs.readdirSync(path.join(root, 'js'))) {
       fs.copyFileSync(path.join(root, 'js', f), path.join(dist, f));
     }
+    // One README: the repository's front door is also the package's.
+    fs.copyFileSync(path.join(root, 'README.md'), path.join(dist, 'README.md'));
     for (const f of ['sabre.js', 'sabre_bg.wasm']) {
       fs.copyFileSync(path.join(root, 'build', 'wasm', f), path.join(dist, 'wasm', f));
     }

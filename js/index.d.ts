@@ -1,0 +1,154 @@
+// sabre: hand-written public types.
+
+export type FloatArray = Float32Array | Float64Array;
+export type ByteArray = Uint8Array | Uint8ClampedArray;
+
+/** The view of the complex plane that `mandelbrot` renders. */
+export interface MandelbrotView {
+  width: number;
+  height: number;
+  /** Default -2. */
+  xMin?: number;
+  /** Default 1. */
+  xMax?: number;
+  /** Default -1.5. */
+  yMin?: number;
+  /** Default 1.5. */
+  yMax?: number;
+  /** Default 256. */
+  maxIter?: number;
+}
+
+export interface LinearFit {
+  slope: number;
+  intercept: number;
+  /** Coefficient of determination. */
+  r2: number;
+  /** Number of points. */
+  n: number;
+}
+
+/** The kernels, as called directly (synchronous, on the calling thread). */
+export interface DirectKernels {
+  /** x[i] = a * x[i]; returns x. */
+  scale<T extends FloatArray>(x: T, a: number): T;
+  /** y[i] = a * x[i] + y[i]; returns y. */
+  axpy<T extends FloatArray>(y: T, a: number, x: T): T;
+  /** b = 255 - b; returns bytes. */
+  invert<T extends ByteArray>(bytes: T): T;
+  /** RGBA to grayscale in place (BT.601 luma, alpha kept); returns rgba. */
+  grayscale<T extends ByteArray>(rgba: T): T;
+  /** Compensated (Neumaier) sum. */
+  sum(x: FloatArray): number;
+  /** Least-squares fit of y = slope * x + intercept. */
+  linearRegression<T extends FloatArray>(x: T, y: T): LinearFit;
+  /** Number of primes p with lo <= p < hi (hi <= 2^53 + 1). */
+  countPrimes(lo: number, hi: number): number;
+  /** out[i] = 1 if lo + i is prime, else 0; returns the number of primes. */
+  markPrimes(out: Uint8Array, lo: number): number;
+  /** Renders escape times (0-255, 255 = in the set) into out; returns out. */
+  mandelbrot(out: Uint8Array, view: MandelbrotView): Uint8Array;
+}
+
+export interface Progress {
+  /** Units of work done so far (elements, pixels, rows or numbers). */
+  done: number;
+  total: number;
+  chunksDone: number;
+  chunks: number;
+}
+
+/** Per-call options, passed after a kernel's own arguments on a pool. */
+export interface CallOptions {
+  /** Aborting drops queued chunks; chunks in flight are not written back. */
+  signal?: AbortSignal;
+  /** Milliseconds of run time (from the first chunk's start, not from enqueue). */
+  timeout?: number;
+  /** Called after each chunk completes. */
+  onProgress?: (progress: Progress) => void;
+}
+
+type Promised<F> = F extends (...args: infer A) => infer R ? (...args: [...A, CallOptions?]) => Promise<R> : never;
+
+/** The same kernels on a pool: same arguments, plus options; return Promises. */
+export type PoolKernels = { [K in keyof DirectKernels]: Promised<DirectKernels[K]> };
+
+export interface PoolOptions {
+  /** Worker threads. Default: os.availableParallelism(). */
+  threads?: number;
+  /** Calls that may wait for their first chunk before new calls reject. Default Infinity. */
+  maxQueue?: number;
+  /** Passed to each Worker. */
+  resourceLimits?: import('node:worker_threads').ResourceLimits;
+}
+
+export interface WorkerExitEvent {
+  threadId: number;
+  code: number;
+}
+
+export class Pool implements AsyncDisposable {
+  constructor(options?: PoolOptions);
+  readonly kernels: PoolKernels;
+  /** Current number of worker threads. */
+  readonly threads: number;
+  /** Calls waiting for their first chunk to start. */
+  readonly queueSize: number;
+  on(event: 'workerExit', listener: (e: WorkerExitEvent) => void): this;
+  on(event: 'workerError', listener: (err: Error) => void): this;
+  on(event: 'idle', listener: () => void): this;
+  off(event: string, listener: (...args: any[]) => void): this;
+  /** Stops accepting calls, finishes queued ones, then ends the workers. */
+  close(): Promise<void>;
+  /** Rejects every pending call and ends the workers now. */
+  destroy(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export const kernels: DirectKernels;
+
+/** Typed arrays on a SharedArrayBuffer, which pool workers write in place. */
+export const shared: {
+  float32(length: number): Float32Array;
+  float64(length: number): Float64Array;
+  int32(length: number): Int32Array;
+  uint32(length: number): Uint32Array;
+  uint8(length: number): Uint8Array;
+  uint8Clamped(length: number): Uint8ClampedArray;
+  /** A shared copy of a typed array (same class) or of numbers as `Type`. */
+  from<T extends ArrayBufferView>(source: T): T;
+  from<C extends { new (buffer: SharedArrayBuffer): ArrayBufferView }>(source: ArrayLike<number>, Type: C): InstanceType<C>;
+  isShared(view: unknown): boolean;
+};
+
+export class SabreError extends Error {
+  code: string;
+}
+/** A kernel panicked or trapped; the message is the panic's. */
+export class KernelError extends SabreError {}
+/** A worker died twice on the same chunk; `kernel`, `start`, `end` name it. */
+export class WorkerCrashError extends SabreError {
+  kernel: string;
+  start: number;
+  end: number;
+}
+export class TimeoutError extends SabreError {}
+export class QueueFullError extends SabreError {}
+export class PoolClosedError extends SabreError {}
+export class AbortError extends Error {
+  code: 'ABORT_ERR';
+}
+
+declare const sabre: {
+  kernels: typeof kernels;
+  Pool: typeof Pool;
+  shared: typeof shared;
+  SabreError: typeof SabreError;
+  KernelError: typeof KernelError;
+  WorkerCrashError: typeof WorkerCrashError;
+  TimeoutError: typeof TimeoutError;
+  QueueFullError: typeof QueueFullError;
+  PoolClosedError: typeof PoolClosedError;
+  AbortError: typeof AbortError;
+};
+export default sabre;

@@ -1,0 +1,47 @@
+'use strict';
+// `npm test`: everything, from a fresh clone, with nothing installed by hand.
+//   1. build (toolchain, wasm, the fault-injection wasm, dist/)
+//   2. cargo test: the kernels natively
+//   3. node --test test-node/ on this Node
+//   4. the same suite on Node 24 LTS (npm package node@24, cached in .cache/)
+// Set SABRE_SKIP_NODE24=1 to skip step 4 while iterating.
+
+const fs = require('node:fs');
+const path = require('node:path');
+const { root, log, run } = require('./lib');
+const { build } = require('./build');
+const { env } = require('./toolchain');
+
+const NODE24 = '24';
+
+function node24() {
+  const prefix = path.join(root, '.cache', 'node24');
+  const bin = path.join(prefix, 'node_modules', 'node', 'bin', 'node');
+  if (!fs.existsSync(bin)) {
+    log(`installing Node ${NODE24} from the npm registry (package node@${NODE24}) into .cache/node24`);
+    fs.mkdirSync(prefix, { recursive: true });
+    fs.writeFileSync(path.join(prefix, 'package.json'), '{"private":true}');
+    run('npm', ['install', '--no-audit', '--no-fund', '--prefix', prefix, `node@${NODE24}`]);
+  }
+  return bin;
+}
+
+function nodeTests(nodeBin) {
+  const files = fs
+    .readdirSync(path.join(root, 'test-node'))
+    .filter((f) => f.endsWith('.test.js'))
+    .map((f) => path.join('test-node', f));
+  run(nodeBin, ['--test', '--test-concurrency=1', ...files], { env: env() });
+}
+
+build({ withFaults: true });
+log('cargo test');
+run('cargo', ['test', '--quiet'], { env: env() });
+log(`node --test on ${process.version}`);
+nodeTests(process.execPath);
+if (process.env.SABRE_SKIP_NODE24 !== '1') {
+  const bin = node24();
+  log(`node --test on Node ${require('node:child_process').execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim()}`);
+  nodeTests(bin);
+}
+log('all tests passed');
