@@ -74,9 +74,7 @@ function assemble() {
     for (const f of fs.readdirSync(path.join(root, 'pkg-template'))) {
       fs.copyFileSync(path.join(root, 'pkg-template', f), path.join(dist, f));
     }
-    for (const f of fs.readdirSync(path.join(root, 'js'))) {
-      fs.copyFileSync(path.join(root, 'js', f), path.join(dist, f));
-    }
+    fs.cpSync(path.join(root, 'js'), dist, { recursive: true });
     // One README: the repository's front door is also the package's.
     fs.copyFileSync(path.join(root, 'README.md'), path.join(dist, 'README.md'));
     for (const f of ['sabre.js', 'sabre_bg.wasm']) {

@@ -1,0 +1,21 @@
+'use strict';
+// Chunk sizes ("grains") of the kernels, and small helpers the specs share.
+//
+// Grains, measured on a 2-core x86-64 VM (bench/, Node 20): a pool dispatch
+// costs 20-100 us, so a chunk should run for about a millisecond or more.
+// Memory-bound maps move ~1-2 GB/s through the copy in and out, so 2^18
+// elements (1-2 MiB) is ~1 ms; below that the pool gains nothing (measured:
+// no gain at 1e5 elements) and a call of at most one grain runs as one chunk.
+const MAP_GRAIN = 1 << 18;
+const BYTE_GRAIN = 1 << 20;
+// Sieve chunks of 2^24 numbers take ~10-20 ms, and huge ranges are capped at
+// 4096 chunks so the bookkeeping stays small.
+const PRIME_GRAIN = 1 << 24;
+const MAX_PRIME_CHUNKS = 4096;
+// Mandelbrot bands hold ~2^15 pixels: a few ms at maxIter 256.
+const MANDEL_PIXELS = 1 << 15;
+
+/** 'F32' or 'F64': the suffix of a float kernel's wasm export. */
+const suffix = (arr) => (arr instanceof Float32Array ? 'F32' : 'F64');
+
+module.exports = { MAP_GRAIN, BYTE_GRAIN, PRIME_GRAIN, MAX_PRIME_CHUNKS, MANDEL_PIXELS, suffix };

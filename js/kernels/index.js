@@ -1,0 +1,27 @@
+'use strict';
+// The kernel table: for each kernel, how its arguments are checked, how a
+// call splits into chunks, how one chunk runs on an Engine, and how partial
+// results combine. Both the direct path and the pool's workers use it.
+//
+// Spec fields:
+//   params            argument names (the arity; a pool call may add options)
+//   prepare(args, shared)  checks arguments, returns the call's plain-data form
+//   units(call)       total units of work; grain(call): units per chunk
+//   run(engine, call, start, end) -> { value, writes }
+//   combine(call, partials)  the call's result from chunk results in order
+
+// Each family lives in its own file beside this one; this file joins them.
+const kernels = Object.freeze({
+  ...require('./map'),
+  ...require('./bytes'),
+  ...require('./reduce'),
+  ...require('./primes'),
+  ...require('./mandelbrot'),
+});
+
+/** The built-in kernels plus those of `kernelsModule` (its `kernels` export). */
+function kernelTable(kernelsModule) {
+  return kernelsModule ? { ...kernels, ...require(kernelsModule).kernels } : kernels;
+}
+
+module.exports = { kernels, kernelTable };

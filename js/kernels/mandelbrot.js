@@ -1,0 +1,38 @@
+'use strict';
+// Kernel specs: Mandelbrot rows. See js/kernels/index.js for the spec fields.
+
+const v = require('../validate');
+const { outOfRange } = require('../errors');
+const { MANDEL_PIXELS } = require('./grains');
+
+module.exports = {
+  mandelbrot: {
+    params: ['out', 'view'],
+    prepare([out, view], shared) {
+      v.typedArray('out', out, [Uint8Array], shared);
+      v.object('view', view);
+      const p = {
+        width: v.integer('view.width', view.width, 0, 2 ** 31 - 1),
+        height: v.integer('view.height', view.height, 0, 2 ** 31 - 1),
+        xMin: v.finite('view.xMin', view.xMin ?? -2),
+        xMax: v.finite('view.xMax', view.xMax ?? 1),
+        yMin: v.finite('view.yMin', view.yMin ?? -1.5),
+        yMax: v.finite('view.yMax', view.yMax ?? 1.5),
+        maxIter: v.integer('view.maxIter', view.maxIter ?? 256, 1, 2 ** 32 - 1),
+      };
+      if (out.length !== p.width * p.height) {
+        throw outOfRange('out.length', `view.width * view.height = ${p.width * p.height}`, out.length);
+      }
+      return { out, view: p };
+    },
+    units: (c) => c.view.height, // rows
+    grain: (c) => Math.max(1, Math.floor(MANDEL_PIXELS / Math.max(1, c.view.width))),
+    run(e, c, s, t) {
+      const w = c.view.width;
+      e.reserve(0, c.out, (t - s) * w);
+      e.wasm.mandelbrot((t - s) * w, c.view, s);
+      return { writes: [[0, c.out, s * w, t * w]] };
+    },
+    combine: (c) => c.out,
+  },
+};

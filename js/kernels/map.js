@@ -1,0 +1,46 @@
+'use strict';
+// Kernel specs: elementwise maps on float arrays. See js/kernels/index.js for the spec fields.
+
+const v = require('../validate');
+const { MAP_GRAIN, suffix } = require('./grains');
+
+module.exports = {
+  scale: {
+    params: ['x', 'a'],
+    prepare([x, a], shared) {
+      v.typedArray('x', x, v.FLOATS, shared);
+      return { x, a: v.number('a', a) };
+    },
+    units: (c) => c.x.length,
+    grain: () => MAP_GRAIN,
+    run(e, c, s, t) {
+      e.load(0, c.x, s, t);
+      e.wasm[`scale${suffix(c.x)}`](t - s, c.a);
+      return { writes: [[0, c.x, s, t]] };
+    },
+    combine: (c) => c.x,
+  },
+
+  axpy: {
+    params: ['y', 'a', 'x'],
+    prepare([y, a, x], shared) {
+      v.typedArray('y', y, v.FLOATS, shared);
+      v.number('a', a);
+      v.typedArray('x', x, v.FLOATS, shared);
+      v.sameType('x', x, y);
+      v.sameLength('x', x, y);
+      v.noPartialOverlap('x', x, y);
+      return { y, a, x };
+    },
+    units: (c) => c.y.length,
+    grain: () => MAP_GRAIN,
+    run(e, c, s, t) {
+      e.load(0, c.y, s, t);
+      e.load(1, c.x, s, t);
+      e.wasm[`axpy${suffix(c.y)}`](t - s, c.a);
+      return { writes: [[0, c.y, s, t]] };
+    },
+    combine: (c) => c.y,
+  },
+
+};

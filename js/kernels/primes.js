@@ -1,0 +1,42 @@
+'use strict';
+// Kernel specs: primes in a range (segmented sieve). See js/kernels/index.js for the spec fields.
+
+const v = require('../validate');
+const { BYTE_GRAIN, PRIME_GRAIN, MAX_PRIME_CHUNKS } = require('./grains');
+
+const MAX_HI = 2 ** 53 + 1;
+
+module.exports = {
+  countPrimes: {
+    params: ['lo', 'hi'],
+    prepare([lo, hi]) {
+      v.integer('lo', lo, 0, MAX_HI);
+      v.integer('hi', hi, lo, MAX_HI);
+      return { lo, hi };
+    },
+    units: (c) => c.hi - c.lo,
+    grain: (c) => Math.max(PRIME_GRAIN, Math.ceil((c.hi - c.lo) / MAX_PRIME_CHUNKS)),
+    run(e, c, s, t) {
+      return { value: e.wasm.countPrimes(c.lo + s, c.lo + t) };
+    },
+    combine: (c, partials) => partials.reduce((a, b) => a + b, 0),
+  },
+
+  markPrimes: {
+    params: ['out', 'lo'],
+    prepare([out, lo], shared) {
+      v.typedArray('out', out, [Uint8Array], shared);
+      v.integer('lo', lo, 0, MAX_HI - out.length);
+      return { out, lo };
+    },
+    units: (c) => c.out.length,
+    grain: () => BYTE_GRAIN,
+    run(e, c, s, t) {
+      e.reserve(0, c.out, t - s);
+      const value = e.wasm.markPrimes(t - s, c.lo + s);
+      return { value, writes: [[0, c.out, s, t]] };
+    },
+    combine: (c, partials) => partials.reduce((a, b) => a + b, 0),
+  },
+
+};

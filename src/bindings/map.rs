@@ -1,0 +1,63 @@
+//! Float maps and reductions: scale, axpy, sum, linear regression.
+
+use super::{to_js, JsResult};
+use crate::kernels::{map, reduce};
+use crate::scratch::{self, view};
+use wasm_bindgen::prelude::*;
+
+macro_rules! float_maps {
+    ($t:ty, $scale:ident = $scale_js:ident, $axpy:ident = $axpy_js:ident,
+     $sum:ident = $sum_js:ident, $linreg:ident = $linreg_js:ident) => {
+        /// slot 0: x (in/out)
+        #[wasm_bindgen(js_name = $scale_js)]
+        pub fn $scale(len: usize, a: $t) -> JsResult<()> {
+            scratch::with_slots(|s| {
+                map::scale(view::<$t>(&mut s[0], len)?, a);
+                Ok(())
+            })
+            .map_err(to_js)
+        }
+
+        /// slot 0: y (in/out), slot 1: x
+        #[wasm_bindgen(js_name = $axpy_js)]
+        pub fn $axpy(len: usize, a: $t) -> JsResult<()> {
+            scratch::with_slots(|s| {
+                let [y, x, _] = s;
+                map::axpy(view::<$t>(y, len)?, a, view::<$t>(x, len)?)
+            })
+            .map_err(to_js)
+        }
+
+        /// slot 0: x
+        #[wasm_bindgen(js_name = $sum_js)]
+        pub fn $sum(len: usize) -> JsResult<f64> {
+            scratch::with_slots(|s| Ok(reduce::sum(view::<$t>(&mut s[0], len)?))).map_err(to_js)
+        }
+
+        /// slot 0: x, slot 1: y. Returns `{ n, meanX, meanY, m2x, m2y, cxy }`.
+        #[wasm_bindgen(js_name = $linreg_js)]
+        pub fn $linreg(len: usize) -> JsResult<JsValue> {
+            let m = scratch::with_slots(|s| {
+                let [x, y, _] = s;
+                reduce::Moments::of(view::<$t>(x, len)?, view::<$t>(y, len)?)
+            })
+            .map_err(to_js)?;
+            Ok(serde_wasm_bindgen::to_value(&m)?)
+        }
+    };
+}
+
+float_maps!(
+    f32,
+    scale_f32 = scaleF32,
+    axpy_f32 = axpyF32,
+    sum_f32 = sumF32,
+    linreg_f32 = linregF32
+);
+float_maps!(
+    f64,
+    scale_f64 = scaleF64,
+    axpy_f64 = axpyF64,
+    sum_f64 = sumF64,
+    linreg_f64 = linregF64
+);
