@@ -47,4 +47,17 @@ function mergeMoments(a, b) {
   };
 }
 
-module.exports = { chunkCount, chunkRange, compensatedSum, mergeMoments };
+/**
+ * What a spec's `combine` returns to run a further pass over the data (for
+ * example the merge rounds after sorting chunks): the call's result becomes
+ * that pass's result. `kernel` names a spec (internal specs start with '_'
+ * and are not exposed as methods); `args` are already prepared.
+ */
+class Continuation {
+  constructor(kernel, args) {
+    this.kernel = kernel;
+    this.args = args;
+  }
+}
+
+module.exports = { chunkCount, chunkRange, compensatedSum, mergeMoments, Continuation };

@@ -9,7 +9,7 @@
 
 const { Engine } = require('./engine');
 const { kernels } = require('./kernels');
-const { chunkCount, chunkRange } = require('./chunks');
+const { chunkCount, chunkRange, Continuation } = require('./chunks');
 const { ThreadPool } = require('./pool');
 const shared = require('./shared');
 const errors = require('./errors');
@@ -17,8 +17,8 @@ const errors = require('./errors');
 let directEngine = null;
 
 /** Runs a call on this thread, chunk by chunk, exactly as the pool splits it. */
-function runDirect(spec, args) {
-  const call = spec.prepare(args, false);
+function runDirect(spec, args, prepared = false) {
+  const call = prepared ? args : spec.prepare(args, false);
   directEngine ??= new Engine();
   const units = spec.units(call);
   const grain = spec.grain(call);
@@ -28,12 +28,16 @@ function runDirect(spec, args) {
     const [s, t] = chunkRange(i, units, grain);
     partials[i] = directEngine.runChunk(spec, call, s, t);
   }
-  return spec.combine(call, partials);
+  const result = spec.combine(call, partials);
+  return result instanceof Continuation ? runDirect(kernels[result.kernel], result.args, true) : result;
 }
+
+/** Public kernels only: names starting with '_' are internal passes. */
+const publicEntries = (table) => Object.entries(table).filter(([name]) => !name.startsWith('_'));
 
 const direct = Object.freeze(
   Object.fromEntries(
-    Object.entries(kernels).map(([name, spec]) => [
+    publicEntries(kernels).map(([name, spec]) => [
       name,
       { [name]: (...args) => runDirect(spec, args.slice(0, spec.params.length)) }[name],
     ]),
@@ -52,7 +56,7 @@ class Pool {
     const pool = this.#pool;
     this.kernels = Object.freeze(
       Object.fromEntries(
-        Object.entries(pool.kernels).map(([name, spec]) => [
+        publicEntries(pool.kernels).map(([name, spec]) => [
           name,
           {
             [name]: (...args) => pool.submit(name, args.slice(0, spec.params.length), args[spec.params.length]),

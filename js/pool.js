@@ -24,7 +24,7 @@ const path = require('node:path');
 const { performance } = require('node:perf_hooks');
 const debuglog = require('node:util').debuglog('sabre');
 const { kernelTable } = require('./kernels');
-const { chunkCount, chunkRange } = require('./chunks');
+const { chunkCount, chunkRange, Continuation } = require('./chunks');
 const { compileModule, defaultGlue } = require('./engine');
 const {
   AbortError,
@@ -45,7 +45,8 @@ const MAX_ATTEMPTS = 2;
 const MAX_STARTUP_FAILURES = 3;
 
 class Call {
-  constructor(id, kernel, spec, args, opts) {
+  /** `parent`: the call this one continues (see Continuation); it settles for both. */
+  constructor(id, kernel, spec, args, opts, parent = null) {
     this.id = id;
     this.kernel = kernel;
     this.spec = spec;
@@ -67,12 +68,19 @@ class Call {
     this.failure = null; // the error this call will reject with
     this.settled = false;
     this.enqueuedAt = performance.now();
-    this.startedAt = null;
+    this.startedAt = parent ? parent.startedAt : null;
     this.timer = null;
-    this.promise = new Promise((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
+    if (parent) {
+      this.promise = parent.promise;
+      this.resolve = parent.resolve;
+      this.reject = parent.reject;
+      this.onAbort = parent.onAbort;
+    } else {
+      this.promise = new Promise((resolve, reject) => {
+        this.resolve = resolve;
+        this.reject = reject;
+      });
+    }
   }
 
   hasPending() {
@@ -400,8 +408,37 @@ class ThreadPool extends EventEmitter {
       this.#fail(call, err);
       return;
     }
+    if (result instanceof Continuation) {
+      this.#continue(call, result);
+      return;
+    }
     this.#settle(call);
     call.resolve(result);
+  }
+
+  /** Replaces a finished pass by the next one, under the same promise. */
+  #continue(call, { kernel, args }) {
+    const next = new Call(call.id, kernel, this.kernels[kernel], args, call, call);
+    next.signal = call.signal;
+    if (next.signal) {
+      next.onAbort = () => this.#fail(next, new AbortError(undefined, { cause: next.signal.reason }));
+      call.signal.removeEventListener('abort', call.onAbort);
+      next.signal.addEventListener('abort', next.onAbort, { once: true });
+    }
+    if (call.timer) {
+      // The time limit spans every pass: the next one gets what is left.
+      clearTimeout(call.timer);
+      const left = Math.max(0, call.timeout - (performance.now() - call.startedAt));
+      next.timer = setTimeout(() => this.#timeOut(next), left);
+    }
+    this.#live.delete(call);
+    call.settled = true;
+    const i = this.#calls.indexOf(call);
+    if (i !== -1) this.#calls.splice(i, 1);
+    this.#live.add(next);
+    this.#calls.push(next);
+    debuglog('call %d continues with %s: %d chunks', call.id, kernel, next.chunks);
+    this.#schedule();
   }
 
   #settle(call) {

@@ -85,6 +85,17 @@ describe('pool', () => {
   });
 });
 
+describe('multi-pass calls', () => {
+  it('a combine step can continue with a further pass under the same promise', async () => {
+    const pool = faultPool({ threads: 2 });
+    const x = sabre.shared.float64(10_000).fill(1);
+    assert.equal(await pool.kernels.twoPass(x), 4); // 4 chunks of 3000 in pass two
+    assert.ok(x.every((v) => v === 3));
+    assert.equal(pool.kernels._passTwo, undefined, 'internal passes are not methods');
+    await pool.close();
+  });
+});
+
 describe('pool failures', () => {
   it('a Rust panic rejects with its message; the worker recovers', async () => {
     const pool = faultPool({ threads: 1 });
