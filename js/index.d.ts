@@ -85,6 +85,8 @@ export interface PoolOptions {
 export interface WorkerExitEvent {
   threadId: number;
   code: number;
+  /** crash: died on its own; timeout: ended for a call's time limit; idle: retired above threads.min; shutdown: close/destroy. */
+  reason: 'crash' | 'timeout' | 'idle' | 'shutdown';
 }
 
 export class Pool implements AsyncDisposable {

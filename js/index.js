@@ -7,6 +7,7 @@
 //                                      return Promises and fan out
 //   sabre.shared.float32(n) ...        typed arrays on a SharedArrayBuffer
 
+const { EventEmitter } = require('node:events');
 const { Engine } = require('./engine');
 const { kernels } = require('./kernels');
 const { chunkCount, chunkRange, Continuation } = require('./chunks');
@@ -48,12 +49,16 @@ const direct = Object.freeze(
  * A pool of worker threads, each with its own instance of sabre's wasm. The
  * public face of ThreadPool: the engine stays private.
  */
-class Pool {
+class Pool extends EventEmitter {
   #pool;
 
   constructor(options = {}) {
+    super();
     this.#pool = new ThreadPool(options);
     const pool = this.#pool;
+    for (const event of ['workerExit', 'workerError', 'idle', 'drain']) {
+      pool.on(event, (...args) => this.emit(event, ...args));
+    }
     this.kernels = Object.freeze(
       Object.fromEntries(
         publicEntries(pool.kernels).map(([name, spec]) => [
@@ -76,14 +81,18 @@ class Pool {
     return this.#pool.queueSize;
   }
 
-  on(event, listener) {
-    this.#pool.on(event, listener);
-    return this;
+  /** True while the queue is full (maxQueue); 'drain' fires when it has room. */
+  get needsDrain() {
+    return this.#pool.needsDrain;
   }
 
-  off(event, listener) {
-    this.#pool.off(event, listener);
-    return this;
+  /**
+   * Per kernel: calls, failed, chunks, run-time and wait-time percentiles
+   * (ms), and worker utilization, since the pool started and over the last
+   * 60 s.
+   */
+  stats() {
+    return { threads: this.threads, queueSize: this.queueSize, ...this.#pool.stats.snapshot(this.threads) };
   }
 
   /** Stops accepting calls, lets queued calls finish, then ends the workers. */

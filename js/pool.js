@@ -26,6 +26,7 @@ const debuglog = require('node:util').debuglog('sabre');
 const { kernelTable } = require('./kernels');
 const { chunkCount, chunkRange, Continuation } = require('./chunks');
 const { compileModule, defaultGlue } = require('./engine');
+const { Stats } = require('./stats');
 const {
   AbortError,
   TimeoutError,
@@ -100,8 +101,10 @@ class WorkerSlot {
   constructor(worker) {
     this.worker = worker;
     this.ready = false;
-    this.task = null; // { call, index, id, sentAt }
+    this.task = null; // { call, index, id }
     this.exiting = false; // terminate() was called on purpose
+    this.retired = false; // ended for idleness: not replaced
+    this.idleTimer = null;
   }
 }
 
@@ -109,9 +112,24 @@ function validatePoolOptions(options) {
   if (options === null || typeof options !== 'object') {
     throw invalidArgType('options', 'of type object', options);
   }
-  const { threads = os.availableParallelism(), maxQueue = Infinity } = options;
-  if (!Number.isInteger(threads) || threads < 1 || threads > 1024) {
-    throw outOfRange('options.threads', 'an integer >= 1 and <= 1024', threads);
+  const { threads = os.availableParallelism(), maxQueue = Infinity, idleTimeout = 30_000 } = options;
+  const count = (name, v) => {
+    if (!Number.isInteger(v) || v < 1 || v > 1024) throw outOfRange(name, 'an integer >= 1 and <= 1024', v);
+    return v;
+  };
+  let minThreads;
+  let maxThreads;
+  if (typeof threads === 'object' && threads !== null) {
+    maxThreads = count('options.threads.max', threads.max ?? Math.max(os.availableParallelism(), threads.min ?? 1));
+    minThreads = threads.min === undefined ? Math.min(1, maxThreads) : threads.min;
+    if (!Number.isInteger(minThreads) || minThreads < 0 || minThreads > maxThreads) {
+      throw outOfRange('options.threads.min', `an integer >= 0 and <= threads.max (${maxThreads})`, minThreads);
+    }
+  } else {
+    minThreads = maxThreads = count('options.threads', threads);
+  }
+  if (!(typeof idleTimeout === 'number' && idleTimeout >= 0 && idleTimeout <= 2 ** 31 - 1)) {
+    throw outOfRange('options.idleTimeout', 'a number of milliseconds >= 0 and <= 2^31 - 1', idleTimeout);
   }
   if (maxQueue !== Infinity && (!Number.isInteger(maxQueue) || maxQueue < 0)) {
     throw outOfRange('options.maxQueue', 'a non-negative integer or Infinity', maxQueue);
@@ -120,7 +138,9 @@ function validatePoolOptions(options) {
     throw invalidArgType('options.resourceLimits', 'of type object', options.resourceLimits);
   }
   return {
-    threads,
+    minThreads,
+    maxThreads,
+    idleTimeout,
     maxQueue,
     resourceLimits: options.resourceLimits,
     gluePath: options[kGluePath] ?? defaultGlue,
@@ -159,7 +179,6 @@ class ThreadPool extends EventEmitter {
   #nextCallId = 1;
   #nextTaskId = 1;
   #startupFailures = 0;
-  #respawnTimer = null;
   #broken = null; // error once workers cannot start at all
   #closing = null; // promise of close()
   #destroyed = false;
@@ -171,11 +190,17 @@ class ThreadPool extends EventEmitter {
     this.#opts = validatePoolOptions(options);
     this.kernels = kernelTable(this.#opts.kernelsModule);
     this.#module = compileModule(this.#opts.gluePath);
-    for (let i = 0; i < this.#opts.threads; i++) this.#spawn();
+    this.stats = new Stats();
+    for (let i = 0; i < this.#opts.minThreads; i++) this.#spawn();
   }
 
   get threads() {
     return this.#slots.size;
+  }
+
+  /** True while the queue is full; 'drain' is emitted when it has room again. */
+  get needsDrain() {
+    return this.queueSize >= this.#opts.maxQueue;
   }
 
   /** Calls waiting for their first chunk to start. */
@@ -199,10 +224,11 @@ class ThreadPool extends EventEmitter {
       if (opts.signal?.aborted) {
         throw new AbortError(undefined, { cause: opts.signal.reason });
       }
-      if (this.queueSize >= this.#opts.maxQueue) {
+      if (this.needsDrain) {
         throw new QueueFullError(`The pool's queue is full (maxQueue ${this.#opts.maxQueue})`, { code: 'ERR_SABRE_QUEUE_FULL' });
       }
       const call = new Call(this.#nextCallId++, kernel, spec, prepared, opts);
+      this.stats.callSubmitted(kernel);
       this.#live.add(call);
       this.#calls.push(call);
       if (call.signal) {
@@ -211,11 +237,32 @@ class ThreadPool extends EventEmitter {
       }
       debuglog('call %d %s: %d units in %d chunks', call.id, kernel, call.units, call.chunks);
       this.#updateRefs();
+      this.#grow();
       this.#schedule();
       return call.promise;
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /** Adds a worker when work waits, none is idle and the pool is below max. */
+  #grow() {
+    if (this.#slots.size >= this.#opts.maxThreads || this.#stopping) return;
+    for (const slot of this.#slots) if (!slot.task && !slot.exiting) return;
+    if (this.#calls.some((c) => c.hasPending())) this.#spawn();
+  }
+
+  /** A worker above `min` that stays idle for `idleTimeout` is ended. */
+  #idle(slot) {
+    if (this.#slots.size <= this.#opts.minThreads || slot.idleTimer) return;
+    slot.idleTimer = setTimeout(() => {
+      slot.idleTimer = null;
+      if (slot.task || this.#slots.size <= this.#opts.minThreads) return;
+      debuglog('retiring idle worker %d', slot.worker.threadId);
+      slot.exiting = slot.retired = true;
+      slot.worker.terminate();
+    }, this.#opts.idleTimeout);
+    slot.idleTimer.unref();
   }
 
   #spawn() {
@@ -226,6 +273,7 @@ class ThreadPool extends EventEmitter {
       stderr: false,
     });
     const slot = new WorkerSlot(worker);
+    slot.threadId = worker.threadId; // worker.threadId is -1 once it exited
     this.#slots.add(slot);
     worker.on('message', (msg) => this.#onMessage(slot, msg));
     worker.on('error', (err) => {
@@ -242,6 +290,7 @@ class ThreadPool extends EventEmitter {
       slot.ready = true;
       this.#startupFailures = 0;
       this.#schedule();
+      if (!slot.task) this.#idle(slot);
       return;
     }
     const task = slot.task;
@@ -249,6 +298,7 @@ class ThreadPool extends EventEmitter {
     slot.task = null;
     const { call, index } = task;
     call.running.delete(slot);
+    this.stats.chunkDone(call.kernel, msg.runMs);
     if (msg.error) {
       this.#fail(call, deserializeError(msg.error));
     } else if (call.failure === null) {
@@ -268,14 +318,17 @@ class ThreadPool extends EventEmitter {
     this.#maybeSettleFailed(call);
     this.#updateRefs();
     this.#schedule();
+    if (!slot.task) this.#idle(slot);
   }
 
   #onExit(slot, code) {
     this.#slots.delete(slot);
+    clearTimeout(slot.idleTimer);
     const task = slot.task;
     slot.task = null;
-    debuglog('worker %d exited with %d%s', slot.worker.threadId, code, task ? ' mid-chunk' : '');
-    if (!slot.exiting || task) this.emit('workerExit', { threadId: slot.worker.threadId, code });
+    debuglog('worker %d exited with %d%s', slot.threadId, code, task ? ' mid-chunk' : '');
+    const reason = slot.retired ? 'idle' : slot.exiting ? (task ? 'timeout' : 'shutdown') : 'crash';
+    this.emit('workerExit', { threadId: slot.threadId, code, reason });
     if (task) {
       const { call, index } = task;
       call.running.delete(slot);
@@ -301,12 +354,12 @@ class ThreadPool extends EventEmitter {
       this.#maybeSettleFailed(call);
     }
     if (!slot.ready && !slot.exiting) this.#startupFailures++;
-    if (this.#stopping) return;
+    if (this.#stopping || slot.retired) return;
     if (this.#startupFailures >= MAX_STARTUP_FAILURES) {
       this.#breakPool(slot.lastError, code);
       return;
     }
-    this.#scheduleRespawn();
+    if (this.#slots.size < this.#opts.minThreads || this.#calls.some((c) => c.hasPending())) this.#scheduleRespawn();
   }
 
   /** Respawns with exponential backoff after startup failures. */
@@ -339,9 +392,10 @@ class ThreadPool extends EventEmitter {
     for (const slot of this.#slots) {
       if (!slot.ready || slot.task || slot.exiting) continue;
       const call = this.#nextCall();
-      if (!call) return;
+      if (!call) break;
       this.#dispatch(slot, call, call.takeChunk());
     }
+    this.#grow();
   }
 
   #nextCall() {
@@ -361,9 +415,14 @@ class ThreadPool extends EventEmitter {
     const [start, end] = call.range(index);
     const id = this.#nextTaskId++;
     slot.task = { call, index, id };
+    clearTimeout(slot.idleTimer);
+    slot.idleTimer = null;
     call.running.add(slot);
     if (call.startedAt === null) {
+      const wasFull = this.needsDrain;
       call.startedAt = performance.now();
+      this.stats.callStarted(call.kernel, call.startedAt - call.enqueuedAt);
+      if (wasFull && !this.needsDrain) queueMicrotask(() => this.emit('drain'));
       if (call.timeout !== undefined) {
         call.timer = setTimeout(() => this.#timeOut(call), call.timeout);
       }
@@ -389,6 +448,7 @@ class ThreadPool extends EventEmitter {
     if (call.failure !== null || call.settled) return;
     call.failure = err;
     Atomics.store(call.control, 0, 1);
+    this.stats.callFailed(call.kernel);
     debuglog('call %d failed: %s', call.id, err.message);
     this.#maybeSettleFailed(call);
   }
@@ -479,6 +539,7 @@ class ThreadPool extends EventEmitter {
     this.#destroyed = true;
     const err = new PoolClosedError('The pool was destroyed before this call finished', { code: 'ERR_SABRE_POOL_DESTROYED' });
     for (const call of [...this.#live]) {
+      this.stats.callFailed(call.kernel);
       call.failure = err;
       Atomics.store(call.control, 0, 1);
       call.running.clear();

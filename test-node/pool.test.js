@@ -125,6 +125,7 @@ describe('pool failures', () => {
     assert.ok(x.every((v) => v === 2), 'every chunk written exactly once');
     assert.equal(exits.length, 1);
     assert.equal(exits[0].code, 3);
+    assert.equal(exits[0].reason, 'crash');
     await pool.close();
   });
 
