@@ -17,7 +17,7 @@
 //   - a timed-out call terminates the workers running its chunks and settles
 //     once they have exited.
 
-const { Worker } = require('node:worker_threads');
+const { Worker, MessageChannel } = require('node:worker_threads');
 const { EventEmitter } = require('node:events');
 const os = require('node:os');
 const path = require('node:path');
@@ -27,6 +27,7 @@ const { kernelTable } = require('./kernels');
 const { chunkCount, chunkRange, Continuation } = require('./chunks');
 const { compileModule, defaultGlue } = require('./engine');
 const { Stats } = require('./stats');
+const { ControlFlags } = require('./control');
 const {
   AbortError,
   TimeoutError,
@@ -62,7 +63,7 @@ class Call {
     this.completed = 0;
     this.unitsDone = 0;
     this.running = new Set(); // WorkerSlots running a chunk of this call
-    this.control = new Int32Array(new SharedArrayBuffer(4));
+    this.control = null; // a flag from ControlFlags, set by the pool
     this.signal = opts.signal;
     this.timeout = opts.timeout;
     this.onProgress = opts.onProgress;
@@ -105,6 +106,7 @@ class WorkerSlot {
     this.exiting = false; // terminate() was called on purpose
     this.retired = false; // ended for idleness: not replaced
     this.idleTimer = null;
+    this.blocksSent = 0; // control-flag blocks this worker has
   }
 }
 
@@ -112,7 +114,8 @@ function validatePoolOptions(options) {
   if (options === null || typeof options !== 'object') {
     throw invalidArgType('options', 'of type object', options);
   }
-  const { threads = os.availableParallelism(), maxQueue = Infinity, idleTimeout = 30_000 } = options;
+  const { threads = os.availableParallelism(), maxQueue = Infinity, idleTimeout = 30_000, atomics = true } = options;
+  if (typeof atomics !== 'boolean') throw invalidArgType('options.atomics', 'of type boolean', atomics);
   const count = (name, v) => {
     if (!Number.isInteger(v) || v < 1 || v > 1024) throw outOfRange(name, 'an integer >= 1 and <= 1024', v);
     return v;
@@ -140,6 +143,7 @@ function validatePoolOptions(options) {
   return {
     minThreads,
     maxThreads,
+    atomics,
     idleTimeout,
     maxQueue,
     resourceLimits: options.resourceLimits,
@@ -184,6 +188,7 @@ class ThreadPool extends EventEmitter {
   #destroyed = false;
   #stopping = false; // workers are being terminated for good
   #respawnTimers = new Set();
+  #flags = new ControlFlags();
 
   constructor(options = {}) {
     super();
@@ -228,6 +233,7 @@ class ThreadPool extends EventEmitter {
         throw new QueueFullError(`The pool's queue is full (maxQueue ${this.#opts.maxQueue})`, { code: 'ERR_SABRE_QUEUE_FULL' });
       }
       const call = new Call(this.#nextCallId++, kernel, spec, prepared, opts);
+      call.control = this.#flags.acquire();
       this.stats.callSubmitted(kernel);
       this.#live.add(call);
       this.#calls.push(call);
@@ -266,13 +272,29 @@ class ThreadPool extends EventEmitter {
   }
 
   #spawn() {
+    // Requests go over a dedicated channel so that, with the Atomics fast
+    // path, a worker can pull them synchronously (receiveMessageOnPort) after
+    // waking on its doorbell instead of waiting for its event loop. Replies
+    // come back on the worker's own parentPort.
+    const { port1, port2 } = new MessageChannel();
+    const doorbell = new Int32Array(new SharedArrayBuffer(4));
     const worker = new Worker(workerScript, {
-      workerData: { module: this.#module, gluePath: this.#opts.gluePath, kernelsModule: this.#opts.kernelsModule },
+      workerData: {
+        module: this.#module,
+        gluePath: this.#opts.gluePath,
+        kernelsModule: this.#opts.kernelsModule,
+        port: port2,
+        doorbell,
+        atomics: this.#opts.atomics,
+      },
+      transferList: [port2],
       resourceLimits: this.#opts.resourceLimits,
       stdout: false,
       stderr: false,
     });
     const slot = new WorkerSlot(worker);
+    slot.port = port1;
+    slot.doorbell = doorbell;
     slot.threadId = worker.threadId; // worker.threadId is -1 once it exited
     this.#slots.add(slot);
     worker.on('message', (msg) => this.#onMessage(slot, msg));
@@ -427,7 +449,16 @@ class ThreadPool extends EventEmitter {
         call.timer = setTimeout(() => this.#timeOut(call), call.timeout);
       }
     }
-    slot.worker.postMessage({ id, kernel: call.kernel, call: call.args, start, end, control: call.control });
+    const msg = { id, kernel: call.kernel, call: call.args, start, end, block: call.control.block, index: call.control.index };
+    if (slot.blocksSent < this.#flags.blocks.length) {
+      msg.blocks = this.#flags.blocks.slice(slot.blocksSent);
+      slot.blocksSent = this.#flags.blocks.length;
+    }
+    slot.port.postMessage(msg);
+    if (this.#opts.atomics) {
+      Atomics.add(slot.doorbell, 0, 1);
+      Atomics.notify(slot.doorbell, 0, 1);
+    }
   }
 
   #timeOut(call) {
@@ -447,7 +478,7 @@ class ThreadPool extends EventEmitter {
   #fail(call, err) {
     if (call.failure !== null || call.settled) return;
     call.failure = err;
-    Atomics.store(call.control, 0, 1);
+    ControlFlags.set(call.control);
     this.stats.callFailed(call.kernel);
     debuglog('call %d failed: %s', call.id, err.message);
     this.#maybeSettleFailed(call);
@@ -479,6 +510,7 @@ class ThreadPool extends EventEmitter {
   /** Replaces a finished pass by the next one, under the same promise. */
   #continue(call, { kernel, args }) {
     const next = new Call(call.id, kernel, this.kernels[kernel], args, call, call);
+    next.control = call.control; // released once, when `next` settles
     next.signal = call.signal;
     if (next.signal) {
       next.onAbort = () => this.#fail(next, new AbortError(undefined, { cause: next.signal.reason }));
@@ -503,6 +535,8 @@ class ThreadPool extends EventEmitter {
 
   #settle(call) {
     call.settled = true;
+    // No chunk of it runs any more (destroy() terminates the workers first).
+    this.#flags.release(call.control);
     clearTimeout(call.timer);
     call.signal?.removeEventListener('abort', call.onAbort);
     this.#live.delete(call);
@@ -541,7 +575,7 @@ class ThreadPool extends EventEmitter {
     for (const call of [...this.#live]) {
       this.stats.callFailed(call.kernel);
       call.failure = err;
-      Atomics.store(call.control, 0, 1);
+      ControlFlags.set(call.control);
       call.running.clear();
       this.#settle(call);
       call.reject(err);

@@ -4,7 +4,7 @@
 // the caller's SharedArrayBuffer only if its call's control flag is still 0
 // (not aborted, not failed) when the kernel has returned.
 
-const { parentPort, workerData } = require('node:worker_threads');
+const { parentPort, workerData, receiveMessageOnPort } = require('node:worker_threads');
 const { performance } = require('node:perf_hooks');
 const { Engine } = require('./engine');
 const { kernelTable } = require('./kernels');
@@ -13,17 +13,43 @@ const { serializeError } = require('./errors');
 const kernels = kernelTable(workerData.kernelsModule);
 const engine = new Engine({ module: workerData.module, gluePath: workerData.gluePath });
 
-parentPort.on('message', (msg) => {
+const { port, doorbell, atomics } = workerData;
+const flagBlocks = []; // control-flag blocks, sent once each by the pool
+
+function run(msg) {
   const t0 = performance.now();
+  if (msg.blocks) flagBlocks.push(...msg.blocks);
+  const flags = flagBlocks[msg.block];
   let reply;
   try {
     const spec = kernels[msg.kernel];
-    const value = engine.runChunk(spec, msg.call, msg.start, msg.end, () => Atomics.load(msg.control, 0) === 0);
+    const value = engine.runChunk(spec, msg.call, msg.start, msg.end, () => Atomics.load(flags, msg.index) === 0);
     reply = { id: msg.id, value, runMs: performance.now() - t0 };
   } catch (err) {
     reply = { id: msg.id, error: serializeError(err), runMs: performance.now() - t0 };
   }
   parentPort.postMessage(reply);
+}
+
+/**
+ * The Atomics fast path (as in piscina): once busy, the worker stops
+ * returning to its event loop. It takes queued requests synchronously, and
+ * when there are none it sleeps in Atomics.wait on its doorbell, which the
+ * pool rings after each postMessage; waking from a futex is quicker than a
+ * trip through the event loop. terminate() still interrupts the wait.
+ */
+function serve() {
+  for (;;) {
+    const rung = Atomics.load(doorbell, 0);
+    const next = receiveMessageOnPort(port);
+    if (next) run(next.message);
+    else Atomics.wait(doorbell, 0, rung);
+  }
+}
+
+port.on('message', (msg) => {
+  run(msg);
+  if (atomics) serve();
 });
 
 parentPort.postMessage({ ready: true });
