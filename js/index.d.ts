@@ -34,6 +34,15 @@ export interface DirectKernels {
   scale<T extends FloatArray>(x: T, a: number): T;
   /** y[i] = a * x[i] + y[i]; returns y. */
   axpy<T extends FloatArray>(y: T, a: number, x: T): T;
+  /** y[i] = a * x[i] + b * y[i] (not fused: each operation rounded, like JS); returns y. */
+  axpby<T extends FloatArray>(y: T, a: number, x: T, b: number): T;
+  /**
+   * x[i] = x[i] < lo ? lo : x[i] > hi ? hi : x[i]; NaN stays NaN. RangeError
+   * if lo or hi is NaN or lo > hi. Returns x.
+   */
+  clamp<T extends FloatArray>(x: T, lo: number, hi: number): T;
+  /** x[i] = Math.abs(x[i]) (-0 becomes 0, NaN stays NaN); returns x. */
+  abs<T extends FloatArray>(x: T): T;
   /** b = 255 - b; returns bytes. */
   invert<T extends ByteArray>(bytes: T): T;
   /** RGBA to grayscale in place (BT.601 luma, alpha kept); returns rgba. */
