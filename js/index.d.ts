@@ -19,6 +19,16 @@ export interface MandelbrotView {
   maxIter?: number;
 }
 
+export interface MeanVariance {
+  mean: number;
+  /** Population variance, sum((x - mean)^2) / n. */
+  variance: number;
+  /** Sample (unbiased) variance, sum((x - mean)^2) / (n - 1); NaN when n < 2. */
+  sampleVariance: number;
+  /** Number of elements. */
+  n: number;
+}
+
 export interface LinearFit {
   slope: number;
   intercept: number;
@@ -49,6 +59,16 @@ export interface DirectKernels {
   grayscale<T extends ByteArray>(rgba: T): T;
   /** Compensated (Neumaier) sum. */
   sum(x: FloatArray): number;
+  /** Compensated (Neumaier) sum of x[i] * y[i] (products in f64). */
+  dot<T extends FloatArray>(x: T, y: T): number;
+  /** Smallest element, with Math.min's rules: any NaN gives NaN, -0 < 0, empty gives Infinity. */
+  min(x: FloatArray): number;
+  /** Largest element, with Math.max's rules: any NaN gives NaN, 0 > -0, empty gives -Infinity. */
+  max(x: FloatArray): number;
+  /** Mean, population and sample variance (all NaN when x is empty). */
+  meanVariance(x: FloatArray): MeanVariance;
+  /** counts[b] = number of bytes equal to b, for b in 0..255 (256 entries). */
+  histogram(bytes: ByteArray): Float64Array;
   /** Least-squares fit of y = slope * x + intercept. */
   linearRegression<T extends FloatArray>(x: T, y: T): LinearFit;
   /** Number of primes p with lo <= p < hi (hi <= 2^53 + 1). */
