@@ -57,6 +57,20 @@ export interface DirectKernels {
   invert<T extends ByteArray>(bytes: T): T;
   /** RGBA to grayscale in place (BT.601 luma, alpha kept); returns rgba. */
   grayscale<T extends ByteArray>(rgba: T): T;
+  /**
+   * Brightness and contrast on RGBA in place, alpha kept; returns rgba. Each of
+   * R, G, B becomes clamp(((v - 128) * c + 128 >> 8) + 128 + brightness, 0, 255),
+   * with c = Math.round(contrast * 256). brightness: integer in [-255, 255];
+   * contrast: gain in [0, 256] (1 = unchanged, 0 = flat grey).
+   */
+  brightnessContrast<T extends ByteArray>(rgba: T, brightness: number, contrast: number): T;
+  /** b = b >= t ? 255 : 0, t an integer in [0, 256]; returns bytes. */
+  threshold<T extends ByteArray>(bytes: T, t: number): T;
+  /**
+   * bytes[i] ^= key[i % key.length] (key not empty, not overlapping bytes);
+   * returns bytes. On a pool, a key not on a SharedArrayBuffer is copied once.
+   */
+  xorKey<T extends ByteArray>(bytes: T, key: ByteArray): T;
   /** Compensated (Neumaier) sum. */
   sum(x: FloatArray): number;
   /** Compensated (Neumaier) sum of x[i] * y[i] (products in f64). */

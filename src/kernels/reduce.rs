@@ -70,6 +70,7 @@ pub const LANES: usize = 8;
 
 impl Lanes {
     #[inline(always)]
+    #[allow(clippy::needless_range_loop)] // three arrays in lockstep
     pub fn add8(&mut self, v: [f64; LANES]) {
         for j in 0..LANES {
             let s = self.sum[j];
@@ -532,7 +533,7 @@ mod tests {
         assert_eq!(sum(&[f64::NEG_INFINITY, 1.0, 2.0]), f64::NEG_INFINITY);
         assert!(sum(&[f64::INFINITY, f64::NEG_INFINITY]).is_nan());
         assert!(sum(&[1.0, f64::NAN, 2.0]).is_nan());
-        assert_eq!(sum(&vec![1e308f64; 16]), f64::INFINITY);
+        assert_eq!(sum(&[1e308f64; 16]), f64::INFINITY);
         // An intermediate overflow gives Infinity, as a plain loop does.
         assert_eq!(sum(&[1e308, 1e308, -1e308]), f64::INFINITY);
         let mut n = Neumaier::default();
