@@ -26,7 +26,9 @@ function compensatedSum(values) {
     comp += Math.abs(sum) >= Math.abs(v) ? sum - t + v : v - t + sum;
     sum = t;
   }
-  return sum + comp;
+  // A non-finite running sum makes the compensation NaN (inf - inf): the
+  // plain sum is then the IEEE answer (Infinity, or NaN).
+  return Number.isFinite(sum) ? sum + comp : sum;
 }
 
 /** Chan et al.'s merge of two regression moment partials (see reduce.rs). */

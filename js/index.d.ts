@@ -19,6 +19,16 @@ export interface MandelbrotView {
   maxIter?: number;
 }
 
+export interface MeanVariance {
+  mean: number;
+  /** Population variance, sum((x - mean)^2) / n. */
+  variance: number;
+  /** Sample (unbiased) variance, sum((x - mean)^2) / (n - 1); NaN when n < 2. */
+  sampleVariance: number;
+  /** Number of elements. */
+  n: number;
+}
+
 export interface LinearFit {
   slope: number;
   intercept: number;
@@ -34,12 +44,45 @@ export interface DirectKernels {
   scale<T extends FloatArray>(x: T, a: number): T;
   /** y[i] = a * x[i] + y[i]; returns y. */
   axpy<T extends FloatArray>(y: T, a: number, x: T): T;
+  /** y[i] = a * x[i] + b * y[i] (not fused: each operation rounded, like JS); returns y. */
+  axpby<T extends FloatArray>(y: T, a: number, x: T, b: number): T;
+  /**
+   * x[i] = x[i] < lo ? lo : x[i] > hi ? hi : x[i]; NaN stays NaN. RangeError
+   * if lo or hi is NaN or lo > hi. Returns x.
+   */
+  clamp<T extends FloatArray>(x: T, lo: number, hi: number): T;
+  /** x[i] = Math.abs(x[i]) (-0 becomes 0, NaN stays NaN); returns x. */
+  abs<T extends FloatArray>(x: T): T;
   /** b = 255 - b; returns bytes. */
   invert<T extends ByteArray>(bytes: T): T;
   /** RGBA to grayscale in place (BT.601 luma, alpha kept); returns rgba. */
   grayscale<T extends ByteArray>(rgba: T): T;
+  /**
+   * Brightness and contrast on RGBA in place, alpha kept; returns rgba. Each of
+   * R, G, B becomes clamp(((v - 128) * c + 128 >> 8) + 128 + brightness, 0, 255),
+   * with c = Math.round(contrast * 256). brightness: integer in [-255, 255];
+   * contrast: gain in [0, 256] (1 = unchanged, 0 = flat grey).
+   */
+  brightnessContrast<T extends ByteArray>(rgba: T, brightness: number, contrast: number): T;
+  /** b = b >= t ? 255 : 0, t an integer in [0, 256]; returns bytes. */
+  threshold<T extends ByteArray>(bytes: T, t: number): T;
+  /**
+   * bytes[i] ^= key[i % key.length] (key not empty, not overlapping bytes);
+   * returns bytes. On a pool, a key not on a SharedArrayBuffer is copied once.
+   */
+  xorKey<T extends ByteArray>(bytes: T, key: ByteArray): T;
   /** Compensated (Neumaier) sum. */
   sum(x: FloatArray): number;
+  /** Compensated (Neumaier) sum of x[i] * y[i] (products in f64). */
+  dot<T extends FloatArray>(x: T, y: T): number;
+  /** Smallest element, with Math.min's rules: any NaN gives NaN, -0 < 0, empty gives Infinity. */
+  min(x: FloatArray): number;
+  /** Largest element, with Math.max's rules: any NaN gives NaN, 0 > -0, empty gives -Infinity. */
+  max(x: FloatArray): number;
+  /** Mean, population and sample variance (all NaN when x is empty). */
+  meanVariance(x: FloatArray): MeanVariance;
+  /** counts[b] = number of bytes equal to b, for b in 0..255 (256 entries). */
+  histogram(bytes: ByteArray): Float64Array;
   /** Least-squares fit of y = slope * x + intercept. */
   linearRegression<T extends FloatArray>(x: T, y: T): LinearFit;
   /** Number of primes p with lo <= p < hi (hi <= 2^53 + 1). */

@@ -2,6 +2,7 @@
 // Kernel specs: elementwise maps on float arrays. See js/kernels/index.js for the spec fields.
 
 const v = require('../validate');
+const { outOfRange } = require('../errors');
 const { MAP_GRAIN, suffix } = require('./grains');
 
 module.exports = {
@@ -43,4 +44,62 @@ module.exports = {
     combine: (c) => c.y,
   },
 
+  axpby: {
+    params: ['y', 'a', 'x', 'b'],
+    prepare([y, a, x, b], shared) {
+      v.typedArray('y', y, v.FLOATS, shared);
+      v.number('a', a);
+      v.typedArray('x', x, v.FLOATS, shared);
+      v.number('b', b);
+      v.sameType('x', x, y);
+      v.sameLength('x', x, y);
+      v.noPartialOverlap('x', x, y);
+      return { y, a, x, b };
+    },
+    units: (c) => c.y.length,
+    grain: () => MAP_GRAIN,
+    run(e, c, s, t) {
+      e.load(0, c.y, s, t);
+      e.load(1, c.x, s, t);
+      e.wasm[`axpby${suffix(c.y)}`](t - s, c.a, c.b);
+      return { writes: [[0, c.y, s, t]] };
+    },
+    combine: (c) => c.y,
+  },
+
+  clamp: {
+    params: ['x', 'lo', 'hi'],
+    prepare([x, lo, hi], shared) {
+      v.typedArray('x', x, v.FLOATS, shared);
+      v.number('lo', lo);
+      v.number('hi', hi);
+      if (Number.isNaN(lo)) throw outOfRange('lo', 'a number, not NaN', lo);
+      if (Number.isNaN(hi)) throw outOfRange('hi', 'a number, not NaN', hi);
+      if (lo > hi) throw outOfRange('lo', `<= hi (${hi})`, lo);
+      return { x, lo, hi };
+    },
+    units: (c) => c.x.length,
+    grain: () => MAP_GRAIN,
+    run(e, c, s, t) {
+      e.load(0, c.x, s, t);
+      e.wasm[`clamp${suffix(c.x)}`](t - s, c.lo, c.hi);
+      return { writes: [[0, c.x, s, t]] };
+    },
+    combine: (c) => c.x,
+  },
+
+  abs: {
+    params: ['x'],
+    prepare([x], shared) {
+      return { x: v.typedArray('x', x, v.FLOATS, shared) };
+    },
+    units: (c) => c.x.length,
+    grain: () => MAP_GRAIN,
+    run(e, c, s, t) {
+      e.load(0, c.x, s, t);
+      e.wasm[`abs${suffix(c.x)}`](t - s);
+      return { writes: [[0, c.x, s, t]] };
+    },
+    combine: (c) => c.x,
+  },
 };

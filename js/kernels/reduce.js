@@ -4,7 +4,19 @@
 const v = require('../validate');
 const { outOfRange } = require('../errors');
 const { compensatedSum, mergeMoments } = require('../chunks');
-const { MAP_GRAIN, suffix } = require('./grains');
+const { MAP_GRAIN, BYTE_GRAIN, suffix } = require('./grains');
+
+/**
+ * Chan, Golub & LeVeque's merge of two { n, mean, m2 } partials (mirrors
+ * `Stats::merge` in src/kernels/reduce.rs).
+ */
+function mergeStats(a, b) {
+  if (a.n === 0) return b;
+  if (b.n === 0) return a;
+  const n = a.n + b.n;
+  const d = b.mean - a.mean;
+  return { n, mean: a.mean + (d * b.n) / n, m2: a.m2 + b.m2 + d * d * ((a.n * b.n) / n) };
+}
 
 module.exports = {
   sum: {
@@ -51,4 +63,94 @@ module.exports = {
     },
   },
 
+  dot: {
+    params: ['x', 'y'],
+    prepare([x, y], shared) {
+      v.typedArray('x', x, v.FLOATS, shared);
+      v.typedArray('y', y, v.FLOATS, shared);
+      v.sameType('y', y, x);
+      v.sameLength('y', y, x);
+      return { x, y };
+    },
+    units: (c) => c.x.length,
+    grain: () => MAP_GRAIN,
+    run(e, c, s, t) {
+      e.load(0, c.x, s, t);
+      e.load(1, c.y, s, t);
+      return { value: e.wasm[`dot${suffix(c.x)}`](t - s) };
+    },
+    combine: (c, partials) => compensatedSum(partials),
+  },
+
+  min: {
+    params: ['x'],
+    prepare([x], shared) {
+      return { x: v.typedArray('x', x, v.FLOATS, shared) };
+    },
+    units: (c) => c.x.length,
+    grain: () => MAP_GRAIN,
+    run(e, c, s, t) {
+      e.load(0, c.x, s, t);
+      return { value: e.wasm[`min${suffix(c.x)}`](t - s) };
+    },
+    // Math.min's rules (NaN wins, -0 < 0) are the kernel's, so it merges
+    // partials; an empty array is one empty chunk: Infinity, like Math.min().
+    combine: (c, partials) => Math.min(...partials),
+  },
+
+  max: {
+    params: ['x'],
+    prepare([x], shared) {
+      return { x: v.typedArray('x', x, v.FLOATS, shared) };
+    },
+    units: (c) => c.x.length,
+    grain: () => MAP_GRAIN,
+    run(e, c, s, t) {
+      e.load(0, c.x, s, t);
+      return { value: e.wasm[`max${suffix(c.x)}`](t - s) };
+    },
+    combine: (c, partials) => Math.max(...partials),
+  },
+
+  meanVariance: {
+    params: ['x'],
+    prepare([x], shared) {
+      return { x: v.typedArray('x', x, v.FLOATS, shared) };
+    },
+    units: (c) => c.x.length,
+    grain: () => MAP_GRAIN,
+    run(e, c, s, t) {
+      e.load(0, c.x, s, t);
+      return { value: e.wasm[`meanVariance${suffix(c.x)}`](t - s) };
+    },
+    combine(c, partials) {
+      const { n, mean, m2 } = partials.reduce(mergeStats);
+      // Population variance M2 / n, and the unbiased sample variance
+      // M2 / (n - 1) (NaN below 2 elements). No data: every statistic is NaN.
+      return {
+        mean: n === 0 ? NaN : mean,
+        variance: n === 0 ? NaN : m2 / n,
+        sampleVariance: n < 2 ? NaN : m2 / (n - 1),
+        n,
+      };
+    },
+  },
+
+  histogram: {
+    params: ['bytes'],
+    prepare([bytes], shared) {
+      return { bytes: v.typedArray('bytes', bytes, v.BYTES, shared) };
+    },
+    units: (c) => c.bytes.length,
+    grain: () => BYTE_GRAIN,
+    run(e, c, s, t) {
+      e.load(0, c.bytes, s, t);
+      return { value: e.wasm.histogram(t - s) };
+    },
+    combine(c, partials) {
+      const counts = new Float64Array(256);
+      for (const p of partials) for (let i = 0; i < 256; i++) counts[i] += p[i];
+      return counts;
+    },
+  },
 };
