@@ -1,5 +1,7 @@
 // sabre: hand-written public types.
 
+import { EventEmitter } from 'node:events';
+
 export type FloatArray = Float32Array | Float64Array;
 export type ByteArray = Uint8Array | Uint8ClampedArray;
 
@@ -111,18 +113,112 @@ export interface CallOptions {
   onProgress?: (progress: Progress) => void;
 }
 
-type Promised<F> = F extends (...args: infer A) => infer R ? (...args: [...A, CallOptions?]) => Promise<R> : never;
-
-/** The same kernels on a pool: same arguments, plus options; return Promises. */
-export type PoolKernels = { [K in keyof DirectKernels]: Promised<DirectKernels[K]> };
+/** The same kernels on a pool: same arguments plus call options; they return Promises. */
+export interface PoolKernels {
+  /** x[i] = a * x[i]; returns x. */
+  scale<T extends FloatArray>(x: T, a: number, options?: CallOptions): Promise<T>;
+  /** y[i] = a * x[i] + y[i]; returns y. */
+  axpy<T extends FloatArray>(y: T, a: number, x: T, options?: CallOptions): Promise<T>;
+  /** y[i] = a * x[i] + b * y[i] (not fused: each operation rounded, like JS); returns y. */
+  axpby<T extends FloatArray>(y: T, a: number, x: T, b: number, options?: CallOptions): Promise<T>;
+  /**
+   * x[i] = x[i] < lo ? lo : x[i] > hi ? hi : x[i]; NaN stays NaN. RangeError
+   * if lo or hi is NaN or lo > hi. Returns x.
+   */
+  clamp<T extends FloatArray>(x: T, lo: number, hi: number, options?: CallOptions): Promise<T>;
+  /** x[i] = Math.abs(x[i]) (-0 becomes 0, NaN stays NaN); returns x. */
+  abs<T extends FloatArray>(x: T, options?: CallOptions): Promise<T>;
+  /** b = 255 - b; returns bytes. */
+  invert<T extends ByteArray>(bytes: T, options?: CallOptions): Promise<T>;
+  /** RGBA to grayscale in place (BT.601 luma, alpha kept); returns rgba. */
+  grayscale<T extends ByteArray>(rgba: T, options?: CallOptions): Promise<T>;
+  /**
+   * Brightness and contrast on RGBA in place, alpha kept; returns rgba. Each of
+   * R, G, B becomes clamp(((v - 128) * c + 128 >> 8) + 128 + brightness, 0, 255),
+   * with c = Math.round(contrast * 256). brightness: integer in [-255, 255];
+   * contrast: gain in [0, 256] (1 = unchanged, 0 = flat grey).
+   */
+  brightnessContrast<T extends ByteArray>(rgba: T, brightness: number, contrast: number, options?: CallOptions): Promise<T>;
+  /** b = b >= t ? 255 : 0, t an integer in [0, 256]; returns bytes. */
+  threshold<T extends ByteArray>(bytes: T, t: number, options?: CallOptions): Promise<T>;
+  /**
+   * bytes[i] ^= key[i % key.length] (key not empty, not overlapping bytes);
+   * returns bytes. On a pool, a key not on a SharedArrayBuffer is copied once.
+   */
+  xorKey<T extends ByteArray>(bytes: T, key: ByteArray, options?: CallOptions): Promise<T>;
+  /** Compensated (Neumaier) sum. */
+  sum(x: FloatArray, options?: CallOptions): Promise<number>;
+  /** Compensated (Neumaier) sum of x[i] * y[i] (products in f64). */
+  dot<T extends FloatArray>(x: T, y: T, options?: CallOptions): Promise<number>;
+  /** Smallest element, with Math.min's rules: any NaN gives NaN, -0 < 0, empty gives Infinity. */
+  min(x: FloatArray, options?: CallOptions): Promise<number>;
+  /** Largest element, with Math.max's rules: any NaN gives NaN, 0 > -0, empty gives -Infinity. */
+  max(x: FloatArray, options?: CallOptions): Promise<number>;
+  /** Mean, population and sample variance (all NaN when x is empty). */
+  meanVariance(x: FloatArray, options?: CallOptions): Promise<MeanVariance>;
+  /** counts[b] = number of bytes equal to b, for b in 0..255 (256 entries). */
+  histogram(bytes: ByteArray, options?: CallOptions): Promise<Float64Array>;
+  /** Least-squares fit of y = slope * x + intercept. */
+  linearRegression<T extends FloatArray>(x: T, y: T, options?: CallOptions): Promise<LinearFit>;
+  /** Number of primes p with lo <= p < hi (hi <= 2^53 + 1). */
+  countPrimes(lo: number, hi: number, options?: CallOptions): Promise<number>;
+  /** out[i] = 1 if lo + i is prime, else 0; returns the number of primes. */
+  markPrimes(out: Uint8Array, lo: number, options?: CallOptions): Promise<number>;
+  /** Renders escape times (0-255, 255 = in the set) into out; returns out. */
+  mandelbrot(out: Uint8Array, view: MandelbrotView, options?: CallOptions): Promise<Uint8Array>;
+}
 
 export interface PoolOptions {
-  /** Worker threads. Default: os.availableParallelism(). */
-  threads?: number;
+  /**
+   * Worker threads: a number (fixed), or `{ min, max }` (starts `min`, grows
+   * to `max` while work waits). Default: os.availableParallelism(), fixed.
+   */
+  threads?: number | { min?: number; max?: number };
+  /** Milliseconds a worker above `threads.min` may stay idle before it ends. Default 30000. */
+  idleTimeout?: number;
   /** Calls that may wait for their first chunk before new calls reject. Default Infinity. */
   maxQueue?: number;
   /** Passed to each Worker. */
   resourceLimits?: import('node:worker_threads').ResourceLimits;
+  /** The Atomics.wait / receiveMessageOnPort dispatch fast path. Default true. */
+  atomics?: boolean;
+}
+
+export interface TimeSummary {
+  count: number;
+  mean?: number;
+  p50?: number;
+  p90?: number;
+  p99?: number;
+  max?: number;
+}
+
+export interface KernelStats {
+  /** Calls submitted. */
+  calls: number;
+  /** Calls that rejected (abort, timeout, crash, error). */
+  failed: number;
+  chunks: number;
+  /** Run time of chunks in workers, ms. */
+  runMs: TimeSummary;
+  /** Time from submit to a call's first chunk starting, ms. */
+  waitMs: TimeSummary;
+}
+
+export interface StatsView {
+  elapsedMs: number;
+  busyMs: number;
+  /** Busy worker time / (elapsed time × threads), 0..1. */
+  utilization: number;
+  kernels: Record<string, KernelStats>;
+}
+
+export interface PoolStats {
+  threads: number;
+  queueSize: number;
+  sinceStart: StatsView;
+  /** The last `windowMs` (60 s). */
+  recent: StatsView & { windowMs: number };
 }
 
 export interface WorkerExitEvent {
@@ -132,16 +228,22 @@ export interface WorkerExitEvent {
   reason: 'crash' | 'timeout' | 'idle' | 'shutdown';
 }
 
-export class Pool implements AsyncDisposable {
+export class Pool extends EventEmitter implements AsyncDisposable {
   constructor(options?: PoolOptions);
   readonly kernels: PoolKernels;
   /** Current number of worker threads. */
   readonly threads: number;
   /** Calls waiting for their first chunk to start. */
   readonly queueSize: number;
+  /** True while the queue is at maxQueue; 'drain' fires when it has room again. */
+  readonly needsDrain: boolean;
+  stats(): PoolStats;
   on(event: 'workerExit', listener: (e: WorkerExitEvent) => void): this;
   on(event: 'workerError', listener: (err: Error) => void): this;
-  on(event: 'idle', listener: () => void): this;
+  on(event: 'idle' | 'drain', listener: () => void): this;
+  once(event: 'workerExit', listener: (e: WorkerExitEvent) => void): this;
+  once(event: 'workerError', listener: (err: Error) => void): this;
+  once(event: 'idle' | 'drain', listener: () => void): this;
   off(event: string, listener: (...args: any[]) => void): this;
   /** Stops accepting calls, finishes queued ones, then ends the workers. */
   close(): Promise<void>;
