@@ -85,6 +85,25 @@ describe('pool', () => {
   });
 });
 
+describe('dispatch paths', () => {
+  for (const atomics of [true, false]) {
+    it(`atomics: ${atomics}: concurrent calls, a retried crash and an abort`, async () => {
+      const pool = faultPool({ threads: 2, atomics });
+      const x = sabre.shared.float64(10_000).fill(1);
+      const budget = new Int32Array(new SharedArrayBuffer(4));
+      budget[0] = 1;
+      const calls = [];
+      for (let i = 0; i < 20; i++) calls.push(pool.kernels.countPrimes(0, 1000 * (i + 1)));
+      const [crashy, ...counts] = await Promise.all([pool.kernels.faultExit(x, budget), ...calls]);
+      assert.equal(crashy, 10_000);
+      assert.equal(counts[0], 168);
+      assert.equal(counts[9], 1229);
+      await assert.rejects(pool.kernels.sum(x, { signal: AbortSignal.abort() }), { name: 'AbortError' });
+      await pool.close();
+    });
+  }
+});
+
 describe('multi-pass calls', () => {
   it('a combine step can continue with a further pass under the same promise', async () => {
     const pool = faultPool({ threads: 2 });
