@@ -48,6 +48,14 @@ export interface DirectKernels {
   markPrimes(out: Uint8Array, lo: number): number;
   /** Renders escape times (0-255, 255 = in the set) into out; returns out. */
   mandelbrot(out: Uint8Array, view: MandelbrotView): Uint8Array;
+  /**
+   * Gaussian blur of an RGBA image (width * height * 4 bytes) into `out`, a
+   * separate buffer (RangeError if they overlap); returns out. Radius
+   * ceil(3 * sigma), sigma in [0, 100]; edges clamped; integer arithmetic,
+   * so every split gives the same bytes. Alpha is blurred like the colours
+   * (no premultiplication).
+   */
+  gaussianBlur<T extends ByteArray>(out: T, input: ByteArray, width: number, height: number, sigma: number): T;
 }
 
 export interface Progress {

@@ -16,6 +16,7 @@ mod faults;
 mod mandelbrot;
 mod map;
 mod primes;
+mod stencil;
 
 #[wasm_bindgen]
 extern "C" {
