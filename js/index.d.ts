@@ -56,6 +56,12 @@ export interface DirectKernels {
    * (no premultiplication).
    */
   gaussianBlur<T extends ByteArray>(out: T, input: ByteArray, width: number, height: number, sigma: number): T;
+  /**
+   * C = A · B in f32, row-major: c is m x n, a is m x k, b is k x n; c must
+   * not overlap a or b. Each element is summed in order of k with f32
+   * rounding (equal to the naive loop bit for bit). Returns c.
+   */
+  matmul(c: Float32Array, a: Float32Array, b: Float32Array, m: number, k: number, n: number): Float32Array;
 }
 
 export interface Progress {

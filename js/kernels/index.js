@@ -18,6 +18,7 @@ const kernels = Object.freeze({
   ...require('./primes'),
   ...require('./mandelbrot'),
   ...require('./stencil'),
+  ...require('./matmul'),
 });
 
 /** The built-in kernels plus those of `kernelsModule` (its `kernels` export). */

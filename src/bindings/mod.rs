@@ -15,6 +15,7 @@ mod bytes;
 mod faults;
 mod mandelbrot;
 mod map;
+mod matmul;
 mod primes;
 mod stencil;
 
