@@ -62,6 +62,13 @@ export interface DirectKernels {
    * rounding (equal to the naive loop bit for bit). Returns c.
    */
   matmul(c: Float32Array, a: Float32Array, b: Float32Array, m: number, k: number, n: number): Float32Array;
+  /**
+   * One drift-kick-drift leapfrog step of direct-sum gravity (G = 1, Plummer
+   * softening): pos and vel hold x, y, z per body, mass one value per body.
+   * All-or-nothing: pos and vel are written once every body's new state is
+   * known. Pairs at distance 0 (with softening 0) are skipped. Returns pos.
+   */
+  nbodyStep(pos: Float64Array, vel: Float64Array, mass: Float64Array, dt: number, softening: number): Float64Array;
 }
 
 export interface Progress {

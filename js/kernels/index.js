@@ -19,6 +19,7 @@ const kernels = Object.freeze({
   ...require('./mandelbrot'),
   ...require('./stencil'),
   ...require('./matmul'),
+  ...require('./nbody'),
 });
 
 /** The built-in kernels plus those of `kernelsModule` (its `kernels` export). */

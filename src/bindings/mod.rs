@@ -16,6 +16,7 @@ mod faults;
 mod mandelbrot;
 mod map;
 mod matmul;
+mod nbody;
 mod primes;
 mod stencil;
 

@@ -5,6 +5,7 @@ pub mod bytes;
 pub mod mandelbrot;
 pub mod map;
 pub mod matmul;
+pub mod nbody;
 pub mod primes;
 pub mod reduce;
 pub mod stencil;
