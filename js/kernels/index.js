@@ -20,6 +20,7 @@ const kernels = Object.freeze({
   ...require('./stencil'),
   ...require('./matmul'),
   ...require('./nbody'),
+  ...require('./kmeans'),
 });
 
 /** The built-in kernels plus those of `kernelsModule` (its `kernels` export). */

@@ -13,6 +13,7 @@ use wasm_bindgen::prelude::*;
 mod bytes;
 #[cfg(feature = "fault-injection")]
 mod faults;
+mod kmeans;
 mod mandelbrot;
 mod map;
 mod matmul;

@@ -2,6 +2,7 @@
 //! user input: bad shapes come back as `Error`.
 
 pub mod bytes;
+pub mod kmeans;
 pub mod mandelbrot;
 pub mod map;
 pub mod matmul;
