@@ -74,7 +74,7 @@ pub fn step(
             detail: format!("{lo} + {count} exceeds {n}"),
         });
     }
-    if !s.dt.is_finite() || !(s.softening >= 0.0 && s.softening.is_finite()) {
+    if !(s.dt.is_finite() && s.softening >= 0.0 && s.softening.is_finite()) {
         return Err(Error::OutOfRange {
             what: "step",
             detail: "dt must be finite and softening finite and >= 0".into(),
