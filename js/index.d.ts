@@ -40,6 +40,39 @@ export interface LinearFit {
   n: number;
 }
 
+/** What one k-means iteration (kmeansStep) reports. */
+export interface KMeansStep {
+  /** Sum of squared distances of the points to the centroids they were assigned to (before the update). */
+  inertia: number;
+  /** Labels that differ from the ones passed in. */
+  changed: number;
+  /** Clusters that got no point (their centroids are left as they were). */
+  empty: number;
+}
+
+/** Options of the kmeans helper. */
+export interface KMeansOptions {
+  /** Default 100. */
+  maxIter?: number;
+  /** Stop when an iteration lowers the inertia by at most tol times its previous value; 0: until no label moves. Default 1e-4. */
+  tol?: number;
+  /** Seed of the initialisation. Default 1. */
+  seed?: number;
+  /** 'kmeans++' (default), 'random' (k distinct points) or k * dims starting centroids. */
+  init?: 'kmeans++' | 'random' | Float32Array;
+}
+
+export interface KMeansResult {
+  /** k x dims, on a SharedArrayBuffer. */
+  centroids: Float32Array;
+  /** One per point, on a SharedArrayBuffer. */
+  labels: Int32Array;
+  inertia: number;
+  empty: number;
+  iterations: number;
+  converged: boolean;
+}
+
 /** The kernels, as called directly (synchronous, on the calling thread). */
 export interface DirectKernels {
   /** x[i] = a * x[i]; returns x. */
@@ -93,6 +126,33 @@ export interface DirectKernels {
   markPrimes(out: Uint8Array, lo: number): number;
   /** Renders escape times (0-255, 255 = in the set) into out; returns out. */
   mandelbrot(out: Uint8Array, view: MandelbrotView): Uint8Array;
+  /**
+   * Gaussian blur of an RGBA image (width * height * 4 bytes) into `out`, a
+   * separate buffer (RangeError if they overlap); returns out. Radius
+   * ceil(3 * sigma), sigma in [0, 100]; edges clamped; integer arithmetic,
+   * so every split gives the same bytes. Alpha is blurred like the colours
+   * (no premultiplication).
+   */
+  gaussianBlur<T extends ByteArray>(out: T, input: ByteArray, width: number, height: number, sigma: number): T;
+  /**
+   * C = A · B in f32, row-major: c is m x n, a is m x k, b is k x n; c must
+   * not overlap a or b. Each element is summed in order of k with f32
+   * rounding (equal to the naive loop bit for bit). Returns c.
+   */
+  matmul(c: Float32Array, a: Float32Array, b: Float32Array, m: number, k: number, n: number): Float32Array;
+  /**
+   * One drift-kick-drift leapfrog step of direct-sum gravity (G = 1, Plummer
+   * softening): pos and vel hold x, y, z per body, mass one value per body.
+   * All-or-nothing: pos and vel are written once every body's new state is
+   * known. Pairs at distance 0 (with softening 0) are skipped. Returns pos.
+   */
+  nbodyStep(pos: Float64Array, vel: Float64Array, mass: Float64Array, dt: number, softening: number): Float64Array;
+  /**
+   * One Lloyd iteration over points (n x dims): labels[i] becomes the nearest
+   * centroid (squared Euclidean in f32; lowest index on ties), and each
+   * centroid with points becomes their mean, written into centroids.
+   */
+  kmeansStep(points: Float32Array, dims: number, centroids: Float32Array, labels: Int32Array | Uint32Array): KMeansStep;
 }
 
 export interface Progress {

@@ -17,6 +17,10 @@ const kernels = Object.freeze({
   ...require('./reduce'),
   ...require('./primes'),
   ...require('./mandelbrot'),
+  ...require('./stencil'),
+  ...require('./matmul'),
+  ...require('./nbody'),
+  ...require('./kmeans'),
 });
 
 /** The built-in kernels plus those of `kernelsModule` (its `kernels` export). */

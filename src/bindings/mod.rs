@@ -13,9 +13,13 @@ use wasm_bindgen::prelude::*;
 mod bytes;
 #[cfg(feature = "fault-injection")]
 mod faults;
+mod kmeans;
 mod mandelbrot;
 mod map;
+mod matmul;
+mod nbody;
 mod primes;
+mod stencil;
 
 #[wasm_bindgen]
 extern "C" {

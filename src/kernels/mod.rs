@@ -2,10 +2,14 @@
 //! user input: bad shapes come back as `Error`.
 
 pub mod bytes;
+pub mod kmeans;
 pub mod mandelbrot;
 pub mod map;
+pub mod matmul;
+pub mod nbody;
 pub mod primes;
 pub mod reduce;
+pub mod stencil;
 
 #[cfg(test)]
 pub(crate) mod testutil;
