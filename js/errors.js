@@ -65,9 +65,12 @@ function describe(value) {
   return `${typeof value} ${String(value).slice(0, 40)}`;
 }
 
-/** TypeError for argument `name`, with Node's ERR_INVALID_ARG_TYPE code. */
-function invalidArgType(name, expected, value) {
-  const err = new TypeError(`The "${name}" argument must be ${expected}. Received ${describe(value)}`);
+/**
+ * TypeError for argument `name`, with Node's ERR_INVALID_ARG_TYPE code.
+ * `received` overrides the description of `value`.
+ */
+function invalidArgType(name, expected, value, received = describe(value)) {
+  const err = new TypeError(`The "${name}" argument must be ${expected}. Received ${received}`);
   err.code = 'ERR_INVALID_ARG_TYPE';
   return err;
 }

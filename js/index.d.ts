@@ -226,6 +226,33 @@ export interface PoolKernels {
   markPrimes(out: Uint8Array, lo: number, options?: CallOptions): Promise<number>;
   /** Renders escape times (0-255, 255 = in the set) into out; returns out. */
   mandelbrot(out: Uint8Array, view: MandelbrotView, options?: CallOptions): Promise<Uint8Array>;
+  /**
+   * Gaussian blur of an RGBA image (width * height * 4 bytes) into `out`, a
+   * separate buffer (RangeError if they overlap); returns out. Radius
+   * ceil(3 * sigma), sigma in [0, 100]; edges clamped; integer arithmetic,
+   * so every split gives the same bytes. Alpha is blurred like the colours
+   * (no premultiplication).
+   */
+  gaussianBlur<T extends ByteArray>(out: T, input: ByteArray, width: number, height: number, sigma: number, options?: CallOptions): Promise<T>;
+  /**
+   * C = A · B in f32, row-major: c is m x n, a is m x k, b is k x n; c must
+   * not overlap a or b. Each element is summed in order of k with f32
+   * rounding (equal to the naive loop bit for bit). Returns c.
+   */
+  matmul(c: Float32Array, a: Float32Array, b: Float32Array, m: number, k: number, n: number, options?: CallOptions): Promise<Float32Array>;
+  /**
+   * One drift-kick-drift leapfrog step of direct-sum gravity (G = 1, Plummer
+   * softening): pos and vel hold x, y, z per body, mass one value per body.
+   * All-or-nothing: pos and vel are written once every body's new state is
+   * known. Pairs at distance 0 (with softening 0) are skipped. Returns pos.
+   */
+  nbodyStep(pos: Float64Array, vel: Float64Array, mass: Float64Array, dt: number, softening: number, options?: CallOptions): Promise<Float64Array>;
+  /**
+   * One Lloyd iteration over points (n x dims): labels[i] becomes the nearest
+   * centroid (squared Euclidean in f32; lowest index on ties), and each
+   * centroid with points becomes their mean, written into centroids.
+   */
+  kmeansStep(points: Float32Array, dims: number, centroids: Float32Array, labels: Int32Array | Uint32Array, options?: CallOptions): Promise<KMeansStep>;
 }
 
 export interface PoolOptions {
@@ -298,6 +325,8 @@ export class Pool extends EventEmitter implements AsyncDisposable {
   /** True while the queue is at maxQueue; 'drain' fires when it has room again. */
   readonly needsDrain: boolean;
   stats(): PoolStats;
+  /** k-means to convergence, each kmeansStep iteration on this pool. */
+  kmeans(points: Float32Array, dims: number, k: number, options?: KMeansOptions, callOptions?: CallOptions): Promise<KMeansResult>;
   on(event: 'workerExit', listener: (e: WorkerExitEvent) => void): this;
   on(event: 'workerError', listener: (err: Error) => void): this;
   on(event: 'idle' | 'drain', listener: () => void): this;
@@ -313,6 +342,9 @@ export class Pool extends EventEmitter implements AsyncDisposable {
 }
 
 export const kernels: DirectKernels;
+
+/** k-means to convergence on this thread (synchronous). */
+export function kmeans(points: Float32Array, dims: number, k: number, options?: KMeansOptions): KMeansResult;
 
 /** Typed arrays on a SharedArrayBuffer, which pool workers write in place. */
 export const shared: {
@@ -348,6 +380,7 @@ export class AbortError extends Error {
 
 declare const sabre: {
   kernels: typeof kernels;
+  kmeans: typeof kmeans;
   Pool: typeof Pool;
   shared: typeof shared;
   SabreError: typeof SabreError;

@@ -12,6 +12,7 @@ const { Engine } = require('./engine');
 const { kernels } = require('./kernels');
 const { chunkCount, chunkRange, Continuation } = require('./chunks');
 const { ThreadPool } = require('./pool');
+const { kmeans } = require('./kernels/kmeans');
 const shared = require('./shared');
 const errors = require('./errors');
 
@@ -71,6 +72,15 @@ class Pool extends EventEmitter {
     );
   }
 
+  /**
+   * k-means to convergence: kmeansStep iterations on this pool, from
+   * k-means++ (or `options.init`) seeds. `callOptions` (signal, timeout,
+   * onProgress) apply to each iteration.
+   */
+  async kmeans(points, dims, k, options = {}, callOptions = undefined) {
+    return kmeans((...args) => this.#pool.submit('kmeansStep', args, callOptions), points, dims, k, options);
+  }
+
   /** Number of worker threads. */
   get threads() {
     return this.#pool.threads;
@@ -110,8 +120,14 @@ class Pool extends EventEmitter {
   }
 }
 
+/** k-means to convergence on this thread (kmeansStep iterations). */
+function kmeansDirect(points, dims, k, options = {}) {
+  return kmeans(direct.kmeansStep, points, dims, k, options);
+}
+
 module.exports = {
   kernels: direct,
+  kmeans: kmeansDirect,
   Pool,
   shared,
   SabreError: errors.SabreError,

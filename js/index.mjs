@@ -5,6 +5,7 @@ const sabre = createRequire(import.meta.url)('./index.js');
 
 export const {
   kernels,
+  kmeans,
   Pool,
   shared,
   SabreError,

@@ -24,6 +24,7 @@ function typedArray(name, value, types, shared) {
     throw invalidArgType(
       name,
       `${typeNames(types)} backed by a SharedArrayBuffer (allocate it with sabre.shared.*, or copy it with sabre.shared.from())`,
+      value,
       `a ${value.constructor.name} on a plain ArrayBuffer`,
     );
   }
@@ -54,6 +55,19 @@ function noPartialOverlap(name, b, a) {
   const [b0, b1] = [b.byteOffset, b.byteOffset + b.byteLength];
   if (a0 < b1 && b0 < a1 && !(a0 === b0 && a1 === b1)) {
     const err = new RangeError(`The "${name}" argument partly overlaps the first array in memory`);
+    err.code = 'ERR_SABRE_OVERLAP';
+    throw err;
+  }
+}
+
+/**
+ * `b` must not share a single byte with `a`: an output that is a separate
+ * buffer, or an input that chunks would read after others rewrote it.
+ */
+function noOverlap(name, b, aName, a) {
+  if (a.buffer !== b.buffer || a.byteLength === 0 || b.byteLength === 0) return;
+  if (a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength) {
+    const err = new RangeError(`The "${name}" argument overlaps the "${aName}" array in memory; it must be a separate buffer`);
     err.code = 'ERR_SABRE_OVERLAP';
     throw err;
   }
@@ -90,6 +104,7 @@ module.exports = {
   sameType,
   sameLength,
   noPartialOverlap,
+  noOverlap,
   number,
   finite,
   integer,

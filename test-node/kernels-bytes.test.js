@@ -144,7 +144,7 @@ const cases = [
   ['xorKey', () => {
     const b = u8(16);
     return [b.subarray(0, 8), b.subarray(4, 6)];
-  }, RangeError, /"key" argument overlaps "bytes"/],
+  }, RangeError, /"key" argument overlaps the "bytes"/],
   ['xorKey', () => {
     const b = u8(16);
     return [b, b];

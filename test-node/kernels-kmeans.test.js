@@ -165,6 +165,16 @@ describe('kmeans (the helper) converges, synchronously and on a pool', () => {
     assert.equal(new Set(map.values()).size, k);
   }
 
+  it('the public sabre.kmeans and pool.kmeans give the same result', async () => {
+    const { points, truth } = blobs(3000, 2, 4, 11);
+    const sync = sabre.kmeans(points, 2, 4, { seed: 5 });
+    assertRecovers(sync.labels, truth, 4);
+    const pool = new sabre.Pool({ threads: 2 });
+    assert.deepEqual(await pool.kmeans(points, 2, 4, { seed: 5 }), sync);
+    await assert.rejects(pool.kmeans(points, 0, 4), RangeError);
+    await pool.close();
+  });
+
   it('recovers separated blobs, with the same answer both ways', async () => {
     for (const [n, dims, k, init] of [[600, 2, 3, 'kmeans++'], [50000, 3, 5, 'kmeans++'], [2000, 4, 4, 'random']]) {
       const { points, truth } = blobs(n, dims, k, n);

@@ -17,11 +17,6 @@ function rgbaArg(rgba, isShared) {
   return rgba;
 }
 
-/** True if the two views share any byte of memory. */
-function overlaps(a, b) {
-  return a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
-}
-
 module.exports = {
   invert: {
     params: ['bytes'],
@@ -95,12 +90,8 @@ module.exports = {
       v.typedArray('bytes', bytes, v.BYTES, isShared);
       v.typedArray('key', key, v.BYTES, false);
       if (key.length === 0) throw outOfRange('key.length', '>= 1', 0);
-      if (overlaps(key, bytes)) {
-        // Chunks would XOR with key bytes that other chunks already changed.
-        const err = new RangeError('The "key" argument overlaps "bytes" in memory');
-        err.code = 'ERR_SABRE_OVERLAP';
-        throw err;
-      }
+      // Chunks would XOR with key bytes that other chunks already changed.
+      v.noOverlap('key', key, 'bytes', bytes);
       // The key is only read: on a pool, one that is not on a
       // SharedArrayBuffer is copied there once, rather than cloned per chunk.
       return { bytes, key: isShared && !shared.isShared(key) ? shared.from(key, Uint8Array) : key };

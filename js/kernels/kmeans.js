@@ -27,15 +27,6 @@ const shared = require('../shared');
 const KMEANS_WORK = 1 << 21;
 const MIN_POINTS = 256;
 
-function noOverlap(name, x, y, yName) {
-  if (x.buffer !== y.buffer || x.byteLength === 0 || y.byteLength === 0) return;
-  if (x.byteOffset < y.byteOffset + y.byteLength && y.byteOffset < x.byteOffset + x.byteLength) {
-    const err = new RangeError(`The "${name}" argument overlaps the "${yName}" array in memory`);
-    err.code = 'ERR_SABRE_OVERLAP';
-    throw err;
-  }
-}
-
 const specs = {
   kmeansStep: {
     params: ['points', 'dims', 'centroids', 'labels'],
@@ -51,9 +42,9 @@ const specs = {
       if (labels.length !== points.length / dims) {
         throw outOfRange('labels.length', `the number of points, ${points.length / dims}`, labels.length);
       }
-      noOverlap('centroids', centroids, points, 'points');
-      noOverlap('labels', labels, points, 'points');
-      noOverlap('labels', labels, centroids, 'centroids');
+      v.noOverlap('centroids', centroids, 'points', points);
+      v.noOverlap('labels', labels, 'points', points);
+      v.noOverlap('labels', labels, 'centroids', centroids);
       return { points, dims, centroids, labels, k: centroids.length / dims };
     },
     units: (c) => c.labels.length, // points

@@ -28,15 +28,6 @@ const RUN = Math.random().toString(36).slice(2);
 let calls = 0;
 let cacheB = true;
 
-function noOverlap(name, x, c) {
-  if (x.buffer !== c.buffer || x.byteLength === 0 || c.byteLength === 0) return;
-  if (x.byteOffset < c.byteOffset + c.byteLength && c.byteOffset < x.byteOffset + x.byteLength) {
-    const err = new RangeError(`The "${name}" argument overlaps the "c" array in memory; the product must go to a separate buffer`);
-    err.code = 'ERR_SABRE_OVERLAP';
-    throw err;
-  }
-}
-
 function loadB(e, call) {
   if (!cacheB) {
     e.load(2, call.b, 0, call.b.length);
@@ -63,8 +54,8 @@ const specs = {
       if (c.length !== m * n) throw outOfRange('c.length', `m * n = ${m * n}`, c.length);
       if (a.length !== m * k) throw outOfRange('a.length', `m * k = ${m * k}`, a.length);
       if (b.length !== k * n) throw outOfRange('b.length', `k * n = ${k * n}`, b.length);
-      noOverlap('a', a, c);
-      noOverlap('b', b, c);
+      v.noOverlap('a', a, 'c', c);
+      v.noOverlap('b', b, 'c', c);
       return { c, a, b, m, k, n, key: `${RUN}:${++calls}` };
     },
     units: (c) => c.m, // rows of C

@@ -20,15 +20,6 @@ const { outOfRange } = require('../errors');
 // bits). A chunk computes ~2^18 terms (its bodies times n), about 1 ms.
 const NBODY_WORK = 1 << 18;
 
-function noOverlap(name, x, y, yName) {
-  if (x.buffer !== y.buffer || x.byteLength === 0 || y.byteLength === 0) return;
-  if (x.byteOffset < y.byteOffset + y.byteLength && y.byteOffset < x.byteOffset + x.byteLength) {
-    const err = new RangeError(`The "${name}" argument overlaps the "${yName}" array in memory`);
-    err.code = 'ERR_SABRE_OVERLAP';
-    throw err;
-  }
-}
-
 module.exports = {
   nbodyStep: {
     params: ['pos', 'vel', 'mass', 'dt', 'softening'],
@@ -42,9 +33,9 @@ module.exports = {
       if (pos.length % 3 !== 0) throw outOfRange('pos.length', 'a multiple of 3 (x, y, z per body)', pos.length);
       v.sameLength('vel', vel, pos);
       if (mass.length !== pos.length / 3) throw outOfRange('mass.length', `pos.length / 3 = ${pos.length / 3}`, mass.length);
-      noOverlap('vel', vel, pos, 'pos');
-      noOverlap('mass', mass, pos, 'pos');
-      noOverlap('mass', mass, vel, 'vel');
+      v.noOverlap('vel', vel, 'pos', pos);
+      v.noOverlap('mass', mass, 'pos', pos);
+      v.noOverlap('mass', mass, 'vel', vel);
       return { pos, vel, mass, dt, softening };
     },
     units: (c) => c.mass.length, // bodies

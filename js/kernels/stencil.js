@@ -53,16 +53,6 @@ function gaussianWeights(sigma) {
   return w.slice(0, taps);
 }
 
-/** RangeError when two views share any byte (an in-place blur would read written rows). */
-function noOverlap(name, b, a) {
-  if (a.buffer !== b.buffer || a.byteLength === 0 || b.byteLength === 0) return;
-  if (a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength) {
-    const err = new RangeError(`The "${name}" argument overlaps the "out" array in memory; the output must be a separate buffer`);
-    err.code = 'ERR_SABRE_OVERLAP';
-    throw err;
-  }
-}
-
 const specs = {
   gaussianBlur: {
     params: ['out', 'input', 'width', 'height', 'sigma'],
@@ -76,7 +66,7 @@ const specs = {
       const len = 4 * width * height;
       if (out.length !== len) throw outOfRange('out.length', `4 * width * height = ${len}`, out.length);
       if (input.length !== len) throw outOfRange('input.length', `4 * width * height = ${len}`, input.length);
-      noOverlap('input', input, out);
+      v.noOverlap('input', input, 'out', out);
       return { out, input, width, height, weights: gaussianWeights(sigma) };
     },
     units: (c) => c.height, // rows
