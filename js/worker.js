@@ -20,6 +20,11 @@ function run(msg) {
   const t0 = performance.now();
   if (msg.blocks) flagBlocks.push(...msg.blocks);
   const flags = flagBlocks[msg.block];
+  if (Atomics.load(flags, msg.index) !== 0) {
+    // Aborted or failed while this chunk waited in the queue: skip it.
+    parentPort.postMessage({ id: msg.id, skipped: true, runMs: 0 });
+    return;
+  }
   let reply;
   try {
     const spec = kernels[msg.kernel];
