@@ -59,18 +59,30 @@ function instantiateGlue(gluePath, module) {
 }
 
 class Engine {
-  constructor({ module = compileModule(), gluePath = defaultGlue } = {}) {
-    this.module = module;
+  /**
+   * `module`: the compiled WebAssembly.Module; `gluePath`: its wasm-bindgen
+   * nodejs glue (sabre's own, or a user's crate); `onInstance(wasm)`: called
+   * on every new instance (the first, and each one after a trap), for state a
+   * user module builds once per instance.
+   */
+  constructor({ module, gluePath = defaultGlue, onInstance } = {}) {
     this.gluePath = gluePath;
+    this.module = module ?? compileModule(gluePath);
+    this.onInstance = onInstance;
     this.instances = 0;
     this.#instantiate();
   }
 
   #instantiate() {
     this.wasm = instantiateGlue(this.gluePath, this.module);
-    this.memory = this.wasm.wasmMemory();
     this.ptrs = [];
     this.instances++;
+    this.onInstance?.(this.wasm);
+  }
+
+  /** The instance's linear memory (sabre's own module only). */
+  get memory() {
+    return this.wasm.wasmMemory();
   }
 
   /** Copies `view[start, end)` into scratch slot `slot`. */
@@ -94,9 +106,10 @@ class Engine {
   /**
    * Runs `spec.run` on units `[start, end)` of the prepared call `args`.
    * `spec.run` returns `{ value, writes }`, where each write
-   * `[slot, view, from, to]` names a scratch slot and the element range of
-   * the caller's array it goes back to. Writes happen only if `mayCommit()`
-   * is still true once the kernel has returned.
+   * `[slot, view, from, to]` names a scratch slot (or a private typed array
+   * holding the chunk's result) and the element range of the caller's array
+   * it goes back to. Writes happen only if `mayCommit()` is still true once
+   * the kernel has returned.
    */
   runChunk(spec, args, start, end, mayCommit = () => true) {
     lastPanic = null;
@@ -113,7 +126,10 @@ class Engine {
       throw err;
     }
     if (out.writes && mayCommit()) {
-      for (const [slot, view, from, to] of out.writes) this.store(slot, view, from, to);
+      for (const [slot, view, from, to] of out.writes) {
+        if (typeof slot === 'number') this.store(slot, view, from, to);
+        else view.set(slot, from);
+      }
     }
     return out.value;
   }

@@ -13,25 +13,44 @@ const { kernels } = require('./kernels');
 const { chunkCount, chunkRange, Continuation } = require('./chunks');
 const { ThreadPool } = require('./pool');
 const { kmeans } = require('./kernels/kmeans');
+const { defineKernels, checkDefinition, specsOf, qualifiedName } = require('./custom');
 const shared = require('./shared');
 const errors = require('./errors');
 
 let directEngine = null;
 
 /** Runs a call on this thread, chunk by chunk, exactly as the pool splits it. */
-function runDirect(spec, args, prepared = false) {
+function runDirect(spec, args, prepared = false, engine = (directEngine ??= new Engine())) {
   const call = prepared ? args : spec.prepare(args, false);
-  directEngine ??= new Engine();
   const units = spec.units(call);
   const grain = spec.grain(call);
   const n = chunkCount(units, grain);
   const partials = new Array(n);
   for (let i = 0; i < n; i++) {
     const [s, t] = chunkRange(i, units, grain);
-    partials[i] = directEngine.runChunk(spec, call, s, t);
+    partials[i] = engine.runChunk(spec, call, s, t);
   }
   const result = spec.combine(call, partials);
   return result instanceof Continuation ? runDirect(kernels[result.kernel], result.args, true) : result;
+}
+
+/** `{ name: (...args, options?) => ... }` for each kernel a declaration names. */
+function methodsOf(def, invoke) {
+  return Object.freeze(
+    Object.fromEntries(
+      Object.keys(def.kernels).map((name) => [name, { [name]: (...args) => invoke(qualifiedName(def, name), args) }[name]]),
+    ),
+  );
+}
+
+/**
+ * A user's own kernels (see defineKernels), called directly on this thread.
+ * The declaration is checked against its wasm module first.
+ */
+function load(def) {
+  const { engine } = checkDefinition(def, Engine);
+  const specs = specsOf(def);
+  return methodsOf(def, (name, args) => runDirect(specs[name], args.slice(0, specs[name].params.length), false, engine));
 }
 
 /** Public kernels only: names starting with '_' are internal passes. */
@@ -81,6 +100,20 @@ class Pool extends EventEmitter {
     return kmeans((...args) => this.#pool.submit('kmeansStep', args, callOptions), points, dims, k, options);
   }
 
+  /**
+   * A user's own kernels (see defineKernels) on this pool: the same methods
+   * as `sabre.load(definition)` gives, returning Promises. The declaration is
+   * checked against its wasm module first, on this thread.
+   */
+  load(definition) {
+    const pool = this.#pool;
+    pool.load(definition);
+    return methodsOf(definition, (name, args) => {
+      const n = pool.kernels[name].params.length;
+      return pool.submit(name, args.slice(0, n), args[n]);
+    });
+  }
+
   /** Number of worker threads. */
   get threads() {
     return this.#pool.threads;
@@ -128,6 +161,8 @@ function kmeansDirect(points, dims, k, options = {}) {
 module.exports = {
   kernels: direct,
   kmeans: kmeansDirect,
+  defineKernels,
+  load,
   Pool,
   shared,
   SabreError: errors.SabreError,

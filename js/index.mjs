@@ -6,6 +6,8 @@ const sabre = createRequire(import.meta.url)('./index.js');
 export const {
   kernels,
   kmeans,
+  defineKernels,
+  load,
   Pool,
   shared,
   SabreError,

@@ -25,7 +25,8 @@ const { performance } = require('node:perf_hooks');
 const debuglog = require('node:util').debuglog('sabre');
 const { kernelTable } = require('./kernels');
 const { chunkCount, chunkRange, Continuation } = require('./chunks');
-const { compileModule, defaultGlue } = require('./engine');
+const { Engine, compileModule, defaultGlue } = require('./engine');
+const { specsOf, checkDefinition } = require('./custom');
 const { Stats } = require('./stats');
 const { ControlFlags } = require('./control');
 const {
@@ -58,6 +59,7 @@ class Call {
   constructor(id, kernel, spec, args, opts, parent = null) {
     this.id = id;
     this.kernel = kernel;
+    this.label = spec.displayName ?? kernel; // for stats and messages
     this.spec = spec;
     this.args = args;
     this.units = spec.units(args);
@@ -114,6 +116,7 @@ class WorkerSlot {
     this.retired = false; // ended for idleness: not replaced
     this.idleTimer = null;
     this.blocksSent = 0; // control-flag blocks this worker has
+    this.loaded = new Set(); // user kernel declarations this worker has
   }
 }
 
@@ -196,11 +199,12 @@ class ThreadPool extends EventEmitter {
   #stopping = false; // workers are being terminated for good
   #respawnTimers = new Set();
   #flags = new ControlFlags();
+  #userModules = new Map(); // declaration file -> compiled WebAssembly.Module
 
   constructor(options = {}) {
     super();
     this.#opts = validatePoolOptions(options);
-    this.kernels = kernelTable(this.#opts.kernelsModule);
+    this.kernels = { ...kernelTable(this.#opts.kernelsModule) };
     this.#module = compileModule(this.#opts.gluePath);
     this.stats = new Stats();
     for (let i = 0; i < this.#opts.minThreads; i++) this.#spawn();
@@ -241,7 +245,7 @@ class ThreadPool extends EventEmitter {
       }
       const call = new Call(this.#nextCallId++, kernel, spec, prepared, opts);
       call.control = this.#flags.acquire();
-      this.stats.callSubmitted(kernel);
+      this.stats.callSubmitted(call.label);
       this.#live.add(call);
       this.#calls.push(call);
       if (call.signal) {
@@ -255,6 +259,19 @@ class ThreadPool extends EventEmitter {
       return call.promise;
     } catch (err) {
       return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Adds the kernels of a user declaration (sabre.defineKernels) after
+   * checking it on this thread; workers load it with their first chunk of it.
+   * Returns the qualified kernel names by declared name.
+   */
+  load(def) {
+    if (!this.#userModules.has(def?.filename)) {
+      const { module } = checkDefinition(def, Engine);
+      this.#userModules.set(def.filename, module);
+      Object.assign(this.kernels, specsOf(def));
     }
   }
 
@@ -327,7 +344,7 @@ class ThreadPool extends EventEmitter {
     slot.tasks.shift();
     const { call, index } = task;
     call.inFlight--;
-    if (!msg.skipped) this.stats.chunkDone(call.kernel, msg.runMs);
+    if (!msg.skipped) this.stats.chunkDone(call.label, msg.runMs);
     if (msg.error) {
       this.#fail(call, deserializeError(msg.error));
     } else if (call.failure === null) {
@@ -376,8 +393,8 @@ class ThreadPool extends EventEmitter {
           this.#fail(
             call,
             new WorkerCrashError(
-              `sabre: ${call.kernel} failed: the worker running units [${s}, ${t}) died ${attempts} times (last exit code ${code}${cause ? `: ${cause.message}` : ''})`,
-              { code: 'ERR_SABRE_WORKER_CRASHED', cause, kernel: call.kernel, start: s, end: t },
+              `sabre: ${call.label} failed: the worker running units [${s}, ${t}) died ${attempts} times (last exit code ${code}${cause ? `: ${cause.message}` : ''})`,
+              { code: 'ERR_SABRE_WORKER_CRASHED', cause, kernel: call.label, start: s, end: t },
             ),
           );
         }
@@ -467,13 +484,17 @@ class ThreadPool extends EventEmitter {
     if (call.startedAt === null) {
       const wasFull = this.needsDrain;
       call.startedAt = performance.now();
-      this.stats.callStarted(call.kernel, call.startedAt - call.enqueuedAt);
+      this.stats.callStarted(call.label, call.startedAt - call.enqueuedAt);
       if (wasFull && !this.needsDrain) queueMicrotask(() => this.emit('drain'));
       if (call.timeout !== undefined) {
         call.timer = setTimeout(() => this.#timeOut(call), call.timeout);
       }
     }
     const msg = { id, kernel: call.kernel, call: call.args, start, end, block: call.control.block, index: call.control.index };
+    if (call.spec.definition && !slot.loaded.has(call.spec.definition)) {
+      msg.load = { filename: call.spec.definition, module: this.#userModules.get(call.spec.definition) };
+      slot.loaded.add(call.spec.definition);
+    }
     if (slot.blocksSent < this.#flags.blocks.length) {
       msg.blocks = this.#flags.blocks.slice(slot.blocksSent);
       slot.blocksSent = this.#flags.blocks.length;
@@ -486,7 +507,7 @@ class ThreadPool extends EventEmitter {
   }
 
   #timeOut(call) {
-    const err = new TimeoutError(`sabre: ${call.kernel} timed out after ${call.timeout} ms of run time`, {
+    const err = new TimeoutError(`sabre: ${call.label} timed out after ${call.timeout} ms of run time`, {
       code: 'ERR_SABRE_TIMEOUT',
     });
     // The workers running its chunks may be stuck: end them. Their chunks
@@ -505,7 +526,7 @@ class ThreadPool extends EventEmitter {
     if (call.failure !== null || call.settled) return;
     call.failure = err;
     ControlFlags.set(call.control);
-    this.stats.callFailed(call.kernel);
+    this.stats.callFailed(call.label);
     debuglog('call %d failed: %s', call.id, err.message);
     this.#maybeSettleFailed(call);
   }
@@ -599,7 +620,7 @@ class ThreadPool extends EventEmitter {
     this.#destroyed = true;
     const err = new PoolClosedError('The pool was destroyed before this call finished', { code: 'ERR_SABRE_POOL_DESTROYED' });
     for (const call of [...this.#live]) {
-      this.stats.callFailed(call.kernel);
+      this.stats.callFailed(call.label);
       call.failure = err;
       ControlFlags.set(call.control);
       call.inFlight = 0;

@@ -10,7 +10,17 @@ const { Engine } = require('./engine');
 const { kernelTable } = require('./kernels');
 const { serializeError } = require('./errors');
 
-const kernels = kernelTable(workerData.kernelsModule);
+const { requireDefinition, specsOf } = require('./custom');
+
+const kernels = { ...kernelTable(workerData.kernelsModule) };
+const userEngines = new Map(); // glue path -> Engine of a user's crate
+
+/** Loads a user declaration sent with the first chunk of one of its kernels. */
+function loadDefinition({ filename, module }) {
+  const def = requireDefinition(filename);
+  userEngines.set(def.wasm, new Engine({ module, gluePath: def.wasm, onInstance: def.init }));
+  Object.assign(kernels, specsOf(def));
+}
 const engine = new Engine({ module: workerData.module, gluePath: workerData.gluePath });
 
 const { port, doorbell, atomics } = workerData;
@@ -27,8 +37,10 @@ function run(msg) {
   }
   let reply;
   try {
+    if (msg.load) loadDefinition(msg.load);
     const spec = kernels[msg.kernel];
-    const value = engine.runChunk(spec, msg.call, msg.start, msg.end, () => Atomics.load(flags, msg.index) === 0);
+    const eng = spec.gluePath ? userEngines.get(spec.gluePath) : engine;
+    const value = eng.runChunk(spec, msg.call, msg.start, msg.end, () => Atomics.load(flags, msg.index) === 0);
     reply = { id: msg.id, value, runMs: performance.now() - t0 };
   } catch (err) {
     reply = { id: msg.id, error: serializeError(err), runMs: performance.now() - t0 };

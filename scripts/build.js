@@ -7,7 +7,7 @@
 // Each step is skipped when the hash of its inputs matches the last build, so
 // a second `npm test` neither reinstalls nor rebuilds.
 //
-// Usage: node scripts/build.js [--with-faults]
+// Usage: node scripts/build.js [--with-faults] [--with-examples]
 
 const crypto = require('node:crypto');
 const fs = require('node:fs');
@@ -83,15 +83,30 @@ function assemble() {
   });
 }
 
-function build({ withFaults = false } = {}) {
+/**
+ * An example crate, built the way a user would build theirs (plain
+ * `wasm-pack build --target nodejs`, no sabre-specific flags) into its pkg/.
+ */
+function buildExampleCrate(name) {
+  const dir = path.join(root, 'examples', name);
+  const inputs = ['Cargo.toml', 'src'].map((p) => path.join(dir, p));
+  return cached(path.join(dir, 'pkg'), hashInputs(inputs, 'example'), () => {
+    log(`building examples/${name} (wasm-pack --target nodejs --release)`);
+    const args = ['build', '--target', 'nodejs', '--release', '--no-pack', '--out-dir', 'pkg', dir];
+    run('wasm-pack', args, { env: env() });
+  });
+}
+
+function build({ withFaults = false, withExamples = false } = {}) {
   ensureToolchain();
   buildWasm('wasm', []);
   if (withFaults) buildWasm('wasm-faults', ['fault-injection']);
+  if (withExamples) buildExampleCrate('custom-kernel');
   assemble();
 }
 
 module.exports = { build };
 
 if (require.main === module) {
-  build({ withFaults: process.argv.includes('--with-faults') });
+  build({ withFaults: process.argv.includes('--with-faults'), withExamples: process.argv.includes('--with-examples') });
 }

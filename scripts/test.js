@@ -34,7 +34,7 @@ function nodeTests(nodeBin) {
   run(nodeBin, ['--test', '--test-concurrency=1', ...files], { env: env() });
 }
 
-build({ withFaults: true });
+build({ withFaults: true, withExamples: true });
 log('cargo test');
 run('cargo', ['test', '--quiet'], { env: env() });
 log(`node --test on ${process.version}`);
