@@ -325,6 +325,10 @@ export class Pool extends EventEmitter implements AsyncDisposable {
   /** True while the queue is at maxQueue; 'drain' fires when it has room again. */
   readonly needsDrain: boolean;
   stats(): PoolStats;
+  /** Ends one busy worker abruptly, as a crash would (its chunk is retried). Returns its threadId or null. */
+  simulateCrash(): number | null;
+  /** A user's own kernels (see defineKernels), returning Promises. */
+  load(definition: KernelDefinition): Record<string, (...args: any[]) => Promise<any>>;
   /** k-means to convergence, each kmeansStep iteration on this pool. */
   kmeans(points: Float32Array, dims: number, k: number, options?: KMeansOptions, callOptions?: CallOptions): Promise<KMeansResult>;
   on(event: 'workerExit', listener: (e: WorkerExitEvent) => void): this;
@@ -342,6 +346,44 @@ export class Pool extends EventEmitter implements AsyncDisposable {
 }
 
 export const kernels: DirectKernels;
+
+export type SplitMode = 'in' | 'inout' | 'out';
+type TypedArrayClass = { new (length: number): ArrayBufferView; readonly BYTES_PER_ELEMENT: number };
+
+/** One parameter of a user kernel, in the order the wasm export takes them. */
+export type ParamDeclaration =
+  | { name: string; split: SplitMode; type: TypedArrayClass | TypedArrayClass[]; align?: number }
+  | { name: string; broadcast: true; type: TypedArrayClass | TypedArrayClass[] }
+  | { name: string; offset: true }
+  | { name: string; type?: 'number' | 'boolean' | 'string' | 'object' | 'bigint' };
+
+export interface KernelDeclaration {
+  /** The wasm export (default: the kernel's name). */
+  export?: string;
+  params: ParamDeclaration[];
+  /** Folds two chunk results, in chunk order (a reduction). Without it, the call returns its first written array. */
+  combine?: (a: any, b: any) => any;
+  /** Units per chunk (a unit is `align` elements of the split arrays). Default 2^18 elements. */
+  grain?: number;
+}
+
+export interface KernelDefinition {
+  readonly filename: string;
+  readonly wasm: string;
+}
+
+/**
+ * Declares the kernels of your own wasm-pack --target nodejs crate. `where`:
+ * `module` (CommonJS) or `import.meta.url` (ESM): workers load the
+ * declaration from that file.
+ */
+export function defineKernels(
+  where: { filename: string } | string,
+  definition: { wasm: string; init?: (wasm: any) => void; kernels: Record<string, KernelDeclaration> },
+): KernelDefinition;
+
+/** A user's own kernels, called directly (synchronous). */
+export function load(definition: KernelDefinition): Record<string, (...args: any[]) => any>;
 
 /** k-means to convergence on this thread (synchronous). */
 export function kmeans(points: Float32Array, dims: number, k: number, options?: KMeansOptions): KMeansResult;
@@ -380,6 +422,8 @@ export class AbortError extends Error {
 
 declare const sabre: {
   kernels: typeof kernels;
+  defineKernels: typeof defineKernels;
+  load: typeof load;
   kmeans: typeof kmeans;
   Pool: typeof Pool;
   shared: typeof shared;

@@ -114,6 +114,15 @@ class Pool extends EventEmitter {
     });
   }
 
+  /**
+   * Ends one busy worker abruptly, as a crash would: its chunk goes back to
+   * the queue and runs on a fresh worker. For resilience tests and demos.
+   * Returns the worker's threadId, or null if no worker was busy.
+   */
+  simulateCrash() {
+    return this.#pool.simulateCrash();
+  }
+
   /** Number of worker threads. */
   get threads() {
     return this.#pool.threads;

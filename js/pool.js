@@ -275,6 +275,22 @@ class ThreadPool extends EventEmitter {
     }
   }
 
+  /**
+   * Ends one worker that is running a chunk, abruptly, as if it had crashed:
+   * for resilience tests and demos of the retry path. Returns its threadId,
+   * or null when no worker is busy.
+   */
+  simulateCrash() {
+    for (const slot of this.#slots) {
+      if (slot.tasks.length > 0 && !slot.exiting) {
+        slot.simulatedCrash = true;
+        slot.worker.terminate();
+        return slot.threadId;
+      }
+    }
+    return null;
+  }
+
   /** Adds a worker when work waits, none is idle and the pool is below max. */
   #grow() {
     if (this.#slots.size >= this.#opts.maxThreads || this.#stopping) return;
@@ -373,13 +389,13 @@ class ThreadPool extends EventEmitter {
     const tasks = slot.tasks;
     slot.tasks = [];
     debuglog('worker %d exited with %d%s', slot.threadId, code, tasks.length ? ' mid-chunk' : '');
-    const reason = slot.retired ? 'idle' : slot.exiting ? (tasks.length ? 'timeout' : 'shutdown') : 'crash';
+    const reason = slot.simulatedCrash ? 'crash' : slot.retired ? 'idle' : slot.exiting ? (tasks.length ? 'timeout' : 'shutdown') : 'crash';
     this.emit('workerExit', { threadId: slot.threadId, code, reason });
     for (const [i, { call, index }] of tasks.entries()) {
       call.inFlight--;
       // Only the first task was running; the ones behind it never started.
       // A worker ended on purpose (a timeout) is not this chunk's fault either.
-      const crashed = i === 0 && !slot.exiting;
+      const crashed = i === 0 && (!slot.exiting || slot.simulatedCrash);
       const attempts = (call.attempts.get(index) ?? 0) + (crashed ? 1 : 0);
       call.attempts.set(index, attempts);
       if (call.failure === null) {

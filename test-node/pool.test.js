@@ -148,6 +148,23 @@ describe('pool failures', () => {
     await pool.close();
   });
 
+  it('simulateCrash() ends a busy worker; its chunk is retried and the answer is right', async () => {
+    const pool = new sabre.Pool({ threads: 2 });
+    const exits = [];
+    pool.on('workerExit', (e) => exits.push(e));
+    let killed = null;
+    const n = await pool.kernels.countPrimes(0, 3e8, {
+      onProgress: ({ chunksDone }) => {
+        if (chunksDone === 3) killed = pool.simulateCrash();
+      },
+    });
+    assert.equal(n, 16_252_325); // pi(3e8)
+    assert.equal(typeof killed, 'number');
+    assert.deepEqual(exits.map((e) => [e.threadId, e.reason]), [[killed, 'crash']]);
+    assert.equal(pool.simulateCrash(), null, 'no busy worker now');
+    await pool.close();
+  });
+
   it('a chunk that kills its worker twice rejects, naming kernel and range', async () => {
     const pool = faultPool({ threads: 2 });
     const x = sabre.shared.float64(3000).fill(1);
