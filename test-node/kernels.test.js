@@ -154,6 +154,12 @@ for (const backend of backends()) {
       assert.equal(await backend.call('countPrimes', top - 112, top), 1); // 2^53 - 111 is prime
     });
 
+    it('countPrimes: pi(10^k) for k = 1..9 (pool) or 1..8 (direct)', async () => {
+      const pi = [4, 25, 168, 1229, 9592, 78_498, 664_579, 5_761_455, 50_847_534];
+      const last = backend.name === 'pool' ? 9 : 8;
+      for (let k = 1; k <= last; k++) assert.equal(await backend.call('countPrimes', 0, 10 ** k), pi[k - 1], `pi(10^${k})`);
+    });
+
     it('markPrimes writes a byte map of the primes', async () => {
       const ref = primesBelow(3_500_000);
       for (const [lo, n] of [[0, 0], [0, 10], [5, 1], [100, 3_000_000]]) {
