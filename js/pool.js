@@ -265,7 +265,6 @@ class ThreadPool extends EventEmitter {
   /**
    * Adds the kernels of a user declaration (sabre.defineKernels) after
    * checking it on this thread; workers load it with their first chunk of it.
-   * Returns the qualified kernel names by declared name.
    */
   load(def) {
     if (!this.#userModules.has(def?.filename)) {
