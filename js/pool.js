@@ -374,7 +374,8 @@ class ThreadPool extends EventEmitter {
           this.#fail(call, err);
         }
       }
-      if (call.completed === call.chunks) this.#finish(call);
+      // onProgress may have failed the call (an abort, or a throw in it).
+      if (call.completed === call.chunks && call.failure === null) this.#finish(call);
     }
     this.#maybeSettleFailed(call);
     this.#updateRefs();
