@@ -15,7 +15,14 @@ const MAX_PRIME_CHUNKS = 4096;
 // Mandelbrot bands hold ~2^15 pixels: a few ms at maxIter 256.
 const MANDEL_PIXELS = 1 << 15;
 
+// Sort: chunks of SORT_GRAIN elements are radix-sorted in wasm, then merge
+// rounds split every pair's output into MERGE_GRAIN pieces. SORT_GRAIN must
+// be a multiple of MERGE_GRAIN (a merge chunk never spans two pairs).
+// Provisional; see the measurement below.
+const SORT_GRAIN = 1 << 18;
+const MERGE_GRAIN = 1 << 18;
+
 /** 'F32' or 'F64': the suffix of a float kernel's wasm export. */
 const suffix = (arr) => (arr instanceof Float32Array ? 'F32' : 'F64');
 
-module.exports = { MAP_GRAIN, BYTE_GRAIN, PRIME_GRAIN, MAX_PRIME_CHUNKS, MANDEL_PIXELS, suffix };
+module.exports = { MAP_GRAIN, BYTE_GRAIN, PRIME_GRAIN, MAX_PRIME_CHUNKS, MANDEL_PIXELS, SORT_GRAIN, MERGE_GRAIN, suffix };

@@ -17,6 +17,7 @@ const kernels = Object.freeze({
   ...require('./reduce'),
   ...require('./primes'),
   ...require('./mandelbrot'),
+  ...require('./sort'),
 });
 
 /** The built-in kernels plus those of `kernelsModule` (its `kernels` export). */

@@ -16,6 +16,7 @@ mod faults;
 mod mandelbrot;
 mod map;
 mod primes;
+mod sort;
 
 #[wasm_bindgen]
 extern "C" {

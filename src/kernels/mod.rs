@@ -6,6 +6,7 @@ pub mod mandelbrot;
 pub mod map;
 pub mod primes;
 pub mod reduce;
+pub mod sort;
 
 #[cfg(test)]
 pub(crate) mod testutil;
