@@ -2,6 +2,7 @@
 
 export type FloatArray = Float32Array | Float64Array;
 export type ByteArray = Uint8Array | Uint8ClampedArray;
+export type SortableArray = Float64Array | Float32Array | Int32Array | Uint32Array;
 
 /** The view of the complex plane that `mandelbrot` renders. */
 export interface MandelbrotView {
@@ -91,6 +92,15 @@ export interface DirectKernels {
   markPrimes(out: Uint8Array, lo: number): number;
   /** Renders escape times (0-255, 255 = in the set) into out; returns out. */
   mandelbrot(out: Uint8Array, view: MandelbrotView): Uint8Array;
+  /**
+   * Sorts x in place, exactly like x.sort() without a comparator; returns x.
+   * Floats: -Infinity < ... < -0 < +0 < ... < Infinity < NaN (every NaN
+   * last, whatever its sign or payload; NaNs come out as the canonical NaN).
+   * Uses 2 * x.byteLength of scratch memory when x is longer than one chunk.
+   * On a pool, an aborted, timed-out or failed sort leaves x either
+   * unchanged or completely sorted: always a permutation of its values.
+   */
+  sort<T extends SortableArray>(x: T): T;
 }
 
 export interface Progress {

@@ -16,33 +16,47 @@
 //! gives the same output as a stable one.
 //!
 //! `sort` converts the slice to keys in place, runs an LSD radix sort over
-//! 8-bit digits (skipping digits that all keys share), and converts back.
-//! Measured on 2^18 random f64 in the +simd128 wasm: radix 4.6-5.6 ms vs
-//! `sort_unstable` on the keys 14 ms; see the numbers in the branch report.
-//! Below `SMALL` elements `sort_unstable` on the keys wins (no histograms).
+//! 11-bit digits (skipping digits that all keys share), and converts back.
+//! Measured in the +simd128 wasm, random data already in wasm memory
+//! (medians of 7; JS is `TypedArray#sort` on the same data):
+//!
+//! | 2^n elements   | radix 11-bit | radix 8-bit | sort_unstable on keys | JS sort |
+//! |----------------|--------------|-------------|-----------------------|---------|
+//! | f64, 2^16      | 1.4-1.7 ms   | 2.7 ms      | 1.8-2.2 ms            | 7.5 ms  |
+//! | f64, 2^18      | 8.6-11.6 ms  | 13.0 ms     | 8.0-9.8 ms            | 34 ms   |
+//! | i32, 2^16      | 0.8-0.9 ms   | 1.1 ms      | 1.6-1.9 ms            | 4.5 ms  |
+//! | i32, 2^18      | 3.4-4.0 ms   | 4.9 ms      | 7.2-8.9 ms            | 21 ms   |
+//!
+//! So 11-bit radix everywhere (u64 keys at 2^18 are a tie with
+//! `sort_unstable`, and radix is data-independent), with `sort_unstable`
+//! below `Key::RADIX_FROM` keys, where zeroing histograms dominates.
 
 use crate::error::{Error, Result};
 
 /// An unsigned order key that the radix sort takes digits of.
 pub trait Key: bytemuck::Pod + Ord {
     const BITS: u32;
-    /// The 8-bit digit at bit `shift`.
+    /// From this many keys on, the radix sort beats `sort_unstable`.
+    const RADIX_FROM: usize;
+    /// The 11-bit digit at bit `shift`.
     fn digit(self, shift: u32) -> usize;
 }
 
 impl Key for u32 {
     const BITS: u32 = 32;
+    const RADIX_FROM: usize = 1 << 11;
     #[inline(always)]
     fn digit(self, shift: u32) -> usize {
-        ((self >> shift) & 0xff) as usize
+        ((self >> shift) as usize) & (BUCKETS - 1)
     }
 }
 
 impl Key for u64 {
     const BITS: u32 = 64;
+    const RADIX_FROM: usize = 1 << 14;
     #[inline(always)]
     fn digit(self, shift: u32) -> usize {
-        ((self >> shift) & 0xff) as usize
+        ((self >> shift) as usize) & (BUCKETS - 1)
     }
 }
 
@@ -112,9 +126,6 @@ impl Sortable for u32 {
     }
 }
 
-/// Below this many elements `sort` uses `sort_unstable` on the keys.
-const SMALL: usize = 512;
-
 /// Sorts `x` in place in JS order (see the module comment: NaNs last and
 /// canonical, `-0` before `+0`). `tmp` is working space of at least
 /// `x.len()` elements; its contents afterwards are unspecified.
@@ -132,7 +143,7 @@ pub fn sort<T: Sortable>(x: &mut [T], tmp: &mut [T]) -> Result<()> {
     for k in keys.iter_mut() {
         *k = T::key_of_bits(*k);
     }
-    if n < SMALL {
+    if n < T::K::RADIX_FROM {
         keys.sort_unstable();
     } else {
         radix_sort(keys, bytemuck::cast_slice_mut(tmp));
@@ -143,7 +154,11 @@ pub fn sort<T: Sortable>(x: &mut [T], tmp: &mut [T]) -> Result<()> {
     Ok(())
 }
 
-/// LSD radix sort of `keys` over 8-bit digits, `tmp.len() == keys.len()`.
+/// Digit width of the radix sort: 3 passes for u32 keys, 6 for u64.
+const DIGIT: u32 = 11;
+const BUCKETS: usize = 1 << DIGIT;
+
+/// LSD radix sort of `keys` over 11-bit digits, `tmp.len() == keys.len()`.
 ///
 /// One read pass counts every digit; a digit that all keys share (common
 /// in the high bytes of floats of one magnitude, or of small integers) is
@@ -151,11 +166,12 @@ pub fn sort<T: Sortable>(x: &mut [T], tmp: &mut [T]) -> Result<()> {
 /// passes ends with one copy back.
 fn radix_sort<K: Key>(keys: &mut [K], tmp: &mut [K]) {
     let n = keys.len();
-    let passes = (K::BITS / 8) as usize;
-    let mut hist = [[0usize; 256]; 8];
+    let passes = K::BITS.div_ceil(DIGIT) as usize;
+    // 6 * 2048 counters: 48 KiB of stack in wasm.
+    let mut hist = [[0usize; BUCKETS]; 64usize.div_ceil(DIGIT as usize)];
     for &k in keys.iter() {
         for (p, h) in hist.iter_mut().enumerate().take(passes) {
-            h[k.digit(8 * p as u32)] += 1;
+            h[k.digit(DIGIT * p as u32)] += 1;
         }
     }
     let mut in_keys = true;
@@ -169,7 +185,7 @@ fn radix_sort<K: Key>(keys: &mut [K], tmp: &mut [K]) {
             *c = sum;
             sum += t;
         }
-        let shift = 8 * p as u32;
+        let shift = DIGIT * p as u32;
         if in_keys {
             scatter(keys, tmp, h, shift);
         } else {
@@ -183,7 +199,7 @@ fn radix_sort<K: Key>(keys: &mut [K], tmp: &mut [K]) {
 }
 
 #[inline(always)]
-fn scatter<K: Key>(src: &[K], dst: &mut [K], offsets: &mut [usize; 256], shift: u32) {
+fn scatter<K: Key>(src: &[K], dst: &mut [K], offsets: &mut [usize; BUCKETS], shift: u32) {
     for &k in src {
         let d = k.digit(shift);
         dst[offsets[d]] = k;
