@@ -76,14 +76,15 @@ pub trait Sortable: bytemuck::Pod {
 }
 
 macro_rules! float_sortable {
-    ($t:ty, $k:ty, $signed:ty) => {
+    ($t:ty, $k:ty, $signed:ty, inf = $inf:expr, nan = $nan:expr) => {
         impl Sortable for $t {
             type K = $k;
             #[inline(always)]
             fn key_of_bits(bits: $k) -> $k {
                 const SIGN: $k = 1 << (<$k>::BITS - 1);
-                const INF: $k = <$t>::INFINITY.to_bits();
-                const NAN: $k = <$t>::NAN.to_bits();
+                // Literals: `to_bits` is const only from Rust 1.83 (MSRV 1.82).
+                const INF: $k = $inf;
+                const NAN: $k = $nan;
                 let bits = if bits & !SIGN > INF { NAN } else { bits };
                 // All ones if negative, 0 otherwise.
                 let neg = ((bits as $signed) >> (<$k>::BITS - 1)) as $k;
@@ -99,8 +100,14 @@ macro_rules! float_sortable {
         }
     };
 }
-float_sortable!(f64, u64, i64);
-float_sortable!(f32, u32, i32);
+float_sortable!(
+    f64,
+    u64,
+    i64,
+    inf = 0x7ff0_0000_0000_0000,
+    nan = 0x7ff8_0000_0000_0000
+);
+float_sortable!(f32, u32, i32, inf = 0x7f80_0000, nan = 0x7fc0_0000);
 
 impl Sortable for i32 {
     type K = u32;
@@ -176,7 +183,7 @@ fn radix_sort<K: Key>(keys: &mut [K], tmp: &mut [K]) {
     }
     let mut in_keys = true;
     for (p, h) in hist.iter_mut().enumerate().take(passes) {
-        if h.iter().any(|&c| c == n) {
+        if h.contains(&n) {
             continue;
         }
         let mut sum = 0;
@@ -357,6 +364,14 @@ mod tests {
         let mut want = v.to_vec();
         want.sort_by(js_cmp64);
         want
+    }
+
+    #[test]
+    fn key_constants_are_ieee() {
+        assert_eq!(f64::INFINITY.to_bits(), 0x7ff0_0000_0000_0000);
+        assert_eq!(f64::NAN.to_bits(), 0x7ff8_0000_0000_0000);
+        assert_eq!(f32::INFINITY.to_bits(), 0x7f80_0000);
+        assert_eq!(f32::NAN.to_bits(), 0x7fc0_0000);
     }
 
     #[test]
