@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 
 export type FloatArray = Float32Array | Float64Array;
 export type ByteArray = Uint8Array | Uint8ClampedArray;
+export type SortableArray = Float64Array | Float32Array | Int32Array | Uint32Array;
 
 /** The view of the complex plane that `mandelbrot` renders. */
 export interface MandelbrotView {
@@ -153,6 +154,15 @@ export interface DirectKernels {
    * centroid with points becomes their mean, written into centroids.
    */
   kmeansStep(points: Float32Array, dims: number, centroids: Float32Array, labels: Int32Array | Uint32Array): KMeansStep;
+  /**
+   * Sorts x in place, exactly like x.sort() without a comparator; returns x.
+   * Floats: -Infinity < ... < -0 < +0 < ... < Infinity < NaN (every NaN
+   * last, whatever its sign or payload; NaNs come out as the canonical NaN).
+   * Uses 2 * x.byteLength of scratch memory when x is longer than one chunk.
+   * On a pool, an aborted, timed-out or failed sort leaves x either
+   * unchanged or completely sorted: always a permutation of its values.
+   */
+  sort<T extends SortableArray>(x: T): T;
 }
 
 export interface Progress {
@@ -253,6 +263,15 @@ export interface PoolKernels {
    * centroid with points becomes their mean, written into centroids.
    */
   kmeansStep(points: Float32Array, dims: number, centroids: Float32Array, labels: Int32Array | Uint32Array, options?: CallOptions): Promise<KMeansStep>;
+  /**
+   * Sorts x in place, exactly like x.sort() without a comparator; returns x.
+   * Floats: -Infinity < ... < -0 < +0 < ... < Infinity < NaN (every NaN
+   * last, whatever its sign or payload; NaNs come out as the canonical NaN).
+   * Uses 2 * x.byteLength of scratch memory when x is longer than one chunk.
+   * On a pool, an aborted, timed-out or failed sort leaves x either
+   * unchanged or completely sorted: always a permutation of its values.
+   */
+  sort<T extends SortableArray>(x: T, options?: CallOptions): Promise<T>;
 }
 
 export interface PoolOptions {

@@ -21,6 +21,7 @@ const kernels = Object.freeze({
   ...require('./matmul'),
   ...require('./nbody'),
   ...require('./kmeans'),
+  ...require('./sort'),
 });
 
 /** The built-in kernels plus those of `kernelsModule` (its `kernels` export). */

@@ -20,6 +20,7 @@ mod matmul;
 mod nbody;
 mod primes;
 mod stencil;
+mod sort;
 
 #[wasm_bindgen]
 extern "C" {

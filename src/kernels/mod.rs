@@ -10,6 +10,7 @@ pub mod nbody;
 pub mod primes;
 pub mod reduce;
 pub mod stencil;
+pub mod sort;
 
 #[cfg(test)]
 pub(crate) mod testutil;
