@@ -14,37 +14,23 @@ class SabreError extends Error {
   }
 }
 
+/** A SabreError subclass whose `name` is `name` (kept on the prototype). */
+function sabreErrorClass(name) {
+  const Cls = { [name]: class extends SabreError {} }[name];
+  Object.defineProperty(Cls.prototype, 'name', { get: () => name, configurable: true });
+  return Cls;
+}
+
 /** A kernel panicked or trapped inside wasm. `message` is the panic's. */
-class KernelError extends SabreError {
-  get name() {
-    return 'KernelError';
-  }
-}
-
+const KernelError = sabreErrorClass('KernelError');
 /** A worker died (exit, fatal error, OOM) twice on the same chunk. */
-class WorkerCrashError extends SabreError {
-  get name() {
-    return 'WorkerCrashError';
-  }
-}
-
-class TimeoutError extends SabreError {
-  get name() {
-    return 'TimeoutError';
-  }
-}
-
-class QueueFullError extends SabreError {
-  get name() {
-    return 'QueueFullError';
-  }
-}
-
-class PoolClosedError extends SabreError {
-  get name() {
-    return 'PoolClosedError';
-  }
-}
+const WorkerCrashError = sabreErrorClass('WorkerCrashError');
+/** A call ran past its `timeout`. */
+const TimeoutError = sabreErrorClass('TimeoutError');
+/** The pool's queue is at `maxQueue`. */
+const QueueFullError = sabreErrorClass('QueueFullError');
+/** The pool is closed or destroyed. */
+const PoolClosedError = sabreErrorClass('PoolClosedError');
 
 /** Same shape as Node's own AbortError (name 'AbortError', code 'ABORT_ERR'). */
 class AbortError extends Error {

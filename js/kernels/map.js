@@ -4,23 +4,10 @@
 const v = require('../validate');
 const { outOfRange } = require('../errors');
 const { MAP_GRAIN, suffix } = require('./grains');
+const { floatMap } = require('./shapes');
 
 module.exports = {
-  scale: {
-    params: ['x', 'a'],
-    prepare([x, a], shared) {
-      v.typedArray('x', x, v.FLOATS, shared);
-      return { x, a: v.number('a', a) };
-    },
-    units: (c) => c.x.length,
-    grain: () => MAP_GRAIN,
-    run(e, c, s, t) {
-      e.load(0, c.x, s, t);
-      e.wasm[`scale${suffix(c.x)}`](t - s, c.a);
-      return { writes: [[0, c.x, s, t]] };
-    },
-    combine: (c) => c.x,
-  },
+  scale: floatMap('scale', ['a']),
 
   axpy: {
     params: ['y', 'a', 'x'],
@@ -67,39 +54,11 @@ module.exports = {
     combine: (c) => c.y,
   },
 
-  clamp: {
-    params: ['x', 'lo', 'hi'],
-    prepare([x, lo, hi], shared) {
-      v.typedArray('x', x, v.FLOATS, shared);
-      v.number('lo', lo);
-      v.number('hi', hi);
-      if (Number.isNaN(lo)) throw outOfRange('lo', 'a number, not NaN', lo);
-      if (Number.isNaN(hi)) throw outOfRange('hi', 'a number, not NaN', hi);
-      if (lo > hi) throw outOfRange('lo', `<= hi (${hi})`, lo);
-      return { x, lo, hi };
-    },
-    units: (c) => c.x.length,
-    grain: () => MAP_GRAIN,
-    run(e, c, s, t) {
-      e.load(0, c.x, s, t);
-      e.wasm[`clamp${suffix(c.x)}`](t - s, c.lo, c.hi);
-      return { writes: [[0, c.x, s, t]] };
-    },
-    combine: (c) => c.x,
-  },
+  clamp: floatMap('clamp', ['lo', 'hi'], ({ lo, hi }) => {
+    if (Number.isNaN(lo)) throw outOfRange('lo', 'a number, not NaN', lo);
+    if (Number.isNaN(hi)) throw outOfRange('hi', 'a number, not NaN', hi);
+    if (lo > hi) throw outOfRange('lo', `<= hi (${hi})`, lo);
+  }),
 
-  abs: {
-    params: ['x'],
-    prepare([x], shared) {
-      return { x: v.typedArray('x', x, v.FLOATS, shared) };
-    },
-    units: (c) => c.x.length,
-    grain: () => MAP_GRAIN,
-    run(e, c, s, t) {
-      e.load(0, c.x, s, t);
-      e.wasm[`abs${suffix(c.x)}`](t - s);
-      return { writes: [[0, c.x, s, t]] };
-    },
-    combine: (c) => c.x,
-  },
+  abs: floatMap('abs'),
 };

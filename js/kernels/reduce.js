@@ -5,6 +5,7 @@ const v = require('../validate');
 const { outOfRange } = require('../errors');
 const { compensatedSum, mergeMoments } = require('../chunks');
 const { MAP_GRAIN, BYTE_GRAIN, suffix } = require('./grains');
+const { floatReduction } = require('./shapes');
 
 /**
  * Chan, Golub & LeVeque's merge of two { n, mean, m2 } partials (mirrors
@@ -19,19 +20,7 @@ function mergeStats(a, b) {
 }
 
 module.exports = {
-  sum: {
-    params: ['x'],
-    prepare([x], shared) {
-      return { x: v.typedArray('x', x, v.FLOATS, shared) };
-    },
-    units: (c) => c.x.length,
-    grain: () => MAP_GRAIN,
-    run(e, c, s, t) {
-      e.load(0, c.x, s, t);
-      return { value: e.wasm[`sum${suffix(c.x)}`](t - s) };
-    },
-    combine: (c, partials) => compensatedSum(partials),
-  },
+  sum: floatReduction('sum', (c, partials) => compensatedSum(partials)),
 
   linearRegression: {
     params: ['x', 'y'],
@@ -82,59 +71,23 @@ module.exports = {
     combine: (c, partials) => compensatedSum(partials),
   },
 
-  min: {
-    params: ['x'],
-    prepare([x], shared) {
-      return { x: v.typedArray('x', x, v.FLOATS, shared) };
-    },
-    units: (c) => c.x.length,
-    grain: () => MAP_GRAIN,
-    run(e, c, s, t) {
-      e.load(0, c.x, s, t);
-      return { value: e.wasm[`min${suffix(c.x)}`](t - s) };
-    },
-    // Math.min's rules (NaN wins, -0 < 0) are the kernel's, so it merges
-    // partials; an empty array is one empty chunk: Infinity, like Math.min().
-    combine: (c, partials) => Math.min(...partials),
-  },
+  // Math.min's rules (NaN wins, -0 < 0) are the kernel's, so it merges
+  // partials; an empty array is one empty chunk: Infinity, like Math.min().
+  min: floatReduction('min', (c, partials) => Math.min(...partials)),
 
-  max: {
-    params: ['x'],
-    prepare([x], shared) {
-      return { x: v.typedArray('x', x, v.FLOATS, shared) };
-    },
-    units: (c) => c.x.length,
-    grain: () => MAP_GRAIN,
-    run(e, c, s, t) {
-      e.load(0, c.x, s, t);
-      return { value: e.wasm[`max${suffix(c.x)}`](t - s) };
-    },
-    combine: (c, partials) => Math.max(...partials),
-  },
+  max: floatReduction('max', (c, partials) => Math.max(...partials)),
 
-  meanVariance: {
-    params: ['x'],
-    prepare([x], shared) {
-      return { x: v.typedArray('x', x, v.FLOATS, shared) };
-    },
-    units: (c) => c.x.length,
-    grain: () => MAP_GRAIN,
-    run(e, c, s, t) {
-      e.load(0, c.x, s, t);
-      return { value: e.wasm[`meanVariance${suffix(c.x)}`](t - s) };
-    },
-    combine(c, partials) {
-      const { n, mean, m2 } = partials.reduce(mergeStats);
-      // Population variance M2 / n, and the unbiased sample variance
-      // M2 / (n - 1) (NaN below 2 elements). No data: every statistic is NaN.
-      return {
-        mean: n === 0 ? NaN : mean,
-        variance: n === 0 ? NaN : m2 / n,
-        sampleVariance: n < 2 ? NaN : m2 / (n - 1),
-        n,
-      };
-    },
-  },
+  meanVariance: floatReduction('meanVariance', (c, partials) => {
+    const { n, mean, m2 } = partials.reduce(mergeStats);
+    // Population variance M2 / n, and the unbiased sample variance
+    // M2 / (n - 1) (NaN below 2 elements). No data: every statistic is NaN.
+    return {
+      mean: n === 0 ? NaN : mean,
+      variance: n === 0 ? NaN : m2 / n,
+      sampleVariance: n < 2 ? NaN : m2 / (n - 1),
+      n,
+    };
+  }),
 
   histogram: {
     params: ['bytes'],

@@ -19,8 +19,8 @@ mod map;
 mod matmul;
 mod nbody;
 mod primes;
-mod stencil;
 mod sort;
+mod stencil;
 
 #[wasm_bindgen]
 extern "C" {

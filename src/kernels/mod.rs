@@ -9,8 +9,8 @@ pub mod matmul;
 pub mod nbody;
 pub mod primes;
 pub mod reduce;
-pub mod stencil;
 pub mod sort;
+pub mod stencil;
 
 #[cfg(test)]
 pub(crate) mod testutil;

@@ -1,0 +1,48 @@
+'use strict';
+// Spec factories for the commonest shapes, so a kernel of that shape is one
+// line of what differs: a float array `x` in MAP_GRAIN chunks whose wasm
+// export is `${name}F32` / `${name}F64`.
+
+const v = require('../validate');
+const { MAP_GRAIN, suffix } = require('./grains');
+
+/** A reduction over `x`: the export returns a chunk's partial. */
+function floatReduction(name, combine) {
+  return {
+    params: ['x'],
+    prepare([x], shared) {
+      return { x: v.typedArray('x', x, v.FLOATS, shared) };
+    },
+    units: (c) => c.x.length,
+    grain: () => MAP_GRAIN,
+    run(e, c, s, t) {
+      e.load(0, c.x, s, t);
+      return { value: e.wasm[`${name}${suffix(c.x)}`](t - s) };
+    },
+    combine,
+  };
+}
+
+/** A map in place on `x` with numeric arguments `scalars` (checked by `check`). */
+function floatMap(name, scalars = [], check = () => {}) {
+  return {
+    params: ['x', ...scalars],
+    prepare([x, ...values], shared) {
+      v.typedArray('x', x, v.FLOATS, shared);
+      const call = { x };
+      scalars.forEach((s, i) => (call[s] = v.number(s, values[i])));
+      check(call);
+      return call;
+    },
+    units: (c) => c.x.length,
+    grain: () => MAP_GRAIN,
+    run(e, c, s, t) {
+      e.load(0, c.x, s, t);
+      e.wasm[`${name}${suffix(c.x)}`](t - s, ...scalars.map((k) => c[k]));
+      return { writes: [[0, c.x, s, t]] };
+    },
+    combine: (c) => c.x,
+  };
+}
+
+module.exports = { floatReduction, floatMap };
