@@ -34,6 +34,7 @@ function nodeTests(nodeBin) {
   run(nodeBin, ['--test', '--test-concurrency=1', ...files], { env: env() });
 }
 
+const started = Date.now();
 build({ withFaults: true, withExamples: true });
 log('cargo test');
 run('cargo', ['test', '--quiet'], { env: env() });
@@ -44,4 +45,4 @@ if (process.env.SABRE_SKIP_NODE24 !== '1') {
   log(`node --test on Node ${require('node:child_process').execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim()}`);
   nodeTests(bin);
 }
-log('all tests passed');
+log(`all tests passed in ${((Date.now() - started) / 1000).toFixed(0)} s`);
