@@ -3,9 +3,10 @@
 // sabre pool, timed against the same kernel called directly and against a
 // plain JavaScript loop over the same data.
 //
-//   node examples/linear-regression [--n 1e7] [--slope 2.5] [--intercept -1]
+//   node examples/linear-regression [--n 1e7] [--slope 2.5] [--intercept=-1]
 //                                   [--noise 0.5] [--seed 42] [--runs 3] [--threads N]
 //
+// Negative values take an equals sign: --intercept=-3.
 // The data is synthetic: x uniform in [0, 10), y = slope * x + intercept plus
 // Gaussian noise, from a seeded generator, so every run fits the same points.
 // Each timing is the best of --runs runs after one warm-up run; mainThreadMs

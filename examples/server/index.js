@@ -253,6 +253,16 @@ const server = http.createServer((req, res) => {
 function shutdown(signal) {
   if (shuttingDown) return;
   shuttingDown = true;
+  // No new connections (the listening socket is closed here, so a connect
+  // is refused from now on); idle keep-alive connections are closed now,
+  // busy ones when their response is sent (send() adds Connection: close).
+  // The callback runs once every connection has ended.
+  server.close(async () => {
+    await pool?.close(); // finishes queued calls, then ends the workers
+    log('closed', {}, true);
+    // Nothing is left holding the event loop: the process exits with code 0.
+  });
+  server.closeIdleConnections();
   log('closing', { signal, inFlight }, true);
   // Past the grace period, cut the remaining requests off and exit 1.
   setTimeout(() => {
@@ -261,15 +271,6 @@ function shutdown(signal) {
     pool?.destroy();
     process.exit(1);
   }, config.grace).unref();
-  // No new connections; idle keep-alive ones are closed now, busy ones when
-  // their response is sent (send() adds Connection: close). The callback runs
-  // once every connection has ended.
-  server.close(async () => {
-    await pool?.close(); // finishes queued calls, then ends the workers
-    log('closed', {}, true);
-    // Nothing is left holding the event loop: the process exits with code 0.
-  });
-  server.closeIdleConnections();
 }
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGINT', () => shutdown('SIGINT'));
