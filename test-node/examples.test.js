@@ -1,0 +1,338 @@
+'use strict';
+// The examples (examples/*), run as a user runs them: `node examples/<name>`
+// in a child process, at small sizes, checking what they print. Timings are
+// printed by the examples but never asserted here.
+
+const { describe, it } = require('node:test');
+const assert = require('node:assert/strict');
+const { spawn } = require('node:child_process');
+const { once } = require('node:events');
+const fs = require('node:fs');
+const http = require('node:http');
+const os = require('node:os');
+const path = require('node:path');
+const readline = require('node:readline');
+const { PNG } = require('pngjs');
+const { root, sabre, randomShared } = require('./helpers');
+
+/** Runs `node ...args` in the repository; resolves to { code, stdout, stderr }. */
+async function run(args, { timeout = 60_000 } = {}) {
+  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], timeout });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const [code, signal] = await once(child, 'exit');
+  return { code, signal, stdout, stderr };
+}
+
+/** Runs an example that prints JSON and must exit 0; returns the parsed output. */
+async function runJson(args) {
+  const r = await run(args);
+  assert.equal(r.code, 0, `node ${args.join(' ')} exited ${r.code} (${r.signal}):\n${r.stderr}`);
+  return { json: JSON.parse(r.stdout), stderr: r.stderr };
+}
+
+describe('examples/primes', () => {
+  it('counts the primes below 10^7', async () => {
+    const { json } = await runJson(['examples/primes', '--below', '1e7']);
+    assert.equal(json.primes, 664579);
+    assert.equal(json.matches, true);
+  });
+
+  it('--kill-worker: a worker dies at ~50 %, its chunk is retried, the count is still exact', async () => {
+    const { json, stderr } = await runJson(['examples/primes', '--below', '1e8', '--kill-worker', '--threads', '2']);
+    assert.equal(json.primes, 5761455);
+    assert.equal(json.matches, true);
+    assert.ok(json.killed, 'a worker was killed');
+    assert.ok(json.killed.atPercent >= 50 && json.killed.atPercent < 100);
+    assert.deepEqual(
+      json.workerExits.map((e) => [e.threadId, e.reason]),
+      [[json.killed.threadId, 'crash']],
+    );
+    assert.match(stderr, /workerExit \{"threadId":\d+,"code":\d+,"reason":"crash"\}/);
+  });
+
+  it('--largest-below: 999999999989 below 10^12, checked by trial division', async () => {
+    const { json } = await runJson(['examples/primes', '--largest-below', '1e12']);
+    assert.equal(json.prime, 999999999989);
+    assert.equal(json.verified, true);
+  });
+
+  it('bad bounds: a usage error, or sabre\'s RangeError', async () => {
+    const usage = await run(['examples/primes', '--below', 'many']);
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /--below must be a non-negative integer/);
+    const range = await run(['examples/primes', '--below', '1e20']);
+    assert.equal(range.code, 1);
+    assert.match(range.stderr, /RangeError: The value of "hi" is out of range/);
+  });
+});
+
+describe('examples/linear-regression', () => {
+  it('recovers the slope and intercept; pool and direct agree bit for bit', async () => {
+    // 6e5 points: three chunks of 2^18, so the pool really splits the work.
+    const { json } = await runJson(['examples/linear-regression', '--n', '6e5', '--slope=-0.75', '--intercept', '4', '--noise', '0.25', '--runs', '1']);
+    assert.equal(json.n, 600000);
+    for (const [name, fit] of Object.entries(json.fits)) {
+      assert.ok(Math.abs(fit.slope - -0.75) < 0.005, `${name} slope ${fit.slope}`);
+      assert.ok(Math.abs(fit.intercept - 4) < 0.02, `${name} intercept ${fit.intercept}`);
+      assert.ok(fit.r2 > 0.9 && fit.r2 <= 1, `${name} r2 ${fit.r2}`);
+      assert.equal(fit.n, 600000);
+      assert.equal(typeof fit.ms, 'number');
+      assert.equal(typeof fit.mainThreadMs, 'number');
+    }
+    assert.equal(json.fits.pool.slope, json.fits.direct.slope);
+    assert.equal(json.fits.pool.intercept, json.fits.direct.intercept);
+    assert.ok(Math.abs(json.fits.plainJs.slope - json.fits.pool.slope) < 1e-9);
+    assert.equal(typeof json.speedup.poolVsPlainJs, 'number');
+  });
+});
+
+describe('examples/image', () => {
+  const testImage = path.join(root, 'examples', 'image', 'test-image.png');
+
+  it('writes a gray, blurred PNG: the same bytes as grayscale + gaussianBlur called directly', async (t) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sabre-image-'));
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const output = path.join(dir, 'out.png');
+    const { json } = await runJson(['examples/image', testImage, output, '2', '--threads', '3']);
+    assert.deepEqual([json.width, json.height, json.sigma], [400, 300, 2]);
+
+    const input = PNG.sync.read(fs.readFileSync(testImage));
+    const out = PNG.sync.read(fs.readFileSync(output));
+    assert.deepEqual([out.width, out.height], [input.width, input.height]);
+    let differs = 0;
+    for (let i = 0; i < out.data.length; i += 4) {
+      const [r, g, b, a] = out.data.subarray(i, i + 4);
+      assert.ok(r === g && g === b && a === 255, `pixel ${i / 4} is ${[r, g, b, a]}`);
+      if (r !== input.data[i] || g !== input.data[i + 1] || b !== input.data[i + 2]) differs++;
+    }
+    assert.ok(differs > out.data.length / 8, `${differs} pixels changed`);
+
+    const want = sabre.kernels.grayscale(Uint8Array.from(input.data));
+    const blurred = sabre.kernels.gaussianBlur(new Uint8Array(want.length), want, input.width, input.height, 2);
+    assert.ok(Buffer.from(blurred).equals(out.data), 'same bytes as the direct calls');
+  });
+
+  it('make-test-image.js redraws the shipped test image', async (t) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sabre-image-'));
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const r = await run(['examples/image/make-test-image.js', path.join(dir, 'test.png')]);
+    assert.equal(r.code, 0, r.stderr);
+    const made = PNG.sync.read(fs.readFileSync(path.join(dir, 'test.png')));
+    const shipped = PNG.sync.read(fs.readFileSync(testImage));
+    assert.ok(made.data.equals(shipped.data));
+    assert.ok(fs.statSync(testImage).size < 200 * 1024);
+  });
+
+  it('a bad sigma is sabre\'s RangeError, exit code 1', async (t) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sabre-image-'));
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const r = await run(['examples/image', testImage, path.join(dir, 'out.png'), '500']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /RangeError: The value of "sigma" is out of range/);
+    assert.equal(fs.existsSync(path.join(dir, 'out.png')), false);
+  });
+});
+
+/**
+ * Starts examples/server on port 0 in a child process, killed when test `t`
+ * ends if it is still running. `waitFor(predicate)` resolves with the first
+ * event line (JSON on its stdout) that matches, and rejects if the server
+ * exits first.
+ */
+async function startServer(t, args = []) {
+  const child = spawn(process.execPath, ['examples/server', '--port', '0', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const events = [];
+  const waiters = new Set();
+  readline.createInterface({ input: child.stdout }).on('line', (line) => {
+    const event = JSON.parse(line);
+    events.push(event);
+    for (const w of waiters) {
+      if (w.predicate(event)) {
+        waiters.delete(w);
+        w.resolve(event);
+      }
+    }
+  });
+  const exited = once(child, 'exit').then(([code, signal]) => {
+    for (const w of waiters) w.reject(new Error(`the server exited (${code ?? signal}) before ${w.predicate}:\n${stderr}`));
+    return { code, signal };
+  });
+  const waitFor = (predicate) =>
+    new Promise((resolve, reject) => {
+      const seen = events.find(predicate);
+      if (seen) return resolve(seen);
+      if (child.exitCode !== null || child.signalCode !== null) return reject(new Error(`the server has exited:\n${stderr}`));
+      waiters.add({ predicate, resolve, reject });
+    });
+  const { port } = await waitFor((e) => e.event === 'listening');
+  return { child, port, events, waitFor, exited, stderr: () => stderr };
+}
+
+/** One request on its own connection; resolves to { status, headers, body, json }. */
+function request(port, method, route, body, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path: route, headers, agent: false }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const buf = Buffer.concat(chunks);
+        const isJson = /json/.test(res.headers['content-type'] ?? '');
+        resolve({ status: res.statusCode, headers: res.headers, body: buf, json: isJson ? JSON.parse(buf) : undefined });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+const post = (port, route, body, headers) => request(port, 'POST', route, typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body), headers);
+
+describe('examples/server', { timeout: 120_000 }, () => {
+  it('/health, /primes, /blur and /stats; 400 for bad bodies, 404, 405; SIGTERM exits 0', async (t) => {
+    const server = await startServer(t, ['--threads', '2']);
+    const { port } = server;
+    const health = await request(port, 'GET', '/health');
+    assert.equal(health.status, 200);
+    assert.deepEqual([health.json.status, health.json.mode, health.json.threads], ['ok', 'pool', 2]);
+
+    const primes = await post(port, '/primes', { lo: 0, hi: 1e7 });
+    assert.equal(primes.status, 200);
+    assert.equal(primes.json.count, 664579);
+    assert.equal((await post(port, '/primes', '{"lo": 100, "hi": 1e8}')).json.count, 5761455 - 25);
+
+    // A 4 x 300 image: several bands of rows, compared with the direct call.
+    const [w, h] = [4, 300];
+    const rgba = randomShared(Uint8Array, w * h * 4, 7);
+    const blur = await post(port, `/blur?width=${w}&height=${h}&sigma=1.5`, Buffer.from(rgba), { 'Content-Type': 'application/octet-stream' });
+    assert.equal(blur.status, 200);
+    assert.ok(blur.body.equals(sabre.kernels.gaussianBlur(new Uint8Array(rgba.length), rgba, w, h, 1.5)));
+
+    const stats = await request(port, 'GET', '/stats');
+    assert.ok(stats.json.sinceStart.kernels.countPrimes.calls >= 2);
+
+    const bad = [
+      ['{"lo": 0,', /invalid JSON/],
+      ['[1, 2]', /must be a JSON object/],
+      ['{"lo": 0}', /missing field "hi"/],
+      ['{"hi": 10, "max": 3}', /unknown field "max"/],
+      ['{"hi": "1e9"}', /"hi" argument must be of type number/], // sabre's TypeError
+      ['{"lo": 10, "hi": 5}', /"hi" is out of range/], // sabre's RangeError
+      ['{"hi": 1e99}', /"hi" is out of range/],
+      ['{"lo": -1, "hi": 5}', /"lo" is out of range/],
+    ];
+    for (const [body, message] of bad) {
+      const r = await post(port, '/primes', body);
+      assert.equal(r.status, 400, body);
+      assert.equal(r.json.error, 'Bad Request');
+      assert.match(r.json.message, message);
+    }
+    const shortImage = await post(port, '/blur?width=4&height=4', Buffer.alloc(63));
+    assert.equal(shortImage.status, 400);
+    assert.match(shortImage.json.message, /width \* height \* 4 = 64/);
+    const badSigma = await post(port, '/blur?width=2&height=2&sigma=1000', Buffer.alloc(16));
+    assert.equal(badSigma.status, 400);
+    assert.match(badSigma.json.message, /"sigma" is out of range/);
+    assert.equal((await request(port, 'GET', '/nothing')).status, 404);
+    const wrongMethod = await request(port, 'GET', '/primes');
+    assert.equal(wrongMethod.status, 405);
+    assert.equal(wrongMethod.headers.allow, 'POST');
+
+    server.child.kill('SIGTERM');
+    assert.deepEqual(await server.exited, { code: 0, signal: null });
+    assert.deepEqual(server.events.slice(-2).map((e) => e.event), ['closing', 'closed']);
+  });
+
+  it('--inline: the same answers, computed on the main thread', async (t) => {
+    const server = await startServer(t, ['--inline']);
+    const { port } = server;
+    assert.equal((await request(port, 'GET', '/health')).json.mode, 'inline');
+    assert.equal((await post(port, '/primes', { hi: 1e6 })).json.count, 78498);
+    const bad = await post(port, '/primes', { lo: 10, hi: 5 });
+    assert.equal(bad.status, 400);
+    assert.match(bad.json.message, /"hi" is out of range/);
+    server.child.kill('SIGTERM');
+    assert.equal((await server.exited).code, 0);
+  });
+
+  it('a full queue answers 503 with Retry-After; /health still answers; past --grace, SIGTERM exits 1', async (t) => {
+    // One worker, one call allowed to wait. A: [0, 2^53) in chunks of 2^41
+    // numbers, so its first chunk runs for the whole test; B waits for a
+    // worker; C finds the queue full.
+    const server = await startServer(t, ['--threads', '1', '--max-queue', '1', '--retry-after', '7', '--grace', '100']);
+    const { port, waitFor } = server;
+    const pending = [];
+    const sendHeld = (body) => pending.push(post(port, '/primes', body).catch((err) => err));
+
+    sendHeld({ hi: 2 ** 53 });
+    const a = await waitFor((e) => e.event === 'submitted');
+    assert.equal(a.queueSize, 0, 'A runs');
+    sendHeld({ hi: 1e7 });
+    const b = await waitFor((e) => e.event === 'submitted' && e.id !== a.id);
+    assert.equal(b.queueSize, 1, 'B waits');
+
+    const c = await post(port, '/primes', { hi: 1e7 });
+    assert.equal(c.status, 503);
+    assert.equal(c.headers['retry-after'], '7');
+    assert.match(c.json.message, /queue is full/);
+    const health = await request(port, 'GET', '/health');
+    assert.equal(health.status, 200);
+    assert.equal(health.json.queueSize, 1);
+
+    server.child.kill('SIGTERM');
+    assert.deepEqual(await server.exited, { code: 1, signal: null });
+    assert.deepEqual(server.events.slice(-2).map((e) => e.event), ['closing', 'forced']);
+    for (const r of await Promise.all(pending)) assert.ok(r instanceof Error, 'A and B were cut off');
+  });
+
+  it('SIGTERM: new connections are refused, an accepted request completes, then exit 0', async (t) => {
+    const server = await startServer(t, ['--threads', '1']);
+    const { port, waitFor } = server;
+    // An accepted request whose body is still arriving when SIGTERM comes.
+    const body = JSON.stringify({ lo: 0, hi: 1e8 });
+    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/primes', agent: false, headers: { 'Content-Length': Buffer.byteLength(body) } });
+    const response = new Promise((resolve, reject) => {
+      req.on('response', (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, json: JSON.parse(text) }));
+      });
+      req.on('error', reject);
+    });
+    req.write(body.slice(0, 5));
+    const accepted = await waitFor((e) => e.event === 'request' && e.url === '/primes');
+
+    server.child.kill('SIGTERM');
+    await waitFor((e) => e.event === 'closing');
+    await assert.rejects(request(port, 'GET', '/health'), { code: 'ECONNREFUSED' });
+
+    req.end(body.slice(5));
+    const r = await response;
+    assert.equal(r.status, 200);
+    assert.equal(r.json.count, 5761455);
+    assert.equal(r.headers.connection, 'close');
+    assert.deepEqual(await server.exited, { code: 0, signal: null });
+    const done = server.events.find((e) => e.event === 'done' && e.id === accepted.id);
+    assert.equal(done.shuttingDown, true);
+    assert.deepEqual(server.events.slice(-1).map((e) => e.event), ['closed']);
+  });
+
+  it('load.js: /health latency with the pool and inline (structure only)', async () => {
+    const { json, stderr } = await runJson(['examples/server/load.js', '--duration', '300', '--hi', '2e7', '--clients', '1', '--interval', '5']);
+    for (const mode of ['pool', 'inline']) {
+      const r = json[mode];
+      assert.equal(r.mode, mode);
+      assert.equal(r.errors, 0);
+      assert.equal(r.serverExitCode, 0);
+      assert.ok(r.health.count >= 1 && r.heavy.count >= 1);
+      for (const k of ['p50', 'p99', 'max']) assert.equal(typeof r.health[k], 'number');
+    }
+    assert.match(stderr, /\/health p99 ms/);
+  });
+});
