@@ -216,7 +216,20 @@ class ThreadPool extends EventEmitter {
 
   /** True while the queue is full; 'drain' is emitted when it has room again. */
   get needsDrain() {
-    return this.queueSize >= this.#opts.maxQueue;
+    const queued = this.queueSize;
+    return queued > 0 && queued >= this.#opts.maxQueue;
+  }
+
+  /**
+   * Whether a new call would have to wait: as in piscina, maxQueue bounds the
+   * calls that wait, so even `maxQueue: 0` accepts a call an idle worker can
+   * start at once.
+   */
+  #mustQueue() {
+    // Workers still starting count as idle: the call starts when they are up.
+    let idle = 0;
+    for (const slot of this.#slots) if (!slot.exiting && slot.tasks.length === 0) idle++;
+    return this.queueSize >= idle;
   }
 
   /** Calls waiting for their first chunk to start. */
@@ -240,7 +253,7 @@ class ThreadPool extends EventEmitter {
       if (opts.signal?.aborted) {
         throw new AbortError(undefined, { cause: opts.signal.reason });
       }
-      if (this.needsDrain) {
+      if (this.queueSize >= this.#opts.maxQueue && this.#mustQueue()) {
         throw new QueueFullError(`The pool's queue is full (maxQueue ${this.#opts.maxQueue})`, { code: 'ERR_SABRE_QUEUE_FULL' });
       }
       const call = new Call(this.#nextCallId++, kernel, spec, prepared, opts);

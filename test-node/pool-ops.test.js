@@ -74,6 +74,19 @@ describe('scheduling', () => {
     await pool.close();
   });
 
+  it('maxQueue: 0 accepts a call an idle worker starts at once, rejects one that would wait', async () => {
+    const pool = faultPool({ threads: 1, maxQueue: 0 });
+    assert.equal(await pool.kernels.countPrimes(0, 100), 25, 'the first call after start-up waits only for the worker');
+    const gate = newGate();
+    const held = pool.kernels.gate(sabre.shared.float64(4), gate);
+    await heldBy(gate);
+    await assert.rejects(pool.kernels.countPrimes(0, 100), { name: 'QueueFullError' });
+    open(gate);
+    assert.equal(await held, 4);
+    assert.equal(await pool.kernels.countPrimes(0, 100), 25);
+    await pool.close();
+  });
+
   it('a timeout counts run time, not time spent queued', async () => {
     const pool = faultPool({ threads: 1 });
     const gate = newGate();

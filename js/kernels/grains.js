@@ -12,6 +12,10 @@ const BYTE_GRAIN = 1 << 20;
 // 4096 chunks so the bookkeeping stays small.
 const PRIME_GRAIN = 1 << 24;
 const MAX_PRIME_CHUNKS = 4096;
+// ...but never more than 2^32 numbers (~5 s near 10^10, longer higher up): a
+// chunk cannot be stopped once it runs, so this bounds how long an abort or
+// close() waits for one.
+const MAX_PRIME_GRAIN = 2 ** 32;
 // Mandelbrot bands hold ~2^15 pixels: a few ms at maxIter 256.
 const MANDEL_PIXELS = 1 << 15;
 
@@ -30,4 +34,4 @@ const MERGE_GRAIN = 1 << 18;
 /** 'F32' or 'F64': the suffix of a float kernel's wasm export. */
 const suffix = (arr) => (arr instanceof Float32Array ? 'F32' : 'F64');
 
-module.exports = { MAP_GRAIN, BYTE_GRAIN, PRIME_GRAIN, MAX_PRIME_CHUNKS, MANDEL_PIXELS, SORT_GRAIN, MERGE_GRAIN, suffix };
+module.exports = { MAP_GRAIN, BYTE_GRAIN, PRIME_GRAIN, MAX_PRIME_CHUNKS, MAX_PRIME_GRAIN, MANDEL_PIXELS, SORT_GRAIN, MERGE_GRAIN, suffix };

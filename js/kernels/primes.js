@@ -2,7 +2,7 @@
 // Kernel specs: primes in a range (segmented sieve). See js/kernels/index.js for the spec fields.
 
 const v = require('../validate');
-const { BYTE_GRAIN, PRIME_GRAIN, MAX_PRIME_CHUNKS } = require('./grains');
+const { BYTE_GRAIN, PRIME_GRAIN, MAX_PRIME_CHUNKS, MAX_PRIME_GRAIN } = require('./grains');
 
 const MAX_HI = 2 ** 53 + 1;
 
@@ -15,7 +15,7 @@ module.exports = {
       return { lo, hi };
     },
     units: (c) => c.hi - c.lo,
-    grain: (c) => Math.max(PRIME_GRAIN, Math.ceil((c.hi - c.lo) / MAX_PRIME_CHUNKS)),
+    grain: (c) => Math.min(MAX_PRIME_GRAIN, Math.max(PRIME_GRAIN, Math.ceil((c.hi - c.lo) / MAX_PRIME_CHUNKS))),
     run(e, c, s, t) {
       return { value: e.wasm.countPrimes(c.lo + s, c.lo + t) };
     },
