@@ -9,18 +9,33 @@ const { performance } = require('node:perf_hooks');
 const { Engine } = require('./engine');
 const { kernelTable } = require('./kernels');
 const { serializeError } = require('./errors');
-
 const { requireDefinition, specsOf } = require('./custom');
 
 const kernels = { ...kernelTable(workerData.kernelsModule) };
 const userEngines = new Map(); // glue path -> Engine of a user's crate
+const loadErrors = new Map(); // declaration file -> why it did not load here
 
-/** Loads a user declaration sent with the first chunk of one of its kernels. */
+/**
+ * Loads a user declaration sent with the first chunk of one of its kernels
+ * (sent once per worker, so a failure is kept and reported by every chunk).
+ */
 function loadDefinition({ filename, module }) {
-  const def = requireDefinition(filename);
-  userEngines.set(def.wasm, new Engine({ module, gluePath: def.wasm, onInstance: def.init }));
-  Object.assign(kernels, specsOf(def));
+  try {
+    const def = requireDefinition(filename);
+    userEngines.set(def.wasm, new Engine({ module, gluePath: def.wasm, onInstance: def.init }));
+    Object.assign(kernels, specsOf(def));
+  } catch (err) {
+    loadErrors.set(filename, err);
+  }
 }
+
+function specOf(name) {
+  const spec = kernels[name];
+  if (spec) return spec;
+  const file = name.slice(0, name.lastIndexOf('#'));
+  throw loadErrors.get(file) ?? new Error(`sabre worker: unknown kernel ${name}`);
+}
+
 const engine = new Engine({ module: workerData.module, gluePath: workerData.gluePath });
 
 const { port, doorbell, atomics } = workerData;
@@ -29,6 +44,7 @@ const flagBlocks = []; // control-flag blocks, sent once each by the pool
 function run(msg) {
   const t0 = performance.now();
   if (msg.blocks) flagBlocks.push(...msg.blocks);
+  if (msg.load) loadDefinition(msg.load);
   const flags = flagBlocks[msg.block];
   if (Atomics.load(flags, msg.index) !== 0) {
     // Aborted or failed while this chunk waited in the queue: skip it.
@@ -37,8 +53,7 @@ function run(msg) {
   }
   let reply;
   try {
-    if (msg.load) loadDefinition(msg.load);
-    const spec = kernels[msg.kernel];
+    const spec = specOf(msg.kernel);
     const eng = spec.gluePath ? userEngines.get(spec.gluePath) : engine;
     const value = eng.runChunk(spec, msg.call, msg.start, msg.end, () => Atomics.load(flags, msg.index) === 0);
     reply = { id: msg.id, value, runMs: performance.now() - t0 };

@@ -94,6 +94,16 @@ describe('mistakes in the user module are clear errors', () => {
     });
   }
 
+  it('a declaration that fails only in the workers rejects every call with its error', async () => {
+    const pool = new sabre.Pool({ threads: 2 });
+    const k = pool.load(fixture('worker-init'));
+    const x = sabre.shared.float64(3 << 18);
+    for (let i = 0; i < 2; i++) {
+      await assert.rejects(k.polyval(sabre.shared.float64(3 << 18), x), { message: 'model.bin is missing in this worker' });
+    }
+    await pool.close();
+  });
+
   it('a malformed declaration is a TypeError when it is made', () => {
     const bad = [
       [{ wasm: 5, kernels: { a: { params: [] } } }, /`wasm` must be the path/],
