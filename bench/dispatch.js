@@ -7,7 +7,10 @@
 // the dispatch.
 //
 //   round trip: one call at a time (await each), microseconds per call
-//   throughput: many calls in flight at once (Promise.all), calls per second
+//   throughput: many calls in flight at once (Promise.all), calls per second,
+//               at a moderate number in flight and (full run only, one
+//               repeat) at ten thousand, where a queue whose cost grows with
+//               its length shows
 
 const path = require('node:path');
 const { Worker } = require('node:worker_threads');
@@ -70,7 +73,7 @@ async function throughput(call, n) {
  * median round trip (us) and throughput (calls/s), and their ranges.
  */
 async function dispatchBench({ threads, quick, log }) {
-  const calls = quick ? { seq: 300, par: 2000, repeats: 3 } : { seq: 3000, par: 20000, repeats: 7 };
+  const calls = quick ? { seq: 300, par: 1000, big: 0, repeats: 3 } : { seq: 2000, par: 1000, big: 10_000, repeats: 5 };
   const sabreOn = new sabre.Pool({ threads, atomics: true });
   const sabreOff = new sabre.Pool({ threads, atomics: false });
   const pisc = new PiscinaMode(threads);
@@ -89,6 +92,13 @@ async function dispatchBench({ threads, quick, log }) {
       await throughput(call, calls.par / 4);
       out[name] = { roundTripUs: [], callsPerSecond: [] };
     }
+    if (calls.big) {
+      log(`  dispatch: ${calls.big.toLocaleString('en')} calls in flight`);
+      for (const [name, call] of Object.entries(contenders)) {
+        out[name].callsPerSecondBig = await throughput(call, calls.big);
+        await yieldToLoop();
+      }
+    }
     for (let r = 0; r < calls.repeats; r++) {
       log(`  dispatch: repeat ${r + 1}/${calls.repeats}`);
       for (const [name, call] of Object.entries(contenders)) {
@@ -102,15 +112,24 @@ async function dispatchBench({ threads, quick, log }) {
     await Promise.all([sabreOn.close(), sabreOff.close(), pisc.close(), raw.close()]);
   }
   const summary = {};
-  for (const [name, { roundTripUs, callsPerSecond }] of Object.entries(out)) {
+  for (const [name, { roundTripUs, callsPerSecond, callsPerSecondBig }] of Object.entries(out)) {
     summary[name] = {
       roundTripUs: median(roundTripUs),
       roundTripRange: [Math.min(...roundTripUs), Math.max(...roundTripUs)],
       callsPerSecond: median(callsPerSecond),
       callsPerSecondRange: [Math.min(...callsPerSecond), Math.max(...callsPerSecond)],
+      callsPerSecondBig: callsPerSecondBig ?? null,
     };
   }
-  return { threads, sequentialCalls: calls.seq, concurrentCalls: calls.par, repeats: calls.repeats, task: 'countPrimes(0, 10)', results: summary };
+  return {
+    threads,
+    sequentialCalls: calls.seq,
+    concurrentCalls: calls.par,
+    bigConcurrentCalls: calls.big || null,
+    repeats: calls.repeats,
+    task: 'countPrimes(0, 10)',
+    results: summary,
+  };
 }
 
 module.exports = { dispatchBench };

@@ -12,6 +12,13 @@ const median = (xs) => {
 };
 
 /**
+ * The spread of repeated runs: their median absolute deviation, relative to
+ * the median (robust to the odd run that a noisy machine slows down; the
+ * min and max are kept beside it).
+ */
+const spread = (times, med = median(times)) => median(times.map((t) => Math.abs(t - med))) / med;
+
+/**
  * Repetitions: `warmup` untimed runs (fewer if the first already took
  * longer than `warmupMs`), then at least `min` timed runs, and more, up to
  * `max`, while their total stays under `budgetMs`.
@@ -22,23 +29,28 @@ const QUICK = { warmup: 1, warmupMs: 200, min: 3, max: 3, budgetMs: 0 };
 const mb = (bytes) => bytes / 2 ** 20;
 
 /**
- * Times `fn` (sync or async). Between runs it yields to the event loop, so
+ * Times `fn` (sync or async); `before`, if given, runs untimed before each
+ * run (to restore inputs that a kernel changes in place). Between runs it yields to the event loop, so
  * that the event-loop delay histogram (resolution 1 ms) can tick: an inline
  * mode blocks the loop for each whole call, and the histogram shows it; a
  * pool mode leaves the loop free. RSS is the whole process (main thread and
- * every worker), sampled every 5 ms while the loop is free and after each run.
+ * every worker), sampled every 5 ms while the loop is free and after each run;
+ * `growth` is its peak over its value before the warm-up.
  */
-async function measure(fn, reps) {
+async function measure(fn, reps, before = null) {
+  // RSS from before the warm-up: what the mode's first calls grow (a pool's
+  // workers starting, wasm memories growing to a chunk) counts as its own.
+  const rss0 = process.memoryUsage.rss();
   let warm = 0;
   const tw = performance.now();
   while (warm < reps.warmup && (warm === 0 || performance.now() - tw < reps.warmupMs)) {
+    before?.();
     await fn();
     warm++;
     await yieldToLoop();
   }
 
-  const rss0 = process.memoryUsage.rss();
-  let rssPeak = rss0;
+  let rssPeak = process.memoryUsage.rss();
   const sample = () => {
     const r = process.memoryUsage.rss();
     if (r > rssPeak) rssPeak = r;
@@ -51,6 +63,7 @@ async function measure(fn, reps) {
   let value;
   try {
     while (times.length < reps.min || (times.length < reps.max && total < reps.budgetMs)) {
+      before?.();
       const t0 = performance.now();
       value = await fn();
       const t = performance.now() - t0;
@@ -64,14 +77,11 @@ async function measure(fn, reps) {
     clearInterval(sampler);
   }
   const ms = median(times);
-  const lo = Math.min(...times);
-  const hi = Math.max(...times);
   return {
     ms,
-    min: lo,
-    max: hi,
-    // Half the min-max range, relative to the median.
-    spread: (hi - lo) / 2 / ms,
+    min: Math.min(...times),
+    max: Math.max(...times),
+    spread: spread(times, ms),
     runs: times.length,
     warmup: warm,
     times,
@@ -96,4 +106,4 @@ async function idleEventLoop(ms = 300) {
   return { p50: eld.percentile(50) / 1e6, p99: eld.percentile(99) / 1e6, max: eld.max / 1e6 };
 }
 
-module.exports = { measure, idleEventLoop, median, FULL, QUICK, yieldToLoop };
+module.exports = { measure, idleEventLoop, median, spread, FULL, QUICK, yieldToLoop };

@@ -44,7 +44,7 @@ function kernelBlock(rows, meta) {
   const p = `pool:${T}`;
   out.push(
     table(
-      ['<size', `pool×${T} vs JS`, 'vs wasm', 'efficiency', `vs piscina×${T}`, 'wasm/native', `pool/rayon×${T}`, `rayon eff.`, 'loop p99 js', 'wasm', `pool×${T}`, 'RSS MB'],
+      ['<size', `pool×${T} vs JS`, 'vs wasm', 'efficiency', `vs piscina×${T}`, 'wasm/native', `pool/rayon×${T}`, `rayon eff.`, 'loop p99 js', 'wasm', `pool×${T} p50/p99`, 'RSS MB'],
       rows.map((r) => {
         const m = r.modes;
         return [
@@ -58,8 +58,8 @@ function kernelBlock(rows, meta) {
           m[`rayon:${T}`]?.efficiency?.toFixed(2) ?? '',
           ms(m.js?.eventLoopMs?.p99),
           ms(m.wasm?.eventLoopMs?.p99),
-          ms(m[p]?.eventLoopMs?.p99),
-          m[p] ? Math.round(m[p].rssMB.peak) : '',
+          m[p]?.eventLoopMs ? `${ms(m[p].eventLoopMs.p50)}/${ms(m[p].eventLoopMs.p99)}` : '',
+          m[p] ? `${Math.round(m[p].rssMB.peak)} (+${Math.round(m[p].rssMB.growth)})` : '',
         ];
       }),
     ),
@@ -86,10 +86,10 @@ function render({ meta, results, dispatch, copy, goals }) {
   );
   const r = meta.repetitions;
   out.push(
-    `times: median of ${r.min}${r.max > r.min ? `-${r.max}` : ''} runs after ${r.warmup} warm-up run${r.warmup > 1 ? 's' : ''}; ±: half the min-max range, relative to the median.`,
+    `times: median of ${r.min}${r.max > r.min ? `-${r.max}` : ''} runs after ${r.warmup} warm-up run${r.warmup > 1 ? 's' : ''}; ±: median absolute deviation, relative to the median (min and max are in the JSON).`,
     `vs X: time of X / time of the mode. efficiency: speed-up over the direct wasm call (native: over native single-thread) / threads.`,
     `loop p99: the main thread's event-loop delay (monitorEventLoopDelay, 1 ms resolution; idle: p50 ${ms(meta.idleEventLoopMs.p50)}, p99 ${ms(meta.idleEventLoopMs.p99)} ms). Inline modes block the loop for each whole call.`,
-    `RSS: the whole process (main thread, every worker) at its peak during the pool×${T} runs; memory grown earlier (wasm memories never shrink) stays counted.`,
+    `RSS MB: the whole process (main thread, every worker) at its peak during the pool×${T} runs, and (+) how much it grew from before their warm-up; memory grown by earlier modes stays counted.`,
     '',
   );
 
@@ -102,19 +102,25 @@ function render({ meta, results, dispatch, copy, goals }) {
 
   if (dispatch) {
     out.push(`### dispatch: a tiny call (${dispatch.task}), ${dispatch.threads} worker${dispatch.threads > 1 ? 's' : ''}`, '');
+    const big = dispatch.bigConcurrentCalls;
     out.push(
       table(
-        ['<pool', 'round trip µs', 'range', 'calls/s', 'range'],
+        ['<pool', 'round trip µs', 'range', `calls/s, ${int(dispatch.concurrentCalls)} in flight`, 'range', ...(big ? [`calls/s, ${int(big)} in flight`] : [])],
         Object.entries(dispatch.results).map(([name, d]) => [
           name,
           d.roundTripUs.toFixed(1),
           `${d.roundTripRange[0].toFixed(1)}-${d.roundTripRange[1].toFixed(1)}`,
           int(d.callsPerSecond),
           `${int(d.callsPerSecondRange[0])}-${int(d.callsPerSecondRange[1])}`,
+          ...(big ? [int(d.callsPerSecondBig)] : []),
         ]),
       ),
     );
-    out.push('', `round trip: ${dispatch.sequentialCalls} calls one after another; calls/s: ${dispatch.concurrentCalls} calls at once; medians of ${dispatch.repeats} repeats.`, '');
+    out.push(
+      '',
+      `round trip: ${dispatch.sequentialCalls} calls one after another; calls/s: calls submitted at once, then awaited together; medians of ${dispatch.repeats} repeats${big ? ` (${int(big)} in flight: one run)` : ''}.`,
+      '',
+    );
   }
 
   if (copy) {

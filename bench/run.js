@@ -27,7 +27,7 @@ const { performance } = require('node:perf_hooks');
 const { sabre, cases } = require('./cases');
 const js = require('./js-reference');
 const { kernels: specs } = require(path.join(__dirname, '..', 'dist', 'kernels'));
-const { measure, idleEventLoop, FULL, QUICK } = require('./measure');
+const { measure, idleEventLoop, median, spread, FULL, QUICK } = require('./measure');
 const { PiscinaMode } = require('./modes/piscina');
 const native = require('./modes/native');
 const { dispatchBench } = require('./dispatch');
@@ -140,7 +140,9 @@ async function main() {
     const spec = specs[kernel];
     const rows = opts.sizes.map((size) => {
       const n = opts.quick && size === 'small' ? c.quick ?? c.sizes.small : c.sizes[size];
-      return { kernel, size, n, unit: c.unit ?? 'elements', what: c.what, bound: c.bound, modes: {}, args: c.args(n) };
+      const row = { kernel, size, n, unit: c.unit ?? 'elements', what: c.what, bound: c.bound, modes: {}, args: c.args(n) };
+      if (c.reset) row.reset = () => c.reset(row.args);
+      return row;
     });
     rows[0].reference = agreement(kernel, Math.min(rows[0].n, c.sizes.small));
     if (!rows[0].reference.agrees) log(`WARNING: plain-JS ${kernel} disagrees with sabre: ${JSON.stringify(rows[0].reference)}`);
@@ -149,8 +151,8 @@ async function main() {
     for (const row of rows) {
       const step = `[${++done}/${total}] ${kernel} ${row.size} (${row.n.toLocaleString('en')} ${row.unit})`;
       log(`${step}: js, wasm${nat.available ? ', native' : ''} ... (${elapsed()})`);
-      row.modes.js = await measure(() => js[kernel](...row.args), reps);
-      row.modes.wasm = await measure(() => sabre.kernels[kernel](...row.args), reps);
+      row.modes.js = await measure(() => js[kernel](...row.args), reps, row.reset);
+      row.modes.wasm = await measure(() => sabre.kernels[kernel](...row.args), reps, row.reset);
       if (nat.available && c.native) {
         const call = spec.prepare(row.args, false);
         const r = native.run(kernel, spec.units(call), spec.grain(call), opts.threads, c.native(row.n, call), reps);
@@ -159,10 +161,9 @@ async function main() {
           log(`  native: ${r.error}`);
         } else {
           for (const run of r.runs) {
-            const ms = [...run.ms].sort((x, y) => x - y);
-            const med = ms.length % 2 ? ms[(ms.length - 1) / 2] : (ms[ms.length / 2 - 1] + ms[ms.length / 2]) / 2;
+            const med = median(run.ms);
             row.modes[run.mode === 'serial' ? 'native' : `rayon:${run.threads}`] = {
-              ms: med, min: ms[0], max: ms[ms.length - 1], spread: (ms[ms.length - 1] - ms[0]) / 2 / med, runs: ms.length, times: run.ms,
+              ms: med, min: Math.min(...run.ms), max: Math.max(...run.ms), spread: spread(run.ms, med), runs: run.ms.length, times: run.ms,
             };
           }
           if (c.check) {
@@ -181,8 +182,8 @@ async function main() {
       const pisc = new PiscinaMode(t);
       try {
         for (const row of rows) {
-          row.modes[`pool:${t}`] = await measure(() => pool.kernels[kernel](...row.args), reps);
-          row.modes[`piscina:${t}`] = await measure(() => pisc.call(kernel, row.args), reps);
+          row.modes[`pool:${t}`] = await measure(() => pool.kernels[kernel](...row.args), reps, row.reset);
+          row.modes[`piscina:${t}`] = await measure(() => pisc.call(kernel, row.args), reps, row.reset);
         }
       } finally {
         await Promise.all([pool.close(), pisc.close()]);
@@ -190,6 +191,7 @@ async function main() {
     }
     for (const row of rows) {
       delete row.args;
+      delete row.reset;
       for (const m of Object.values(row.modes)) delete m.value;
       results.push(row);
     }

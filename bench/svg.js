@@ -18,12 +18,13 @@ function text(x, y, s, { size = 11, anchor = 'start', color = '#222', weight = '
   return `<text x="${n2(x)}" y="${n2(y)}" font-size="${size}" text-anchor="${anchor}" fill="${color}" font-weight="${weight}" ${FONT}>${esc(s)}</text>`;
 }
 
-/** A 'nice' upper bound for an axis: 1, 2, 2.5, 5 × a power of ten. */
+/** An axis top of 4 grid steps, each step 1, 2, 2.5 or 5 × a power of ten. */
 function niceMax(v) {
   if (!(v > 0)) return 1;
-  const p = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (m * p >= v) return m * p;
-  return 10 * p;
+  const raw = v / 4;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= raw) return 4 * m * p;
+  return 40 * p;
 }
 
 function largestRows(results) {
@@ -62,7 +63,6 @@ function scalingPanel(r, threads, x0, y0, w, h) {
   }
   for (const t of threads) out.push(text(xs(t), y0 + h - 10, t, { size: 8, anchor: 'middle', color: '#666' }));
   out.push(text(x0 + pad.l + pw, y0 + h - 2, 'threads', { size: 8, anchor: 'end', color: '#999' }));
-  out.push(text(x0 + w - pad.r, y0 + 13, 'speed-up', { size: 8, anchor: 'end', color: '#999' }));
   // Ideal scaling: speed-up = threads.
   if (T > 1) out.push(`<line x1="${n2(xs(1))}" y1="${n2(ys(1))}" x2="${n2(xs(T))}" y2="${n2(ys(T))}" stroke="${COLORS.ideal}" stroke-dasharray="4 3"/>`);
   for (const [kind, pts] of Object.entries(series)) {
