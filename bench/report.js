@@ -137,15 +137,17 @@ function render({ meta, results, dispatch, copy, goals }) {
 
   out.push('### goals (reported, not asserted)', '');
   for (const g of goals) {
-    const head = `- ${g.goal}: ${g.evaluated === 0 ? `not evaluated${g.note ? ` (${g.note})` : ''}` : `met ${g.met}/${g.evaluated}`}`;
+    const noisy = g.withinNoise ? ` (${g.withinNoise} of the misses within noise)` : '';
+    const head = `- ${g.goal}: ${g.evaluated === 0 ? `not evaluated${g.note ? ` (${g.note})` : ''}` : `met ${g.met}/${g.evaluated}${noisy}`}`;
     out.push(head);
     const missed = g.checks.filter((c) => !c.met);
     if (missed.length) {
       out.push(`  missed: ${missed.map((c) => `${c.kernel}${c.size ? ` ${c.size}` : ''} (${c.text})`).join('; ')}`);
     }
-    if (g.id === 'round-trip' || g.id === 'event-loop') {
-      const met = g.checks.filter((c) => c.met);
-      if (g.id === 'round-trip' && met.length) out.push(`  ${met[0].text}`);
+    if (g.id === 'round-trip' && g.met) out.push(`  ${g.checks[0].text}`);
+    if (g.id === 'event-loop' && g.evaluated) {
+      const worst = g.checks.reduce((a, b) => (b.value > a.value ? b : a));
+      out.push(`  worst: ${worst.kernel} ${worst.size}: ${worst.text}`);
     }
   }
   out.push('');

@@ -19,6 +19,13 @@
 //
 //   node bench/run.js [--quick] [--kernel a,b] [--sizes small,medium,large]
 //                     [--threads 1,2] [--no-native] [--no-dispatch] [--out DIR]
+//
+// --quick: the small size only (countPrimes a little larger), threads 1 and
+// all, 3 runs after 1 warm-up, short dispatch and copy-cost parts; well under
+// a minute once bench/native is built. --no-dispatch skips the dispatch and
+// copy-cost parts. --out: where the JSON and SVG go (default bench/results).
+// Full runs write <date>.json, latest.json and latest.svg; quick runs
+// latest-quick.json and latest-quick.svg (not committed).
 
 const fs = require('node:fs');
 const os = require('node:os');
@@ -194,6 +201,8 @@ async function main() {
       delete row.reset;
       for (const m of Object.values(row.modes)) delete m.value;
       results.push(row);
+      const show = ['js', 'wasm', `pool:${maxThreads}`, `piscina:${maxThreads}`, `rayon:${maxThreads}`].filter((m) => row.modes[m]);
+      log(`  = ${kernel} ${row.size}: ${show.map((m) => `${m.replace(':', '×')} ${row.modes[m].ms.toPrecision(3)}`).join(', ')} ms`);
     }
   }
 
