@@ -29,6 +29,20 @@ function derive(row) {
 const fmtX = (x) => `${x.toFixed(2)}×`;
 
 /**
+ * A check of a threaded figure misses "on a busy machine" when the free
+ * cores measured around its kernel (bench/calibrate.js) were below 90 % of
+ * the threads it needed.
+ */
+function busy(check, row, threads) {
+  const f = row.freeCores;
+  if (!check.met && threads > 1 && f && Math.min(f.before, f.after) < 0.9 * Math.min(threads, f.of)) {
+    check.busyMachine = true;
+    check.text += `, machine busy (${Math.min(f.before, f.after)} of ${f.of} cores free)`;
+  }
+  return check;
+}
+
+/**
  * A ratio of two modes' medians misses its target "within noise" when the
  * miss is smaller than the two modes' relative spreads added up.
  */
@@ -63,7 +77,8 @@ function goals({ meta, results, dispatch }) {
     const met = checks.filter((c) => c.met);
     const missed = checks.filter((c) => !c.met);
     const withinNoise = missed.filter((c) => c.withinNoise).length;
-    out.push({ id, goal: text, evaluated: checks.length, met: met.length, missed: missed.length, withinNoise, checks, note });
+    const busyMachine = missed.filter((c) => c.busyMachine).length;
+    out.push({ id, goal: text, evaluated: checks.length, met: met.length, missed: missed.length, withinNoise, busyMachine, checks, note });
   };
 
   goal(
@@ -74,7 +89,7 @@ function goals({ meta, results, dispatch }) {
       .map((r) => {
         const e = r.modes[`pool:${T}`].efficiency;
         const c = { kernel: r.kernel, size: r.size, value: e, target: 0.9, met: e >= 0.9, text: `efficiency ${e.toFixed(2)}` };
-        return noise(c, r.modes[`pool:${T}`], r.modes.wasm);
+        return busy(noise(c, r.modes[`pool:${T}`], r.modes.wasm), r, T);
       }),
     T === 1 ? 'only one thread: scaling not measured' : undefined,
   );
@@ -100,7 +115,7 @@ function goals({ meta, results, dispatch }) {
       .map((r) => {
         const x = r.modes[`pool:${T}`].ms / r.modes[`rayon:${T}`].ms;
         const c = { kernel: r.kernel, size: r.size, value: x, target: 1.3, met: x <= 1.3, text: `pool/rayon ${fmtX(x)}` };
-        return noise(c, r.modes[`pool:${T}`], r.modes[`rayon:${T}`]);
+        return busy(noise(c, r.modes[`pool:${T}`], r.modes[`rayon:${T}`]), r, T);
       }),
     meta.native.available ? undefined : meta.native.note,
   );
@@ -114,7 +129,7 @@ function goals({ meta, results, dispatch }) {
         .map((t) => {
           const x = r.modes[`piscina:${t}`].ms / r.modes[`pool:${t}`].ms;
           const c = { kernel: r.kernel, size: r.size, threads: t, value: x, target: 1, met: x >= 1, text: `×${t}: piscina/sabre ${fmtX(x)}` };
-          return noise(c, r.modes[`piscina:${t}`], r.modes[`pool:${t}`]);
+          return busy(noise(c, r.modes[`piscina:${t}`], r.modes[`pool:${t}`]), r, t);
         }),
     ),
   );

@@ -50,7 +50,7 @@ async function measure(fn, reps, before = null) {
     await yieldToLoop();
   }
 
-  let rssPeak = process.memoryUsage.rss();
+  let rssPeak = Math.max(rss0, process.memoryUsage.rss());
   const sample = () => {
     const r = process.memoryUsage.rss();
     if (r > rssPeak) rssPeak = r;

@@ -29,7 +29,9 @@ function kernelBlock(rows, meta) {
   const T = Math.max(...meta.threads);
   const r0 = rows[0];
   const modes = modeOrder(meta.threads).filter((m) => rows.some((r) => r.modes[m]));
-  const out = [`### ${r0.kernel}: ${r0.what} (${r0.bound}-bound)`, ''];
+  const f = r0.freeCores;
+  const free = f && f.of > 1 ? `; free cores ${f.before} before, ${f.after} after, of ${f.of}` : '';
+  const out = [`### ${r0.kernel}: ${r0.what} (${r0.bound}-bound${free})`, ''];
   out.push(
     table(
       ['<size', r0.unit, ...modes.map(modeName)],
@@ -88,6 +90,7 @@ function render({ meta, results, dispatch, copy, goals }) {
   out.push(
     `times: median of ${r.min}${r.max > r.min ? `-${r.max}` : ''} runs after ${r.warmup} warm-up run${r.warmup > 1 ? 's' : ''}; ±: median absolute deviation, relative to the median (min and max are in the JSON).`,
     `vs X: time of X / time of the mode. efficiency: speed-up over the direct wasm call (native: over native single-thread) / threads.`,
+    `free cores: ${meta.freeCores.of} threads of pure compute against one, measured around each kernel's threaded runs (start ${meta.freeCores.start}, end ${meta.freeCores.end}): below ${meta.freeCores.of}, the machine is shared and nothing can scale fully; "rayon eff." is the same check on the kernel itself.`,
     `loop p99: the main thread's event-loop delay (monitorEventLoopDelay, 1 ms resolution; idle: p50 ${ms(meta.idleEventLoopMs.p50)}, p99 ${ms(meta.idleEventLoopMs.p99)} ms). Inline modes block the loop for each whole call.`,
     `RSS MB: the whole process (main thread, every worker) at its peak during the pool×${T} runs, and (+) how much it grew from before their warm-up; memory grown by earlier modes stays counted.`,
     '',
@@ -137,7 +140,8 @@ function render({ meta, results, dispatch, copy, goals }) {
 
   out.push('### goals (reported, not asserted)', '');
   for (const g of goals) {
-    const noisy = g.withinNoise ? ` (${g.withinNoise} of the misses within noise)` : '';
+    const why = [g.withinNoise && `${g.withinNoise} within noise`, g.busyMachine && `${g.busyMachine} on a busy machine`].filter(Boolean);
+    const noisy = why.length ? ` (of the misses: ${why.join(', ')})` : '';
     const head = `- ${g.goal}: ${g.evaluated === 0 ? `not evaluated${g.note ? ` (${g.note})` : ''}` : `met ${g.met}/${g.evaluated}${noisy}`}`;
     out.push(head);
     const missed = g.checks.filter((c) => !c.met);

@@ -40,6 +40,7 @@ const native = require('./modes/native');
 const { dispatchBench } = require('./dispatch');
 const { copyCostBench } = require('./copy-cost');
 const { derive, goals } = require('./analyse');
+const { Calibrator } = require('./calibrate');
 const report = require('./report');
 const { chart } = require('./svg');
 
@@ -138,6 +139,10 @@ async function main() {
   const nat = opts.native ? native.build(log) : { available: false, note: 'native figures skipped (--no-native)' };
   if (!nat.available) log(`note: ${nat.note}`);
   const idle = await idleEventLoop();
+  const calibrator = maxThreads > 1 ? new Calibrator(maxThreads) : null;
+  const freeCores = async () => (calibrator ? Number((await calibrator.measure()).toFixed(2)) : 1);
+  const freeAtStart = await freeCores();
+  log(`free cores now: ${freeAtStart} of ${maxThreads}`);
 
   const results = [];
   const total = opts.kernels.length * opts.sizes.length;
@@ -182,7 +187,9 @@ async function main() {
       }
     }
 
-    // Threaded modes: one sabre pool and one piscina per thread count, for all sizes.
+    // Threaded modes: one sabre pool and one piscina per thread count, for
+    // all sizes; the machine's free cores measured before and after.
+    const before = await freeCores();
     for (const t of opts.threads) {
       log(`  ${kernel}: pool×${t}, piscina×${t} ... (${elapsed()})`);
       const pool = new sabre.Pool({ threads: t });
@@ -196,7 +203,9 @@ async function main() {
         await Promise.all([pool.close(), pisc.close()]);
       }
     }
+    const after = await freeCores();
     for (const row of rows) {
+      row.freeCores = { before, after, of: maxThreads };
       delete row.args;
       delete row.reset;
       for (const m of Object.values(row.modes)) delete m.value;
@@ -206,6 +215,8 @@ async function main() {
     }
   }
 
+  const freeAtEnd = await freeCores();
+  await calibrator?.close();
   let dispatch = null;
   let copy = null;
   if (opts.dispatch) {
@@ -230,6 +241,7 @@ async function main() {
     repetitions: reps,
     native: nat,
     idleEventLoopMs: idle,
+    freeCores: { start: freeAtStart, end: freeAtEnd, of: maxThreads },
     durationS: (performance.now() - t0) / 1000,
   };
   const out = { meta, results, dispatch, copy };
