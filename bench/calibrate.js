@@ -41,8 +41,9 @@ class Calibrator {
   /** Free cores now (at most `threads`): the median of a few short probes. */
   async measure(probes = 3) {
     if (this.n === 0) {
-      // Size the loop for ~20 ms on one core (after a warm-up).
-      await this.#spin(this.workers, 1e6);
+      // Size the loop for ~20 ms on one core, after a warm-up long enough
+      // for every worker's loop to be optimized.
+      for (let i = 0; i < 3; i++) await this.#spin(this.workers, 3e6);
       const t = await this.#time([this.workers[0]], 2e6);
       this.n = Math.max(1e5, Math.round((2e6 * 20) / Math.max(t, 0.1)));
     }
