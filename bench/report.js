@@ -91,7 +91,7 @@ function render({ meta, results, dispatch, copy, goals }) {
     `times: median of ${r.min}${r.max > r.min ? `-${r.max}` : ''} runs after ${r.warmup} warm-up run${r.warmup > 1 ? 's' : ''}; ±: median absolute deviation, relative to the median (min and max are in the JSON).`,
     `vs X: time of X / time of the mode. efficiency: speed-up over the direct wasm call (native: over native single-thread) / threads.`,
     `free cores: ${meta.freeCores.of} threads of pure compute against one, measured around each kernel's threaded runs (start ${meta.freeCores.start}, end ${meta.freeCores.end}): below ${meta.freeCores.of}, the machine is shared and nothing can scale fully; "rayon eff." is the same check on the kernel itself.`,
-    `loop p99: the main thread's event-loop delay (monitorEventLoopDelay, 1 ms resolution; idle: p50 ${ms(meta.idleEventLoopMs.p50)}, p99 ${ms(meta.idleEventLoopMs.p99)} ms). Inline modes block the loop for each whole call.`,
+    `loop p50/p99: the main thread's event-loop delay, ms: the intervals of a 1 ms timer, as monitorEventLoopDelay({ resolution: 1 }) records them, counted per mode (measure.js; idle: p50 ${ms(meta.idleEventLoopMs.probe.p50)}, p99 ${ms(meta.idleEventLoopMs.probe.p99)}; monitorEventLoopDelay beside it: p50 ${ms(meta.idleEventLoopMs.monitorEventLoopDelay.p50)}, p99 ${ms(meta.idleEventLoopMs.monitorEventLoopDelay.p99)}). Inline modes block the loop for each whole call.`,
     `RSS MB: the whole process (main thread, every worker) at its peak during the pool×${T} runs, and (+) how much it grew from before their warm-up; memory grown by earlier modes stays counted.`,
     '',
   );

@@ -11,7 +11,8 @@
 //   rayon×T     the same, with rayon over the pool's chunks
 //
 // and for each: the median and spread of repeated runs after warm-up, the
-// event-loop delay of the main thread meanwhile, and peak RSS. Then the
+// event-loop delay of the main thread meanwhile, and peak RSS. Compared modes
+// run interleaved (js with wasm, pool×T with piscina×T; measure.js). Then the
 // dispatch micro-benchmark (dispatch.js) and the copy cost (copy-cost.js).
 // Prints progress to stderr, tables grouped by kernel to stdout; saves JSON
 // and an SVG chart in bench/results/. A program, never a test: nothing here
@@ -34,7 +35,7 @@ const { performance } = require('node:perf_hooks');
 const { sabre, cases } = require('./cases');
 const js = require('./js-reference');
 const { kernels: specs } = require(path.join(__dirname, '..', 'dist', 'kernels'));
-const { measure, idleEventLoop, median, spread, FULL, QUICK } = require('./measure');
+const { measureModes, idleEventLoop, median, spread, FULL, QUICK } = require('./measure');
 const { PiscinaMode } = require('./modes/piscina');
 const native = require('./modes/native');
 const { dispatchBench } = require('./dispatch');
@@ -163,8 +164,10 @@ async function main() {
     for (const row of rows) {
       const step = `[${++done}/${total}] ${kernel} ${row.size} (${row.n.toLocaleString('en')} ${row.unit})`;
       log(`${step}: js, wasm${nat.available ? ', native' : ''} ... (${elapsed()})`);
-      row.modes.js = await measure(() => js[kernel](...row.args), reps, row.reset);
-      row.modes.wasm = await measure(() => sabre.kernels[kernel](...row.args), reps, row.reset);
+      Object.assign(
+        row.modes,
+        await measureModes({ js: () => js[kernel](...row.args), wasm: () => sabre.kernels[kernel](...row.args) }, reps, row.reset),
+      );
       if (nat.available && c.native) {
         const call = spec.prepare(row.args, false);
         const r = native.run(kernel, spec.units(call), spec.grain(call), opts.threads, c.native(row.n, call), reps);
@@ -196,8 +199,14 @@ async function main() {
       const pisc = new PiscinaMode(t);
       try {
         for (const row of rows) {
-          row.modes[`pool:${t}`] = await measure(() => pool.kernels[kernel](...row.args), reps, row.reset);
-          row.modes[`piscina:${t}`] = await measure(() => pisc.call(kernel, row.args), reps, row.reset);
+          Object.assign(
+            row.modes,
+            await measureModes(
+              { [`pool:${t}`]: () => pool.kernels[kernel](...row.args), [`piscina:${t}`]: () => pisc.call(kernel, row.args) },
+              reps,
+              row.reset,
+            ),
+          );
         }
       } finally {
         await Promise.all([pool.close(), pisc.close()]);
