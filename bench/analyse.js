@@ -31,13 +31,21 @@ const fmtX = (x) => `${x.toFixed(2)}×`;
 /**
  * A check of a threaded figure misses "on a busy machine" when the free
  * cores measured around its kernel (bench/calibrate.js) were below 90 % of
- * the threads it needed.
+ * the threads it needed, or, for a compute-bound kernel, when the native
+ * rayon run of the same size scaled below 0.85 too.
  */
 function busy(check, row, threads) {
+  if (check.met || threads < 2) return check;
   const f = row.freeCores;
-  if (!check.met && threads > 1 && f && Math.min(f.before, f.after) < 0.9 * Math.min(threads, f.of)) {
+  const rayon = row.modes[`rayon:${threads}`];
+  if (f && Math.min(f.before, f.after) < 0.9 * Math.min(threads, f.of)) {
     check.busyMachine = true;
     check.text += `, machine busy (${Math.min(f.before, f.after)} of ${f.of} cores free)`;
+  } else if (row.bound === 'compute' && rayon?.efficiency < 0.85) {
+    // A compute-bound kernel that native rayon does not scale either: the
+    // cores were taken while this size ran (the probes bracket the kernel).
+    check.busyMachine = true;
+    check.text += `, machine busy (native rayon×${threads} efficiency ${rayon.efficiency.toFixed(2)} on the same size)`;
   }
   return check;
 }

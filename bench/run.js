@@ -26,7 +26,8 @@
 // a minute once bench/native is built. --no-dispatch skips the dispatch and
 // copy-cost parts. --out: where the JSON and SVG go (default bench/results).
 // Full runs write <date>.json, latest.json and latest.svg; quick runs
-// latest-quick.json and latest-quick.svg (not committed).
+// latest-quick.json and latest-quick.svg (not committed). --from FILE.json
+// prints the tables of a saved run again and rewrites FILE.svg.
 
 const fs = require('node:fs');
 const os = require('node:os');
@@ -56,8 +57,8 @@ function threadCounts(max) {
 }
 
 function parseArgs(argv) {
-  const usage = 'usage: node bench/run.js [--quick] [--kernel a,b] [--sizes small,medium,large] [--threads 1,2] [--no-native] [--no-dispatch] [--out DIR]';
-  const opts = { quick: false, kernels: null, sizes: null, threads: null, native: true, dispatch: true, out: path.join(__dirname, 'results') };
+  const usage = 'usage: node bench/run.js [--quick] [--kernel a,b] [--sizes small,medium,large] [--threads 1,2] [--no-native] [--no-dispatch] [--out DIR] | --from FILE.json';
+  const opts = { quick: false, kernels: null, sizes: null, threads: null, native: true, dispatch: true, out: path.join(__dirname, 'results'), from: null };
   const list = (i) => {
     if (argv[i] === undefined) throw new Error(`${argv[i - 1]} needs a value\n${usage}`);
     return argv[i].split(',').filter(Boolean);
@@ -71,6 +72,7 @@ function parseArgs(argv) {
     else if (a === '--no-native') opts.native = false;
     else if (a === '--no-dispatch') opts.dispatch = false;
     else if (a === '--out') opts.out = path.resolve(list(++i).join(','));
+    else if (a === '--from') opts.from = path.resolve(list(++i).join(','));
     else if (a === '--help' || a === '-h') {
       console.log(usage);
       process.exit(0);
@@ -126,9 +128,20 @@ function agreement(kernel, n) {
   return { agrees: bytes ? diff <= 1 : rel <= 1e-4, maxDiff: diff, maxRelDiff: rel };
 }
 
+/** --from: the tables and the chart again from a saved JSON (goals re-evaluated), without measuring. */
+function rerender(file) {
+  const out = JSON.parse(fs.readFileSync(file, 'utf8'));
+  out.goals = goals(out);
+  process.stdout.write(report.render(out));
+  const svgFile = file.replace(/\.json$/, '.svg');
+  fs.writeFileSync(svgFile, chart(out));
+  process.stderr.write(`saved ${path.relative(process.cwd(), svgFile)}\n`);
+}
+
 async function main() {
   const t0 = performance.now();
   const opts = parseArgs(process.argv.slice(2));
+  if (opts.from) return rerender(opts.from);
   const reps = opts.quick ? QUICK : FULL;
   const maxThreads = Math.max(...opts.threads);
   const log = (m) => process.stderr.write(`${m}\n`);
