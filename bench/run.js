@@ -1,11 +1,33 @@
 'use strict';
-// The pool benchmark: each kernel at a small and a large size, three ways:
-// plain JavaScript on the main thread, sabre's wasm called directly on the
-// main thread, and sabre's pool. Prints median times and speed-ups, and saves
-// them as JSON in bench/results/. A program, never a test: nothing here is
-// asserted.
+// The pool benchmark: how much faster sabre is than what a Node user would do
+// otherwise, and how close it gets to what the machine can do. For each
+// kernel at each size it times:
 //
-//   node bench/run.js [--quick] [--kernel NAME[,NAME]] [--sizes small,large]
+//   js          plain JavaScript on the main thread (js-reference.js)
+//   wasm        sabre.kernels.NAME: the wasm kernel, directly, on the main thread
+//   pool×T      sabre's pool at T threads (1, 2, 4 .. os.availableParallelism())
+//   piscina×T   piscina 5 running the same wasm kernel, split by hand (modes/piscina.js)
+//   native      the same Rust kernel compiled natively, one thread (modes/native.js)
+//   rayon×T     the same, with rayon over the pool's chunks
+//
+// and for each: the median and spread of repeated runs after warm-up, the
+// event-loop delay of the main thread meanwhile, and peak RSS. Compared modes
+// run interleaved (js with wasm, pool×T with piscina×T; measure.js). Then the
+// dispatch micro-benchmark (dispatch.js) and the copy cost (copy-cost.js).
+// Prints progress to stderr, tables grouped by kernel to stdout; saves JSON
+// and an SVG chart in bench/results/. A program, never a test: nothing here
+// is asserted (test-node/bench.test.js only checks that it runs).
+//
+//   node bench/run.js [--quick] [--kernel a,b] [--sizes small,medium,large]
+//                     [--threads 1,2] [--no-native] [--no-dispatch] [--out DIR]
+//
+// --quick: the small size only (countPrimes a little larger), threads 1 and
+// all, 3 runs after 1 warm-up, short dispatch and copy-cost parts; well under
+// a minute once bench/native is built. --no-dispatch skips the dispatch and
+// copy-cost parts. --out: where the JSON and SVG go (default bench/results).
+// Full runs write <date>.json, latest.json and latest.svg; quick runs
+// latest-quick.json and latest-quick.svg (not committed). --from FILE.json
+// prints the tables of a saved run again and rewrites FILE.svg.
 
 const fs = require('node:fs');
 const os = require('node:os');
@@ -13,96 +35,284 @@ const path = require('node:path');
 const { performance } = require('node:perf_hooks');
 const { sabre, cases } = require('./cases');
 const js = require('./js-reference');
+const { kernels: specs } = require(path.join(__dirname, '..', 'dist', 'kernels'));
+const { measureModes, idleEventLoop, median, spread, FULL, QUICK } = require('./measure');
+const { PiscinaMode } = require('./modes/piscina');
+const native = require('./modes/native');
+const { dispatchBench } = require('./dispatch');
+const { copyCostBench } = require('./copy-cost');
+const { derive, goals } = require('./analyse');
+const { Calibrator } = require('./calibrate');
+const report = require('./report');
+const { chart } = require('./svg');
+
+const SIZES = ['small', 'medium', 'large'];
+
+/** 1, 2, 4, ... below `max`, then `max`. */
+function threadCounts(max) {
+  const out = [];
+  for (let t = 1; t < max; t *= 2) out.push(t);
+  out.push(max);
+  return out;
+}
 
 function parseArgs(argv) {
-  const opts = { quick: false, kernels: Object.keys(cases), sizes: ['small', 'large'] };
+  const usage = 'usage: node bench/run.js [--quick] [--kernel a,b] [--sizes small,medium,large] [--threads 1,2] [--no-native] [--no-dispatch] [--out DIR] | --from FILE.json';
+  const opts = { quick: false, kernels: null, sizes: null, threads: null, native: true, dispatch: true, out: path.join(__dirname, 'results'), from: null };
+  const list = (i) => {
+    if (argv[i] === undefined) throw new Error(`${argv[i - 1]} needs a value\n${usage}`);
+    return argv[i].split(',').filter(Boolean);
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') opts.quick = true;
-    else if (a === '--kernel') opts.kernels = argv[++i].split(',');
-    else if (a === '--sizes') opts.sizes = argv[++i].split(',');
-    else throw new Error(`unknown argument ${a} (use --quick, --kernel NAME, --sizes small,large)`);
+    else if (a === '--kernel' || a === '--kernels') opts.kernels = list(++i);
+    else if (a === '--sizes') opts.sizes = list(++i);
+    else if (a === '--threads') opts.threads = list(++i).map(Number);
+    else if (a === '--no-native') opts.native = false;
+    else if (a === '--no-dispatch') opts.dispatch = false;
+    else if (a === '--out') opts.out = path.resolve(list(++i).join(','));
+    else if (a === '--from') opts.from = path.resolve(list(++i).join(','));
+    else if (a === '--help' || a === '-h') {
+      console.log(usage);
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a}\n${usage}`);
   }
-  for (const k of opts.kernels) if (!cases[k]) throw new Error(`unknown kernel ${k}; known: ${Object.keys(cases)}`);
+  const publicKernels = Object.keys(sabre.kernels);
+  const missing = publicKernels.filter((k) => !cases[k] || !js[k]);
+  if (missing.length) {
+    // A kernel without a benchmark entry is a gap to fill, not a crash.
+    process.stderr.write(`note: no benchmark entry (cases.js + js-reference.js) for: ${missing.join(', ')}\n`);
+  }
+  opts.kernels ??= publicKernels.filter((k) => cases[k] && js[k]);
+  for (const k of opts.kernels) {
+    if (!cases[k] || !js[k] || !sabre.kernels[k]) throw new Error(`unknown kernel ${k}; known: ${Object.keys(cases).join(', ')}`);
+  }
+  opts.sizes ??= opts.quick ? ['small'] : SIZES;
+  for (const s of opts.sizes) if (!SIZES.includes(s)) throw new Error(`unknown size ${s}; use ${SIZES.join(',')}`);
+  const max = os.availableParallelism();
+  opts.threads ??= opts.quick ? [...new Set([1, max])] : threadCounts(max);
+  for (const t of opts.threads) if (!Number.isInteger(t) || t < 1) throw new Error(`--threads: ${t} is not a positive integer`);
   return opts;
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-/** Runs `fn` `warmup` times untimed, then `repeats` times; returns times in ms. */
-async function time(fn, { warmup, repeats }) {
-  for (let i = 0; i < warmup; i++) await fn();
-  const times = [];
-  for (let i = 0; i < repeats; i++) {
-    const t0 = performance.now();
-    await fn();
-    times.push(performance.now() - t0);
-  }
-  return times;
+/** The compared value of a result: numbers, typed arrays and plain objects of numbers. */
+function values(r) {
+  if (typeof r === 'number') return [r];
+  if (ArrayBuffer.isView(r)) return r;
+  if (r && typeof r === 'object') return Object.values(r).filter((v) => typeof v === 'number');
+  return [];
 }
 
-const fmt = (ms) => (ms >= 100 ? ms.toFixed(0) : ms >= 1 ? ms.toFixed(2) : ms.toFixed(3));
-const ratio = (a, b) => `${(a / b).toFixed(2)}x`;
+/**
+ * Does the plain-JS reference compute what sabre computes? Both run on fresh
+ * copies of the same arguments. Floats agree to rounding (sabre rounds each
+ * f32 operation, compensates sums in 8 lanes ...): the largest difference
+ * relative to the largest magnitude. Bytes may differ by 1 (the blur's taps
+ * are rounded by a simpler rule in the JS version).
+ */
+function agreement(kernel, n) {
+  const c = cases[kernel];
+  const a = values(js[kernel](...c.args(n)));
+  const b = values(sabre.kernels[kernel](...c.args(n)));
+  if (a.length !== b.length) return { agrees: false, detail: `lengths ${a.length} vs ${b.length}` };
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (Number.isNaN(a[i]) && Number.isNaN(b[i])) continue;
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  const bytes = b instanceof Uint8Array || b instanceof Uint8ClampedArray;
+  const rel = scale === 0 ? diff : diff / scale;
+  return { agrees: bytes ? diff <= 1 : rel <= 1e-4, maxDiff: diff, maxRelDiff: rel };
+}
+
+/**
+ * Indented JSON in which any object or array that fits in 100 characters
+ * (run times, event-loop figures, a mode's speed-ups ...) stays on one line,
+ * so that a run's file reads well and stays small. Non-finite numbers become
+ * strings.
+ */
+function toJson(value) {
+  // Timings to 5 significant digits: the machine's noise is far above that.
+  const fix = (k, v) => (typeof v !== 'number' ? v : !Number.isFinite(v) ? String(v) : Number.isInteger(v) ? v : Number(v.toPrecision(5)));
+  const plain = JSON.parse(JSON.stringify(value, fix));
+  const fmt = (v, indent) => {
+    const one = JSON.stringify(v);
+    if (v === null || typeof v !== 'object' || one.length + indent.length <= 100) return one.replace(/,(?=["\[{\d-])/g, ', ').replace(/":/g, '": ');
+    const inner = `${indent}  `;
+    if (Array.isArray(v) && v.every((x) => typeof x !== 'object')) {
+      // A long list of numbers: as many per line as fit.
+      const lines = [];
+      let line = '';
+      for (const x of v.map((y) => JSON.stringify(y))) {
+        if (line && inner.length + line.length + x.length + 2 > 100) {
+          lines.push(line);
+          line = '';
+        }
+        line += line ? `, ${x}` : x;
+      }
+      lines.push(line);
+      return `[\n${lines.map((l) => inner + l).join(',\n')}\n${indent}]`;
+    }
+    if (Array.isArray(v)) return `[\n${v.map((x) => inner + fmt(x, inner)).join(',\n')}\n${indent}]`;
+    return `{\n${Object.entries(v).map(([k, x]) => `${inner}${JSON.stringify(k)}: ${fmt(x, inner)}`).join(',\n')}\n${indent}}`;
+  };
+  return `${fmt(plain, '')}\n`;
+}
+
+/** --from: the tables and the chart again from a saved JSON (goals re-evaluated), without measuring. */
+function rerender(file) {
+  const out = JSON.parse(fs.readFileSync(file, 'utf8'));
+  out.goals = goals(out);
+  process.stdout.write(report.render(out));
+  const svgFile = file.replace(/\.json$/, '.svg');
+  fs.writeFileSync(svgFile, chart(out));
+  process.stderr.write(`saved ${path.relative(process.cwd(), svgFile)}\n`);
+}
 
 async function main() {
+  const t0 = performance.now();
   const opts = parseArgs(process.argv.slice(2));
-  const threads = os.availableParallelism();
-  const pool = new sabre.Pool({ threads });
-  const reps = opts.quick ? { warmup: 1, repeats: 3 } : { warmup: 2, repeats: 7 };
-  const results = [];
+  if (opts.from) return rerender(opts.from);
+  const reps = opts.quick ? QUICK : FULL;
+  const maxThreads = Math.max(...opts.threads);
   const log = (m) => process.stderr.write(`${m}\n`);
-  log(`sabre bench: ${os.cpus()[0]?.model ?? 'cpu'}, ${threads} threads, Node ${process.version}${opts.quick ? ' (quick)' : ''}`);
+  const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(0)} s`;
+  const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
+  log(`sabre bench: ${cpu}, ${os.availableParallelism()} cores, threads ${opts.threads.join(',')}, Node ${process.version}${opts.quick ? ' (quick)' : ''}`);
+  log(`kernels: ${opts.kernels.join(', ')}; sizes: ${opts.sizes.join(', ')}`);
 
+  const nat = opts.native ? native.build(log) : { available: false, note: 'native figures skipped (--no-native)' };
+  if (!nat.available) log(`note: ${nat.note}`);
+  const idle = await idleEventLoop();
+  const calibrator = maxThreads > 1 ? new Calibrator(maxThreads) : null;
+  const freeCores = async () => (calibrator ? Number((await calibrator.measure()).toFixed(2)) : 1);
+  const freeAtStart = await freeCores();
+  log(`free cores now: ${freeAtStart} of ${maxThreads}`);
+
+  const results = [];
+  const total = opts.kernels.length * opts.sizes.length;
+  let done = 0;
   for (const kernel of opts.kernels) {
     const c = cases[kernel];
-    for (const label of opts.sizes) {
-      let n = c.sizes[label];
-      if (opts.quick && label === 'large') n = Math.ceil(n / (kernel === 'mandelbrot' ? 3 : 10));
-      const args = c.args(n);
-      log(`  ${kernel} ${label} (${n.toLocaleString('en')}${c.unit ? ` ${c.unit}` : ''}) ...`);
-      const modes = {
-        js: () => js[kernel](...args),
-        wasm: () => sabre.kernels[kernel](...args),
-        pool: () => pool.kernels[kernel](...args),
-      };
-      const row = { kernel, size: label, n, unit: c.unit ?? 'elements', ms: {}, spread: {} };
-      for (const [mode, fn] of Object.entries(modes)) {
-        const times = await time(fn, reps);
-        row.ms[mode] = median(times);
-        row.spread[mode] = [Math.min(...times), Math.max(...times)];
+    const spec = specs[kernel];
+    const rows = opts.sizes.map((size) => {
+      const n = opts.quick && size === 'small' ? c.quick ?? c.sizes.small : c.sizes[size];
+      const row = { kernel, size, n, unit: c.unit ?? 'elements', what: c.what, bound: c.bound, modes: {}, args: c.args(n) };
+      if (c.reset) row.reset = () => c.reset(row.args);
+      return row;
+    });
+    rows[0].reference = agreement(kernel, Math.min(rows[0].n, c.sizes.small));
+    if (!rows[0].reference.agrees) log(`WARNING: plain-JS ${kernel} disagrees with sabre: ${JSON.stringify(rows[0].reference)}`);
+
+    // Inline modes and native, size by size.
+    for (const row of rows) {
+      const step = `[${++done}/${total}] ${kernel} ${row.size} (${row.n.toLocaleString('en')} ${row.unit})`;
+      log(`${step}: js, wasm${nat.available ? ', native' : ''} ... (${elapsed()})`);
+      Object.assign(
+        row.modes,
+        await measureModes({ js: () => js[kernel](...row.args), wasm: () => sabre.kernels[kernel](...row.args) }, reps, row.reset),
+      );
+      if (nat.available && c.native) {
+        const call = spec.prepare(row.args, false);
+        const r = native.run(kernel, spec.units(call), spec.grain(call), opts.threads, c.native(row.n, call), reps);
+        if (r.error) {
+          row.nativeNote = r.error;
+          log(`  native: ${r.error}`);
+        } else {
+          for (const run of r.runs) {
+            const med = median(run.ms);
+            row.modes[run.mode === 'serial' ? 'native' : `rayon:${run.threads}`] = {
+              ms: med, min: Math.min(...run.ms), max: Math.max(...run.ms), spread: spread(run.ms, med), runs: run.ms.length, times: run.ms,
+            };
+          }
+          if (c.check) {
+            const value = (typeof c.check === 'function' ? c.check : (v) => v)(sabre.kernels[kernel](...c.args(row.n)));
+            row.nativeCheck = { wasm: value, native: r.check, agrees: Math.abs(value - r.check) <= 1e-9 * Math.max(1, Math.abs(value)) };
+            if (!row.nativeCheck.agrees) log(`  WARNING: native ${kernel} gives ${r.check}, wasm ${value}`);
+          }
+        }
       }
+    }
+
+    // Threaded modes: one sabre pool and one piscina per thread count, for
+    // all sizes; the machine's free cores measured before and after.
+    const before = await freeCores();
+    for (const t of opts.threads) {
+      log(`  ${kernel}: pool×${t}, piscina×${t} ... (${elapsed()})`);
+      const pool = new sabre.Pool({ threads: t });
+      const pisc = new PiscinaMode(t);
+      try {
+        for (const row of rows) {
+          Object.assign(
+            row.modes,
+            await measureModes(
+              { [`pool:${t}`]: () => pool.kernels[kernel](...row.args), [`piscina:${t}`]: () => pisc.call(kernel, row.args) },
+              reps,
+              row.reset,
+            ),
+          );
+        }
+      } finally {
+        await Promise.all([pool.close(), pisc.close()]);
+      }
+    }
+    const after = await freeCores();
+    for (const row of rows) {
+      row.freeCores = { before, after, of: maxThreads };
+      delete row.args;
+      delete row.reset;
+      for (const m of Object.values(row.modes)) delete m.value;
       results.push(row);
+      const show = ['js', 'wasm', `pool:${maxThreads}`, `piscina:${maxThreads}`, `rayon:${maxThreads}`].filter((m) => row.modes[m]);
+      log(`  = ${kernel} ${row.size}: ${show.map((m) => `${m.replace(':', '×')} ${row.modes[m].ms.toPrecision(3)}`).join(', ')} ms`);
     }
   }
-  await pool.close();
 
-  const header = ['kernel', 'size', 'JS ms', 'wasm ms', `pool(${threads}) ms`, 'wasm vs JS', 'pool vs JS', 'pool vs wasm'];
-  const rows = results.map((r) => [
-    r.kernel,
-    `${r.size} ${r.n.toLocaleString('en')}`,
-    fmt(r.ms.js),
-    fmt(r.ms.wasm),
-    fmt(r.ms.pool),
-    ratio(r.ms.js, r.ms.wasm),
-    ratio(r.ms.js, r.ms.pool),
-    ratio(r.ms.wasm, r.ms.pool),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
-  console.log(line(header));
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const r of rows) console.log(line(r));
-  console.log(`\nmedians of ${reps.repeats} runs after ${reps.warmup} warm-up; speed-up = time of the first / time of the second`);
+  const freeAtEnd = await freeCores();
+  await calibrator?.close();
+  let dispatch = null;
+  let copy = null;
+  if (opts.dispatch) {
+    log(`dispatch micro-benchmark ... (${elapsed()})`);
+    dispatch = await dispatchBench({ threads: maxThreads, quick: opts.quick, log });
+    log(`copy cost ... (${elapsed()})`);
+    copy = await copyCostBench({ threads: maxThreads, quick: opts.quick, reps, log });
+  }
 
-  const outDir = path.join(__dirname, 'results');
-  fs.mkdirSync(outDir, { recursive: true });
-  const file = path.join(outDir, opts.quick ? 'latest-quick.json' : 'latest.json');
-  const meta = { date: new Date().toISOString(), node: process.version, threads, cpu: os.cpus()[0]?.model, quick: opts.quick };
-  fs.writeFileSync(file, `${JSON.stringify({ meta, results }, null, 2)}\n`);
-  log(`saved ${path.relative(process.cwd(), file)}`);
+  for (const row of results) derive(row, opts.threads);
+  const meta = {
+    date: new Date().toISOString(),
+    node: process.version,
+    v8: process.versions.v8,
+    platform: `${process.platform} ${process.arch}`,
+    cpu,
+    cores: os.availableParallelism(),
+    threads: opts.threads,
+    quick: opts.quick,
+    sizes: opts.sizes,
+    kernels: opts.kernels,
+    repetitions: reps,
+    native: nat,
+    idleEventLoopMs: idle,
+    freeCores: { start: freeAtStart, end: freeAtEnd, of: maxThreads },
+    durationS: (performance.now() - t0) / 1000,
+  };
+  const out = { meta, results, dispatch, copy };
+  out.goals = goals(out);
+
+  // Output: tables, JSON, SVG.
+  process.stdout.write(report.render(out));
+  fs.mkdirSync(opts.out, { recursive: true });
+  const stamp = meta.date.replace(/[:.]/g, '-');
+  const files = opts.quick ? ['latest-quick.json'] : [`${stamp}.json`, 'latest.json'];
+  const json = toJson(out);
+  for (const f of files) fs.writeFileSync(path.join(opts.out, f), json);
+  const svgFile = path.join(opts.out, opts.quick ? 'latest-quick.svg' : 'latest.svg');
+  fs.writeFileSync(svgFile, chart(out));
+  log(`saved ${[...files, path.basename(svgFile)].map((f) => path.relative(process.cwd(), path.join(opts.out, f))).join(', ')} (${elapsed()})`);
 }
 
 main().catch((err) => {

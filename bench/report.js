@@ -1,0 +1,161 @@
+'use strict';
+// The printed report: tables grouped by kernel (times per mode, then the
+// derived figures), the dispatch and copy-cost tables, and the goals.
+// Markdown pipe tables, aligned, so they read in a terminal and paste as is.
+
+const ms = (v) => (v === undefined ? '' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toFixed(3));
+const x = (v) => (v === undefined || !Number.isFinite(v) ? '' : `${v >= 10 ? v.toFixed(1) : v.toFixed(2)}×`);
+const pct = (v) => `${Math.round(100 * v)}%`;
+const int = (v) => Math.round(v).toLocaleString('en');
+
+/** A pipe table; columns whose header starts with '<' are left-aligned. */
+function table(header, rows) {
+  const left = header.map((h) => h.startsWith('<'));
+  const head = header.map((h) => h.replace(/^</, ''));
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const cell = (c, i) => (left[i] ? String(c).padEnd(w[i]) : String(c).padStart(w[i]));
+  const line = (cells) => `| ${cells.map(cell).join(' | ')} |`;
+  const rule = `|${w.map((n, i) => (left[i] ? `:${'-'.repeat(n + 1)}` : `${'-'.repeat(n + 1)}:`)).join('|')}|`;
+  return [line(head), rule, ...rows.map(line)].join('\n');
+}
+
+const modeName = (m) => m.replace(':', '×');
+
+function modeOrder(threads) {
+  return ['js', 'wasm', ...threads.map((t) => `pool:${t}`), ...threads.map((t) => `piscina:${t}`), 'native', ...threads.map((t) => `rayon:${t}`)];
+}
+
+function kernelBlock(rows, meta) {
+  const T = Math.max(...meta.threads);
+  const r0 = rows[0];
+  const modes = modeOrder(meta.threads).filter((m) => rows.some((r) => r.modes[m]));
+  const f = r0.freeCores;
+  const free = f && f.of > 1 ? `; free cores ${f.before} before, ${f.after} after, of ${f.of}` : '';
+  const out = [`### ${r0.kernel}: ${r0.what} (${r0.bound}-bound${free})`, ''];
+  out.push(
+    table(
+      ['<size', r0.unit, ...modes.map(modeName)],
+      rows.map((r) => [
+        r.size,
+        r.n.toLocaleString('en'),
+        ...modes.map((m) => (r.modes[m] ? `${ms(r.modes[m].ms)} ±${pct(r.modes[m].spread)}` : '')),
+      ]),
+    ),
+  );
+  out.push('');
+  const p = `pool:${T}`;
+  out.push(
+    table(
+      ['<size', `pool×${T} vs JS`, 'vs wasm', 'efficiency', `vs piscina×${T}`, 'wasm/native', `pool/rayon×${T}`, `rayon eff.`, 'loop p99 js', 'wasm', `pool×${T} p50/p99`, 'RSS MB'],
+      rows.map((r) => {
+        const m = r.modes;
+        return [
+          r.size,
+          x(m[p]?.vsJs),
+          x(m[p]?.vsWasm),
+          m[p]?.efficiency?.toFixed(2) ?? '',
+          m[`piscina:${T}`] && m[p] ? x(m[`piscina:${T}`].ms / m[p].ms) : '',
+          m.native ? x(m.wasm.ms / m.native.ms) : '',
+          m[`rayon:${T}`] && m[p] ? x(m[p].ms / m[`rayon:${T}`].ms) : '',
+          m[`rayon:${T}`]?.efficiency?.toFixed(2) ?? '',
+          ms(m.js?.eventLoopMs?.p99),
+          ms(m.wasm?.eventLoopMs?.p99),
+          m[p]?.eventLoopMs ? `${ms(m[p].eventLoopMs.p50)}/${ms(m[p].eventLoopMs.p99)}` : '',
+          m[p] ? `${Math.round(m[p].rssMB.peak)} (+${Math.round(m[p].rssMB.growth)})` : '',
+        ];
+      }),
+    ),
+  );
+  const notes = [];
+  if (r0.reference && !r0.reference.agrees) notes.push(`plain-JS reference disagrees with sabre: ${JSON.stringify(r0.reference)}`);
+  for (const r of rows) {
+    if (r.nativeNote) notes.push(`native ${r.size}: ${r.nativeNote}`);
+    if (r.nativeCheck && !r.nativeCheck.agrees) notes.push(`native ${r.size} result ${r.nativeCheck.native} differs from wasm ${r.nativeCheck.wasm}`);
+  }
+  if (notes.length) out.push('', ...notes.map((n) => `note: ${n}`));
+  return out.join('\n');
+}
+
+function render({ meta, results, dispatch, copy, goals }) {
+  const T = Math.max(...meta.threads);
+  const out = [];
+  out.push(`## sabre benchmark${meta.quick ? ' (quick)' : ''}`, '');
+  out.push(`${meta.cpu}, ${meta.cores} cores; Node ${meta.node} (V8 ${meta.v8}), ${meta.platform}; ${meta.date}`);
+  out.push(
+    meta.native.available
+      ? `native: ${meta.native.rustc}, ${meta.native.cpu}; portable Rust paths (the wasm build uses simd128 variants where written)`
+      : `native: ${meta.native.note}`,
+  );
+  const r = meta.repetitions;
+  out.push(
+    `times: median of ${r.min}${r.max > r.min ? `-${r.max}` : ''} runs after ${r.warmup} warm-up run${r.warmup > 1 ? 's' : ''}; ±: median absolute deviation, relative to the median (min and max are in the JSON).`,
+    `vs X: time of X / time of the mode. efficiency: speed-up over the direct wasm call (native: over native single-thread) / threads.`,
+    `free cores: ${meta.freeCores.of} threads of pure compute against one, measured around each kernel's threaded runs (start ${meta.freeCores.start}, end ${meta.freeCores.end}): below ${meta.freeCores.of}, the machine is shared and nothing can scale fully; "rayon eff." is the same check on the kernel itself.`,
+    `loop p50/p99: the main thread's event-loop delay, ms: the intervals of a 1 ms timer, as monitorEventLoopDelay({ resolution: 1 }) records them, counted per mode (measure.js; idle: p50 ${ms(meta.idleEventLoopMs.probe.p50)}, p99 ${ms(meta.idleEventLoopMs.probe.p99)}; monitorEventLoopDelay beside it: p50 ${ms(meta.idleEventLoopMs.monitorEventLoopDelay.p50)}, p99 ${ms(meta.idleEventLoopMs.monitorEventLoopDelay.p99)}). Inline modes block the loop for each whole call.`,
+    `RSS MB: the whole process (main thread, every worker) at its peak during the pool×${T} runs, and (+) how much it grew from before their warm-up; memory grown by earlier modes stays counted.`,
+    '',
+  );
+
+  const byKernel = new Map();
+  for (const row of results) {
+    if (!byKernel.has(row.kernel)) byKernel.set(row.kernel, []);
+    byKernel.get(row.kernel).push(row);
+  }
+  for (const rows of byKernel.values()) out.push(kernelBlock(rows, meta), '');
+
+  if (dispatch) {
+    out.push(`### dispatch: a tiny call (${dispatch.task}), ${dispatch.threads} worker${dispatch.threads > 1 ? 's' : ''}`, '');
+    const big = dispatch.bigConcurrentCalls;
+    out.push(
+      table(
+        ['<pool', 'round trip µs', 'range', `calls/s, ${int(dispatch.concurrentCalls)} in flight`, 'range', ...(big ? [`calls/s, ${int(big)} in flight`] : [])],
+        Object.entries(dispatch.results).map(([name, d]) => [
+          name,
+          d.roundTripUs.toFixed(1),
+          `${d.roundTripRange[0].toFixed(1)}-${d.roundTripRange[1].toFixed(1)}`,
+          int(d.callsPerSecond),
+          `${int(d.callsPerSecondRange[0])}-${int(d.callsPerSecondRange[1])}`,
+          ...(big ? [int(d.callsPerSecondBig)] : []),
+        ]),
+      ),
+    );
+    out.push(
+      '',
+      `round trip: ${dispatch.sequentialCalls} calls one after another; calls/s: calls submitted at once, then awaited together; medians of ${dispatch.repeats} repeats${big ? ` (${int(big)} in flight: one run)` : ''}.`,
+      '',
+    );
+  }
+
+  if (copy) {
+    const modes = Object.keys(copy[0].ms);
+    out.push('### copy cost: memory-bound kernels, time per call (ms)', '');
+    out.push(
+      table(
+        ['<kernel', 'n', ...modes, 'copy share of the direct call'],
+        copy.map((c) => [`${c.kernel} ${c.type}`, c.n.toLocaleString('en'), ...modes.map((m) => ms(c.ms[m])), pct(c.copyShareOfDirect)]),
+      ),
+    );
+    out.push('');
+  }
+
+  out.push('### goals (reported, not asserted)', '');
+  for (const g of goals) {
+    const why = [g.withinNoise && `${g.withinNoise} within noise`, g.busyMachine && `${g.busyMachine} on a busy machine`].filter(Boolean);
+    const noisy = why.length ? ` (of the misses: ${why.join(', ')})` : '';
+    const head = `- ${g.goal}: ${g.evaluated === 0 ? `not evaluated${g.note ? ` (${g.note})` : ''}` : `met ${g.met}/${g.evaluated}${noisy}`}`;
+    out.push(head);
+    const missed = g.checks.filter((c) => !c.met);
+    if (missed.length) {
+      out.push(`  missed: ${missed.map((c) => `${c.kernel}${c.size ? ` ${c.size}` : ''} (${c.text})`).join('; ')}`);
+    }
+    if (g.id === 'round-trip' && g.met) out.push(`  ${g.checks[0].text}`);
+    if (g.id === 'event-loop' && g.evaluated) {
+      const worst = g.checks.reduce((a, b) => (b.value > a.value ? b : a));
+      out.push(`  worst: ${worst.kernel} ${worst.size}: ${worst.text}`);
+    }
+  }
+  out.push('');
+  return `${out.join('\n')}\n`;
+}
+
+module.exports = { render, table };

@@ -1,0 +1,165 @@
+'use strict';
+// The chart, as a hand-written SVG string (no dependency): for each kernel
+// at its largest size measured,
+//   1. speed-up over the direct wasm call against threads: sabre's pool,
+//      piscina, and native rayon (the hardware's practical limit), with the
+//      ideal line (speed-up = threads) dashed;
+//   2. time per mode: one bar per mode, as a share of the slowest mode, with
+//      its time in ms.
+
+const COLORS = { js: '#8c8c8c', wasm: '#7b4fb3', pool: '#1f6fd1', piscina: '#e07b14', native: '#2e9b4f', rayon: '#2e9b4f', ideal: '#b8b8b8' };
+const FONT = 'font-family="Helvetica, Arial, sans-serif"';
+
+const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const n2 = (v) => Number(v.toFixed(2));
+const fmtMs = (v) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toFixed(3));
+
+function text(x, y, s, { size = 11, anchor = 'start', color = '#222', weight = 'normal' } = {}) {
+  return `<text x="${n2(x)}" y="${n2(y)}" font-size="${size}" text-anchor="${anchor}" fill="${color}" font-weight="${weight}" ${FONT}>${esc(s)}</text>`;
+}
+
+/** An axis top of 4 grid steps, each step 1, 2, 2.5 or 5 × a power of ten. */
+function niceMax(v) {
+  if (!(v > 0)) return 1;
+  const raw = v / 4;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= raw) return 4 * m * p;
+  return 40 * p;
+}
+
+function largestRows(results) {
+  const order = ['small', 'medium', 'large'];
+  const m = new Map();
+  for (const r of results) {
+    const prev = m.get(r.kernel);
+    if (!prev || order.indexOf(r.size) > order.indexOf(prev.size)) m.set(r.kernel, r);
+  }
+  return [...m.values()];
+}
+
+function scalingPanel(r, threads, x0, y0, w, h) {
+  const pad = { l: 30, r: 8, t: 18, b: 22 };
+  const pw = w - pad.l - pad.r;
+  const ph = h - pad.t - pad.b;
+  const T = Math.max(...threads);
+  const base = r.modes.wasm.ms;
+  const series = {
+    pool: threads.map((t) => [t, r.modes[`pool:${t}`]]).filter(([, m]) => m).map(([t, m]) => [t, base / m.ms]),
+    piscina: threads.map((t) => [t, r.modes[`piscina:${t}`]]).filter(([, m]) => m).map(([t, m]) => [t, base / m.ms]),
+    rayon: threads.map((t) => [t, r.modes[`rayon:${t}`]]).filter(([, m]) => m).map(([t, m]) => [t, base / m.ms]),
+  };
+  const all = [T, ...Object.values(series).flat().map(([, v]) => v)];
+  const ymax = niceMax(Math.max(...all));
+  const xs = (t) => x0 + pad.l + (T === 1 ? pw / 2 : ((t - 1) / (T - 1)) * pw);
+  const ys = (v) => y0 + pad.t + ph - (v / ymax) * ph;
+  const out = [];
+  out.push(`<rect x="${x0 + 0.5}" y="${y0 + 0.5}" width="${w - 1}" height="${h - 1}" fill="#fff" stroke="#e3e3e3"/>`);
+  out.push(text(x0 + pad.l, y0 + 13, `${r.kernel} (${r.size})`, { size: 11, weight: 'bold' }));
+  // Axes and grid.
+  for (let i = 0; i <= 4; i++) {
+    const v = (ymax * i) / 4;
+    out.push(`<line x1="${x0 + pad.l}" x2="${x0 + pad.l + pw}" y1="${n2(ys(v))}" y2="${n2(ys(v))}" stroke="${i ? '#f0f0f0' : '#999'}"/>`);
+    out.push(text(x0 + pad.l - 3, ys(v) + 3, Number(v.toPrecision(3)), { size: 8, anchor: 'end', color: '#666' }));
+  }
+  for (const t of threads) out.push(text(xs(t), y0 + h - 10, t, { size: 8, anchor: 'middle', color: '#666' }));
+  out.push(text(x0 + pad.l + pw, y0 + h - 2, 'threads', { size: 8, anchor: 'end', color: '#999' }));
+  // Ideal scaling: speed-up = threads.
+  if (T > 1) out.push(`<line x1="${n2(xs(1))}" y1="${n2(ys(1))}" x2="${n2(xs(T))}" y2="${n2(ys(T))}" stroke="${COLORS.ideal}" stroke-dasharray="4 3"/>`);
+  for (const [kind, pts] of Object.entries(series)) {
+    if (!pts.length) continue;
+    const d = pts.map(([t, v], i) => `${i ? 'L' : 'M'}${n2(xs(t))},${n2(ys(v))}`).join(' ');
+    out.push(`<path d="${d}" fill="none" stroke="${COLORS[kind]}" stroke-width="2"${kind === 'rayon' ? ' stroke-dasharray="1 0"' : ''}/>`);
+    for (const [t, v] of pts) out.push(`<circle cx="${n2(xs(t))}" cy="${n2(ys(v))}" r="2.5" fill="${COLORS[kind]}"/>`);
+  }
+  if (r.modes.native) {
+    const v = base / r.modes.native.ms;
+    out.push(`<rect x="${n2(xs(1) - 3)}" y="${n2(ys(v) - 3)}" width="6" height="6" fill="none" stroke="${COLORS.native}" stroke-width="1.5"/>`);
+  }
+  return out.join('\n');
+}
+
+function barsPanel(r, threads, x0, y0, w) {
+  const order = ['js', 'wasm', ...threads.map((t) => `pool:${t}`), ...threads.map((t) => `piscina:${t}`), 'native', ...threads.map((t) => `rayon:${t}`)];
+  const modes = order.filter((m) => r.modes[m]);
+  const bh = 10;
+  const gap = 3;
+  const labelW = 62;
+  const valueW = 46;
+  const top = 18;
+  const h = top + modes.length * (bh + gap) + 6;
+  const slowest = Math.max(...modes.map((m) => r.modes[m].ms));
+  const bw = w - labelW - valueW - 10;
+  const out = [];
+  out.push(`<rect x="${x0 + 0.5}" y="${y0 + 0.5}" width="${w - 1}" height="${h - 1}" fill="#fff" stroke="#e3e3e3"/>`);
+  out.push(text(x0 + 6, y0 + 13, `${r.kernel} (${r.size}), ms`, { size: 11, weight: 'bold' }));
+  modes.forEach((m, i) => {
+    const y = y0 + top + i * (bh + gap);
+    const len = Math.max(1, (r.modes[m].ms / slowest) * bw);
+    const kind = m.split(':')[0];
+    out.push(text(x0 + labelW, y + bh - 1.5, m.replace(':', '×'), { size: 9, anchor: 'end', color: '#444' }));
+    out.push(`<rect x="${x0 + labelW + 4}" y="${n2(y)}" width="${n2(len)}" height="${bh}" fill="${COLORS[kind]}"/>`);
+    out.push(text(x0 + labelW + 8 + len, y + bh - 1.5, fmtMs(r.modes[m].ms), { size: 9, color: '#444' }));
+  });
+  return { svg: out.join('\n'), h };
+}
+
+function legend(x, y) {
+  const items = [
+    ['pool', "sabre's pool"],
+    ['piscina', 'piscina, split by hand'],
+    ['rayon', 'native rayon (□ native, 1 thread)'],
+    ['ideal', 'ideal: speed-up = threads'],
+  ];
+  let cx = x;
+  const out = [];
+  for (const [k, label] of items) {
+    out.push(`<line x1="${cx}" x2="${cx + 18}" y1="${y - 4}" y2="${y - 4}" stroke="${COLORS[k]}" stroke-width="2"${k === 'ideal' ? ' stroke-dasharray="4 3"' : ''}/>`);
+    out.push(text(cx + 22, y, label, { size: 11 }));
+    cx += 34 + label.length * 6;
+  }
+  return out.join('\n');
+}
+
+/** The whole SVG document. */
+function chart({ meta, results }) {
+  const rows = largestRows(results).filter((r) => r.modes.wasm);
+  const threads = meta.threads;
+  const W = 1200;
+  const cols = 6;
+  const pw = W / cols;
+  const ph = 150;
+  const parts = [];
+  let y = 0;
+  parts.push(text(12, 24, `sabre benchmark${meta.quick ? ' (quick)' : ''}: ${meta.cpu}, ${meta.cores} cores, Node ${meta.node}, ${meta.date.slice(0, 10)}`, { size: 15, weight: 'bold' }));
+  parts.push(text(12, 44, 'Speed-up over the direct wasm call (one thread, main thread) against threads, at each kernel\'s largest size', { size: 12 }));
+  parts.push(legend(12, 64));
+  y = 74;
+  rows.forEach((r, i) => {
+    parts.push(scalingPanel(r, threads, (i % cols) * pw, y + Math.floor(i / cols) * ph, pw, ph));
+  });
+  y += Math.ceil(rows.length / cols) * ph + 30;
+  parts.push(text(12, y, 'Time per mode (bars: share of the slowest mode; labels: median ms)', { size: 12 }));
+  y += 10;
+  const bcols = 4;
+  const bw = W / bcols;
+  let rowH = 0;
+  rows.forEach((r, i) => {
+    const { svg, h } = barsPanel(r, threads, (i % bcols) * bw, y, bw);
+    parts.push(svg);
+    rowH = Math.max(rowH, h);
+    if (i % bcols === bcols - 1 || i === rows.length - 1) {
+      y += rowH;
+      rowH = 0;
+    }
+  });
+  y += 10;
+  const H = Math.ceil(y);
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">
+<rect width="${W}" height="${H}" fill="#fafafa"/>
+${parts.join('\n')}
+</svg>
+`;
+}
+
+module.exports = { chart };

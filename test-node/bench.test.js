@@ -1,0 +1,64 @@
+'use strict';
+// The benchmark runs: `bench/run.js --quick` on two kernels, in a child
+// process, exits 0 and writes results of the expected shape. Only the shape
+// is checked, never a timing (benchmarks are programs, not tests). With
+// cargo on the machine this also builds and runs the native benchmark
+// (bench/native), once per machine.
+
+const { test } = require('node:test');
+const assert = require('node:assert');
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+
+test('bench/run.js --quick runs every mode and writes JSON and SVG', () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'sabre-bench-'));
+  try {
+    const r = spawnSync(
+      process.execPath,
+      [path.join(root, 'bench', 'run.js'), '--quick', '--kernel', 'sum,countPrimes', '--threads', '1,2', '--out', out],
+      { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 },
+    );
+    assert.strictEqual(r.status, 0, `exit ${r.status}\n${r.stderr}`);
+    assert.match(r.stdout, /### sum:/);
+    assert.match(r.stdout, /### countPrimes:/);
+    assert.match(r.stdout, /### goals/);
+
+    const res = JSON.parse(fs.readFileSync(path.join(out, 'latest-quick.json'), 'utf8'));
+    assert.strictEqual(res.meta.quick, true);
+    assert.deepStrictEqual(res.meta.threads, [1, 2]);
+    assert.deepStrictEqual(res.results.map((r) => `${r.kernel}/${r.size}`), ['sum/small', 'countPrimes/small']);
+    const modes = ['js', 'wasm', 'pool:1', 'pool:2', 'piscina:1', 'piscina:2'];
+    if (res.meta.native.available) modes.push('native', 'rayon:1', 'rayon:2');
+    else assert.strictEqual(typeof res.meta.native.note, 'string');
+    for (const row of res.results) {
+      assert.ok(row.reference.agrees, `${row.kernel}: plain JS agrees with sabre`);
+      for (const m of modes) {
+        const mode = row.modes[m];
+        assert.ok(mode, `${row.kernel} has mode ${m}`);
+        assert.ok(mode.ms > 0 && mode.min <= mode.ms && mode.ms <= mode.max, `${row.kernel} ${m}: median within its range`);
+        assert.ok(mode.runs >= 1 && mode.vsJs > 0 && mode.vsWasm > 0);
+        if (m.includes(':')) assert.ok(mode.efficiency > 0);
+        if (!m.startsWith('native') && !m.startsWith('rayon')) {
+          assert.ok(mode.rssMB.peak > 0);
+          assert.ok(mode.eventLoopMs === null || mode.eventLoopMs.p99 >= 0);
+        }
+      }
+      if (row.nativeCheck) assert.ok(row.nativeCheck.agrees, `${row.kernel}: native computes what wasm computes`);
+    }
+    for (const name of ['sabre (atomics on)', 'sabre (atomics off)', 'piscina', 'raw postMessage']) {
+      const d = res.dispatch.results[name];
+      assert.ok(d.roundTripUs > 0 && d.callsPerSecond > 0, name);
+    }
+    assert.ok(res.copy.length >= 2 && res.copy.every((c) => c.ms['kernel alone (in wasm memory)'] > 0));
+    assert.ok(res.goals.length >= 5 && res.goals.every((g) => g.evaluated === g.met + g.missed));
+
+    const svg = fs.readFileSync(path.join(out, 'latest-quick.svg'), 'utf8');
+    assert.match(svg, /^<\?xml[^]*<svg [^]*<\/svg>\s*$/);
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+});
