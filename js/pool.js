@@ -200,6 +200,7 @@ class ThreadPool extends EventEmitter {
   #respawnTimers = new Set();
   #flags = new ControlFlags();
   #userModules = new Map(); // declaration file -> compiled WebAssembly.Module
+  #unstarted = 0; // live calls whose first chunk has not started (queueSize)
 
   constructor(options = {}) {
     super();
@@ -234,9 +235,7 @@ class ThreadPool extends EventEmitter {
 
   /** Calls waiting for their first chunk to start. */
   get queueSize() {
-    let n = 0;
-    for (const c of this.#calls) if (c.startedAt === null) n++;
-    return n;
+    return this.#unstarted;
   }
 
   submit(kernel, args, rawOpts) {
@@ -259,6 +258,7 @@ class ThreadPool extends EventEmitter {
       const call = new Call(this.#nextCallId++, kernel, spec, prepared, opts);
       call.control = this.#flags.acquire();
       this.stats.callSubmitted(call.label);
+      this.#unstarted++;
       this.#live.add(call);
       this.#calls.push(call);
       if (call.signal) {
@@ -513,6 +513,7 @@ class ThreadPool extends EventEmitter {
     if (call.startedAt === null) {
       const wasFull = this.needsDrain;
       call.startedAt = performance.now();
+      this.#unstarted--;
       this.stats.callStarted(call.label, call.startedAt - call.enqueuedAt);
       if (wasFull && !this.needsDrain) queueMicrotask(() => this.emit('drain'));
       if (call.timeout !== undefined) {
@@ -600,9 +601,7 @@ class ThreadPool extends EventEmitter {
       next.timer = setTimeout(() => this.#timeOut(next), left);
     }
     this.#live.delete(call);
-    call.settled = true;
-    const i = this.#calls.indexOf(call);
-    if (i !== -1) this.#calls.splice(i, 1);
+    call.settled = true; // left in #calls: #nextCall drops calls with nothing pending
     this.#live.add(next);
     this.#calls.push(next);
     debuglog('call %d continues with %s: %d chunks', call.id, kernel, next.chunks);
@@ -616,8 +615,12 @@ class ThreadPool extends EventEmitter {
     clearTimeout(call.timer);
     call.signal?.removeEventListener('abort', call.onAbort);
     this.#live.delete(call);
-    const i = this.#calls.indexOf(call);
-    if (i !== -1) this.#calls.splice(i, 1);
+    if (call.startedAt === null) this.#unstarted--;
+    // Not removed from #calls here (O(n) per call): a settled call has
+    // nothing pending, and #nextCall drops it when the rotation reaches it;
+    // once nothing is live the list is cleared, so an idle pool holds no
+    // reference to a caller's arrays.
+    if (this.#live.size === 0) this.#calls.length = 0;
     this.#updateRefs();
     if (this.#live.size === 0) this.emit('idle');
   }
