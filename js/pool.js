@@ -201,6 +201,7 @@ class ThreadPool extends EventEmitter {
   #flags = new ControlFlags();
   #userModules = new Map(); // declaration file -> compiled WebAssembly.Module
   #unstarted = 0; // live calls whose first chunk has not started (queueSize)
+  #pending = 0; // chunks of live calls not yet sent to a worker
 
   constructor(options = {}) {
     super();
@@ -259,6 +260,7 @@ class ThreadPool extends EventEmitter {
       call.control = this.#flags.acquire();
       this.stats.callSubmitted(call.label);
       this.#unstarted++;
+      this.#pending += call.chunks;
       this.#live.add(call);
       this.#calls.push(call);
       if (call.signal) {
@@ -415,6 +417,7 @@ class ThreadPool extends EventEmitter {
         if (attempts < MAX_ATTEMPTS) {
           if (crashed) debuglog('call %d: retrying chunk %d', call.id, index);
           call.retry.unshift(index);
+          this.#pending++;
           if (!this.#calls.includes(call)) this.#calls.push(call);
         } else {
           const [s, t] = call.range(index);
@@ -475,19 +478,14 @@ class ThreadPool extends EventEmitter {
     for (let depth = 0; depth < PIPELINE; depth++) {
       for (const slot of this.#slots) {
         if (!slot.ready || slot.exiting || slot.tasks.length !== depth) continue;
-        if (depth > 0 && this.#pendingChunks() <= this.#slots.size) return;
+        if (depth > 0 && this.#pending <= this.#slots.size) return;
         const call = this.#nextCall();
         if (!call) return this.#grow();
+        this.#pending--;
         this.#dispatch(slot, call, call.takeChunk());
       }
     }
     this.#grow();
-  }
-
-  #pendingChunks() {
-    let n = 0;
-    for (const c of this.#calls) if (c.hasPending()) n += c.retry.length + c.chunks - c.next;
-    return n;
   }
 
   #nextCall() {
@@ -554,6 +552,7 @@ class ThreadPool extends EventEmitter {
   /** Marks a call failed; it settles once no chunk of it is running. */
   #fail(call, err) {
     if (call.failure !== null || call.settled) return;
+    this.#pending -= call.retry.length + call.chunks - call.next; // never sent now
     call.failure = err;
     ControlFlags.set(call.control);
     this.stats.callFailed(call.label);
@@ -604,6 +603,7 @@ class ThreadPool extends EventEmitter {
     call.settled = true; // left in #calls: #nextCall drops calls with nothing pending
     this.#live.add(next);
     this.#calls.push(next);
+    this.#pending += next.chunks;
     debuglog('call %d continues with %s: %d chunks', call.id, kernel, next.chunks);
     this.#schedule();
   }
@@ -659,6 +659,7 @@ class ThreadPool extends EventEmitter {
       this.#settle(call);
       call.reject(err);
     }
+    this.#pending = 0;
     for (const t of this.#respawnTimers) clearTimeout(t);
     await this.#terminateAll();
   }
