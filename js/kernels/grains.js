@@ -1,11 +1,17 @@
 'use strict';
 // Chunk sizes ("grains") of the kernels, and small helpers the specs share.
 //
-// Grains, measured on a 2-core x86-64 VM (bench/, Node 20): a pool dispatch
-// costs 20-100 us, so a chunk should run for about a millisecond or more.
-// Memory-bound maps move ~1-2 GB/s through the copy in and out, so 2^18
-// elements (1-2 MiB) is ~1 ms; below that the pool gains nothing (measured:
-// no gain at 1e5 elements) and a call of at most one grain runs as one chunk.
+// Grains, measured on a 2-core x86-64 VM (npm run bench, Node 20, 2026-11):
+// a pool round trip costs ~56 us on that (shared) VM, and each chunk in a
+// worker ~0.15 ms more than on the direct path, so a chunk should run for a
+// millisecond or more. A 2^18-element f32 scale chunk takes ~1 ms with its
+// copy in and out. Crossover, pool x2 against the direct call: memory-bound
+// maps 0.35x at 1e5 elements (one chunk: only the event loop gains), ~1.0x
+// at 1e6 (4 chunks), 0.9-1.7x at 1e7 (the copies, 56-62 % of a direct call,
+// cap it); compute-bound kernels 1.5-1.9x from a few chunks up. A call of at
+// most one grain runs as one chunk. Read-all kernels (matmul, n-body,
+// k-means) would gain from coarser chunks (they re-copy shared inputs per
+// chunk; bench: 5-21 % behind piscina's one-chunk-per-thread split).
 const MAP_GRAIN = 1 << 18;
 const BYTE_GRAIN = 1 << 20;
 // Sieve chunks of 2^24 numbers take ~10-20 ms, and huge ranges are capped at
