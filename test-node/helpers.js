@@ -59,4 +59,34 @@ function randomShared(Type, n, seed, scale = 200) {
   return out;
 }
 
-module.exports = { root, sabre, faultPool, backends, rng, randomShared };
+const snapshot = (args) => args.filter(ArrayBuffer.isView).map((a) => a.slice());
+
+/**
+ * Bad-input cases `[kernel, makeArgs, ErrorClass, messagePattern]`, run on
+ * both backends: each must reject with that class, a message naming the
+ * argument and a `code`, and leave every array argument untouched.
+ */
+function badInputSuite(title, cases) {
+  const { describe, it, after } = require('node:test');
+  const assert = require('node:assert/strict');
+  for (const backend of backends()) {
+    describe(`${title} (${backend.name})`, () => {
+      after(() => backend.close());
+      for (const [kernel, make, Cls, pattern] of cases) {
+        it(`${kernel}: ${pattern}`, async () => {
+          const args = make();
+          const before = snapshot(args);
+          await assert.rejects(async () => backend.call(kernel, ...args), (err) => {
+            assert.ok(err instanceof Cls, `${err.name}: ${err.message}`);
+            assert.match(err.message, pattern);
+            assert.ok(err.code, 'has a code');
+            return true;
+          });
+          assert.deepEqual(snapshot(args), before, 'arguments untouched');
+        });
+      }
+    });
+  }
+}
+
+module.exports = { root, sabre, faultPool, backends, badInputSuite, rng, randomShared };

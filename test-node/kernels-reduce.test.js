@@ -6,7 +6,7 @@
 
 const { describe, it, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { sabre, backends, randomShared } = require('./helpers');
+const { sabre, backends, badInputSuite, randomShared } = require('./helpers');
 
 const GRAIN = 1 << 18; // js/kernels/grains.js MAP_GRAIN
 const BYTE_GRAIN = 1 << 20;
@@ -187,19 +187,4 @@ const cases = [
   ['histogram', () => [new Int8Array(4)], TypeError, /"bytes"/],
 ];
 
-for (const backend of backends()) {
-  describe(`reductions, bad input (${backend.name})`, () => {
-    after(() => backend.close());
-    for (const [kernel, make, Cls, pattern] of cases) {
-      it(`${kernel}: ${pattern}`, async () => {
-        const args = make();
-        await assert.rejects(async () => backend.call(kernel, ...args), (err) => {
-          assert.ok(err instanceof Cls, `${err.name}: ${err.message}`);
-          assert.match(err.message, pattern);
-          assert.ok(err.code, 'has a code');
-          return true;
-        });
-      });
-    }
-  });
-}
+badInputSuite('reductions, bad input', cases);
