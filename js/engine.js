@@ -69,14 +69,12 @@ class Engine {
     this.gluePath = gluePath;
     this.module = module ?? compileModule(gluePath);
     this.onInstance = onInstance;
-    this.instances = 0;
     this.#instantiate();
   }
 
   #instantiate() {
     this.wasm = instantiateGlue(this.gluePath, this.module);
     this.ptrs = [];
-    this.instances++;
     this.onInstance?.(this.wasm);
   }
 

@@ -269,8 +269,7 @@ class ThreadPool extends EventEmitter {
       }
       debuglog('call %d %s: %d units in %d chunks', call.id, kernel, call.units, call.chunks);
       this.#updateRefs();
-      this.#grow();
-      this.#schedule();
+      this.#schedule(); // ends with #grow(): a worker is added if work waits
       return call.promise;
     } catch (err) {
       return Promise.reject(err);

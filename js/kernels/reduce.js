@@ -4,8 +4,8 @@
 const v = require('../validate');
 const { outOfRange } = require('../errors');
 const { compensatedSum, mergeMoments } = require('../chunks');
-const { MAP_GRAIN, BYTE_GRAIN, suffix } = require('./grains');
-const { floatReduction } = require('./shapes');
+const { BYTE_GRAIN } = require('./grains');
+const { floatReduction, floatPairReduction } = require('./shapes');
 
 /**
  * Chan, Golub & LeVeque's merge of two { n, mean, m2 } partials (mirrors
@@ -22,24 +22,9 @@ function mergeStats(a, b) {
 module.exports = {
   sum: floatReduction('sum', (c, partials) => compensatedSum(partials)),
 
-  linearRegression: {
-    params: ['x', 'y'],
-    prepare([x, y], shared) {
-      v.typedArray('x', x, v.FLOATS, shared);
-      v.typedArray('y', y, v.FLOATS, shared);
-      v.sameType('y', y, x);
-      v.sameLength('y', y, x);
-      if (x.length < 2) throw outOfRange('x.length', 'at least 2 (a line needs two points)', x.length);
-      return { x, y };
-    },
-    units: (c) => c.x.length,
-    grain: () => MAP_GRAIN,
-    run(e, c, s, t) {
-      e.load(0, c.x, s, t);
-      e.load(1, c.y, s, t);
-      return { value: e.wasm[`linreg${suffix(c.x)}`](t - s) };
-    },
-    combine(c, partials) {
+  linearRegression: floatPairReduction(
+    'linreg',
+    (c, partials) => {
       const m = partials.reduce(mergeMoments);
       // slope = Sxy / Sxx; a constant x (Sxx = 0) gives NaN, as the formula does.
       const slope = m.cxy / m.m2x;
@@ -50,26 +35,12 @@ module.exports = {
         n: m.n,
       };
     },
-  },
+    (x) => {
+      if (x.length < 2) throw outOfRange('x.length', 'at least 2 (a line needs two points)', x.length);
+    },
+  ),
 
-  dot: {
-    params: ['x', 'y'],
-    prepare([x, y], shared) {
-      v.typedArray('x', x, v.FLOATS, shared);
-      v.typedArray('y', y, v.FLOATS, shared);
-      v.sameType('y', y, x);
-      v.sameLength('y', y, x);
-      return { x, y };
-    },
-    units: (c) => c.x.length,
-    grain: () => MAP_GRAIN,
-    run(e, c, s, t) {
-      e.load(0, c.x, s, t);
-      e.load(1, c.y, s, t);
-      return { value: e.wasm[`dot${suffix(c.x)}`](t - s) };
-    },
-    combine: (c, partials) => compensatedSum(partials),
-  },
+  dot: floatPairReduction('dot', (c, partials) => compensatedSum(partials)),
 
   // Math.min's rules (NaN wins, -0 < 0) are the kernel's, so it merges
   // partials; an empty array is one empty chunk: Infinity, like Math.min().

@@ -23,6 +23,33 @@ function floatReduction(name, combine) {
   };
 }
 
+/**
+ * A reduction over two float arrays `x` and `y` of one type and length
+ * (export `${name}F32` / `${name}F64` over slots 0 and 1); `check` may reject
+ * more (e.g. too short).
+ */
+function floatPairReduction(name, combine, check = () => {}) {
+  return {
+    params: ['x', 'y'],
+    prepare([x, y], shared) {
+      v.typedArray('x', x, v.FLOATS, shared);
+      v.typedArray('y', y, v.FLOATS, shared);
+      v.sameType('y', y, x);
+      v.sameLength('y', y, x);
+      check(x, y);
+      return { x, y };
+    },
+    units: (c) => c.x.length,
+    grain: () => MAP_GRAIN,
+    run(e, c, s, t) {
+      e.load(0, c.x, s, t);
+      e.load(1, c.y, s, t);
+      return { value: e.wasm[`${name}${suffix(c.x)}`](t - s) };
+    },
+    combine,
+  };
+}
+
 /** A map in place on `x` with numeric arguments `scalars` (checked by `check`). */
 function floatMap(name, scalars = [], check = () => {}) {
   return {
@@ -45,4 +72,4 @@ function floatMap(name, scalars = [], check = () => {}) {
   };
 }
 
-module.exports = { floatReduction, floatMap };
+module.exports = { floatReduction, floatPairReduction, floatMap };
