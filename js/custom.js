@@ -93,6 +93,24 @@ function defineKernels(where, definition) {
   return { [kDefinition]: true, filename, wasm: path.resolve(path.dirname(filename), wasm), init, kernels };
 }
 
+/**
+ * A scalar for the pool's workers: primitives as they are; anything else
+ * structured-cloned here, once, so a value that cannot cross to a worker (a
+ * function, a symbol, a Proxy) is a TypeError naming it before the call is
+ * registered, and the workers see exactly what was checked.
+ */
+function sendable(name, value) {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function' && typeof value !== 'symbol')) return value;
+  try {
+    return structuredClone(value);
+  } catch (err) {
+    const e = invalidArgType(name, 'a value that can be sent to a worker thread (structured-cloneable)', value);
+    e.message += ` (${err.message})`;
+    e.cause = err;
+    throw e;
+  }
+}
+
 /** Reusable private arrays, one per parameter, grown as needed. */
 class PrivateCopies {
   constructor() {
@@ -132,16 +150,16 @@ function buildSpec(def, name, k) {
         const value = args[i++];
         if (p.split || p.broadcast) {
           const types = [].concat(p.type);
-          v.typedArray(p.name, value, types, shared && p.split !== undefined);
-          if (value.length % (p.align ?? 1) !== 0) {
-            throw outOfRange(`${p.name}.length`, `a multiple of ${p.align}`, value.length);
+          const view = v.typedArray(p.name, value, types, shared && p.split !== undefined);
+          if (view.length % (p.align ?? 1) !== 0) {
+            throw outOfRange(`${p.name}.length`, `a multiple of ${p.align}`, view.length);
           }
           // A broadcast array is only read: on a pool, one that is not shared
           // is copied to shared memory once rather than cloned per chunk.
-          call[p.name] = p.broadcast && shared && !isShared(value) ? sharedFrom(value) : value;
+          call[p.name] = p.broadcast && shared && !isShared(view) ? sharedFrom(view) : view;
         } else {
           if (p.type !== undefined && typeof value !== p.type) throw invalidArgType(p.name, `of type ${p.type}`, value);
-          call[p.name] = value;
+          call[p.name] = shared ? sendable(p.name, value) : value;
         }
       }
       const units = unitLength(first, call[first.name]);
@@ -184,8 +202,12 @@ function requireDefinition(filename) {
   try {
     def = require(filename);
   } catch (err) {
-    throw moduleError('ERR_SABRE_MODULE_LOAD', `sabre: cannot load the kernel declaration ${filename}: ${err.message}`, err);
+    const hint = err?.code === 'ERR_REQUIRE_ESM' ? ' (an ES module declaration needs Node >= 20.19 on a pool: workers load it with require())' : '';
+    throw moduleError('ERR_SABRE_MODULE_LOAD', `sabre: cannot load the kernel declaration ${filename}: ${err.message}${hint}`, err);
   }
+  // An ES module loaded by require() (Node >= 20.19) is its namespace: the
+  // declaration is its default export.
+  if (!def?.[kDefinition] && def?.[Symbol.toStringTag] === 'Module') def = def.default;
   if (!def?.[kDefinition]) {
     throw moduleError('ERR_SABRE_MODULE_LOAD', `sabre: ${filename} must export the result of defineKernels()`);
   }

@@ -6,8 +6,8 @@
 // shared by the main thread and every worker. It copies each chunk of the
 // caller's typed arrays into the instance's scratch slots, runs the kernel,
 // and copies results back only when asked to: a chunk is either fully written
-// or untouched. After a trap (panic, unreachable, stack overflow) the
-// instance is unusable (its stack pointer is not restored), so the Engine
+// or untouched. Any error out of a kernel may leave the instance unusable (a
+// trap or a stack overflow does not restore its stack pointer), so the Engine
 // replaces it with a fresh one before it reports the error.
 
 const fs = require('node:fs');
@@ -23,19 +23,21 @@ function compileModule(gluePath = defaultGlue) {
   return new WebAssembly.Module(fs.readFileSync(wasmPath));
 }
 
-// The panic hook in src/bindings.rs reports the message here before trapping.
-let lastPanic = null;
-globalThis.__sabre_panic = (message) => {
-  lastPanic = message;
-};
+/** V8 reports an exhausted native stack (deep recursion in wasm too) as this. */
+const isStackOverflow = (err) => err instanceof RangeError && /Maximum call stack size exceeded/.test(err.message);
 
 /**
  * Runs the glue with `WebAssembly.Module` and `fs.readFileSync` of its .wasm
  * answered from `module`, so it instantiates the shared module instead of
  * reading and compiling its own. No text of the glue is patched, so any
  * wasm-bindgen nodejs glue (sabre's or a user's) loads this way.
+ *
+ * `globalThis` inside the glue is a private object that inherits from the
+ * real one and adds `__sabre_panic`, where sabre's panic hook (src/bindings)
+ * reports a panic's message: the channel is reachable from this Engine only,
+ * never from other code in the process.
  */
-function instantiateGlue(gluePath, module) {
+function instantiateGlue(gluePath, module, onPanic) {
   const source = fs.readFileSync(gluePath, 'utf8');
   const wasmPath = path.join(path.dirname(gluePath), path.basename(gluePath, '.js') + '_bg.wasm');
   const SharedWebAssembly = Object.create(WebAssembly, {
@@ -47,23 +49,26 @@ function instantiateGlue(gluePath, module) {
       return path.resolve(String(p)) === wasmPath ? new Uint8Array(0) : fs.readFileSync(p, ...rest);
     },
   };
+  const privateGlobal = Object.create(globalThis, { __sabre_panic: { value: onPanic } });
   const localRequire = (id) => (id === 'fs' || id === 'node:fs' ? fsShim : require(id));
   const fn = vm.compileFunction(
     source,
-    ['exports', 'require', 'module', '__filename', '__dirname', 'WebAssembly'],
+    ['exports', 'require', 'module', '__filename', '__dirname', 'WebAssembly', 'globalThis'],
     { filename: gluePath },
   );
   const mod = { exports: {} };
-  fn(mod.exports, localRequire, mod, gluePath, path.dirname(gluePath), SharedWebAssembly);
+  fn(mod.exports, localRequire, mod, gluePath, path.dirname(gluePath), SharedWebAssembly, privateGlobal);
   return mod.exports;
 }
 
 class Engine {
+  #lastPanic = null;
+
   /**
    * `module`: the compiled WebAssembly.Module; `gluePath`: its wasm-bindgen
    * nodejs glue (sabre's own, or a user's crate); `onInstance(wasm)`: called
-   * on every new instance (the first, and each one after a trap), for state a
-   * user module builds once per instance.
+   * on every new instance (the first, and each one after an error), for state
+   * a user module builds once per instance.
    */
   constructor({ module, gluePath = defaultGlue, onInstance } = {}) {
     this.gluePath = gluePath;
@@ -73,7 +78,9 @@ class Engine {
   }
 
   #instantiate() {
-    this.wasm = instantiateGlue(this.gluePath, this.module);
+    this.wasm = instantiateGlue(this.gluePath, this.module, (message) => {
+      this.#lastPanic = String(message);
+    });
     this.ptrs = [];
     this.onInstance?.(this.wasm);
   }
@@ -96,39 +103,50 @@ class Engine {
     return ptr;
   }
 
-  /** Copies scratch slot `slot` back into `view[start, end)`. */
-  store(slot, view, start, end) {
-    view.set(new view.constructor(this.memory.buffer, this.ptrs[slot], end - start), start);
-  }
-
   /**
-   * Runs `spec.run` on units `[start, end)` of the prepared call `args`.
-   * `spec.run` returns `{ value, writes }`, where each write
+   * Runs `spec.run` on units `[start, end)` of the prepared call `args` and
+   * returns `{ value, writes }` without writing anything: each write
    * `[slot, view, from, to]` names a scratch slot (or a private typed array
    * holding the chunk's result) and the element range of the caller's array
-   * it goes back to. Writes happen only if `mayCommit()` is still true once
-   * the kernel has returned.
+   * it goes back to. `commit(writes)` writes them.
    */
-  runChunk(spec, args, start, end, mayCommit = () => true) {
-    lastPanic = null;
-    let out;
+  compute(spec, args, start, end) {
+    this.#lastPanic = null;
     try {
-      out = spec.run(this, args, start, end);
+      return spec.run(this, args, start, end);
     } catch (err) {
+      const panic = this.#lastPanic;
+      this.#lastPanic = null;
+      // Whatever it was, the instance may be poisoned: never reuse it.
+      this.#instantiate();
       if (err instanceof WebAssembly.RuntimeError) {
-        const message = lastPanic ?? `wasm trap: ${err.message}`;
-        lastPanic = null;
-        this.#instantiate();
-        throw new KernelError(message, { code: 'ERR_SABRE_KERNEL_PANIC', cause: err });
+        throw new KernelError(panic ?? `wasm trap: ${err.message}`, { code: 'ERR_SABRE_KERNEL_PANIC', cause: err });
+      }
+      if (isStackOverflow(err)) {
+        throw new KernelError(`the kernel exhausted the stack (${err.message}): too deep a recursion`, {
+          code: 'ERR_SABRE_KERNEL_STACK_OVERFLOW',
+          cause: err,
+        });
       }
       throw err;
     }
-    if (out.writes && mayCommit()) {
-      for (const [slot, view, from, to] of out.writes) {
-        if (typeof slot === 'number') this.store(slot, view, from, to);
-        else view.set(slot, from);
-      }
+  }
+
+  /**
+   * Writes a chunk's results into the caller's arrays. Each write is one
+   * TypedArray#set (a memcpy, which no interrupt splits).
+   */
+  commit(writes) {
+    for (const [slot, view, from, to] of writes) {
+      if (typeof slot === 'number') view.set(new view.constructor(this.memory.buffer, this.ptrs[slot], to - from), from);
+      else view.set(slot, from);
     }
+  }
+
+  /** compute, then commit: a chunk on the calling thread. */
+  runChunk(spec, args, start, end) {
+    const out = this.compute(spec, args, start, end);
+    if (out.writes) this.commit(out.writes);
     return out.value;
   }
 }

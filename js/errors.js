@@ -3,6 +3,11 @@
 // stable `code`; errors raised inside a worker are serialized with both (and
 // any own enumerable fields) and rebuilt as the same class on the main thread.
 
+const { isProxy } = require('node:util').types;
+
+const typedArrayTag = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), Symbol.toStringTag).get;
+const typedArrayKind = (value) => Reflect.apply(typedArrayTag, value, []);
+
 class SabreError extends Error {
   constructor(message, { code = 'ERR_SABRE', cause, ...fields } = {}) {
     super(message, cause === undefined ? undefined : { cause });
@@ -43,12 +48,16 @@ class AbortError extends Error {
   }
 }
 
+/** What a refused value was, for a message; runs none of the value's own code. */
 function describe(value) {
   if (value === null) return 'null';
-  if (ArrayBuffer.isView(value)) return `an instance of ${value.constructor.name}`;
-  if (typeof value === 'object') return `an instance of ${value.constructor?.name ?? 'Object'}`;
   if (typeof value === 'function') return 'a function';
-  return `${typeof value} ${String(value).slice(0, 40)}`;
+  if (typeof value !== 'object') return `${typeof value} ${String(value).slice(0, 40)}`;
+  if (isProxy(value)) return 'a Proxy';
+  const kind = typedArrayKind(value);
+  if (kind !== undefined) return `an instance of ${kind}`;
+  const ctor = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(value) ?? {}, 'constructor')?.value;
+  return `an instance of ${typeof ctor === 'function' && typeof ctor.name === 'string' && ctor.name ? ctor.name : 'Object'}`;
 }
 
 /**

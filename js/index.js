@@ -11,6 +11,7 @@ const { EventEmitter } = require('node:events');
 const { Engine } = require('./engine');
 const { kernels } = require('./kernels');
 const { chunkCount, chunkRange, Continuation } = require('./chunks');
+const { original } = require('./validate');
 const { ThreadPool } = require('./pool');
 const { kmeans } = require('./kernels/kmeans');
 const { defineKernels, checkDefinition, specsOf, qualifiedName } = require('./custom');
@@ -19,19 +20,27 @@ const errors = require('./errors');
 
 let directEngine = null;
 
-/** Runs a call on this thread, chunk by chunk, exactly as the pool splits it. */
-function runDirect(spec, args, prepared = false, engine = (directEngine ??= new Engine())) {
-  const call = prepared ? args : spec.prepare(args, false);
-  const units = spec.units(call);
-  const grain = spec.grain(call);
-  const n = chunkCount(units, grain);
-  const partials = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const [s, t] = chunkRange(i, units, grain);
-    partials[i] = engine.runChunk(spec, call, s, t);
+/**
+ * Runs a call on this thread, chunk by chunk, exactly as the pool splits it,
+ * with every further pass (Continuation) on the same engine. An in-place
+ * kernel returns the caller's own array, not sabre's canonical view of it.
+ */
+function runDirect(spec, args, engine = (directEngine ??= new Engine())) {
+  let call = spec.prepare(args, false);
+  for (;;) {
+    const units = spec.units(call);
+    const grain = spec.grain(call);
+    const n = chunkCount(units, grain);
+    const partials = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const [s, t] = chunkRange(i, units, grain);
+      partials[i] = engine.runChunk(spec, call, s, t);
+    }
+    const result = spec.combine(call, partials);
+    if (!(result instanceof Continuation)) return original(result);
+    spec = kernels[result.kernel]; // passes are sabre's own (user combines fold values)
+    call = result.args;
   }
-  const result = spec.combine(call, partials);
-  return result instanceof Continuation ? runDirect(kernels[result.kernel], result.args, true) : result;
 }
 
 /** `{ name: (...args, options?) => ... }` for each kernel a declaration names. */
@@ -50,7 +59,7 @@ function methodsOf(def, invoke) {
 function load(def) {
   const { engine } = checkDefinition(def, Engine);
   const specs = specsOf(def);
-  return methodsOf(def, (name, args) => runDirect(specs[name], args.slice(0, specs[name].params.length), false, engine));
+  return methodsOf(def, (name, args) => runDirect(specs[name], args.slice(0, specs[name].params.length), engine));
 }
 
 /** Public kernels only: names starting with '_' are internal passes. */

@@ -3,23 +3,31 @@
 //
 // A call is split into chunks (js/chunks.js); idle workers pull the next chunk
 // of the next call in round-robin order, so a slow worker never holds the
-// others back and a long call does not starve a short one behind it. Each
-// worker runs one chunk at a time.
+// others back and a long call does not starve a short one behind it. A worker
+// holds at most two chunks: the one it runs and one queued behind it.
 //
-// Failure model. Chunks are transactional: the worker copies a chunk into its
-// own wasm memory and writes it back only after the kernel returned, and only
-// while the call's control flag (a shared Int32) is 0. So:
-//   - a worker that dies mid-chunk wrote nothing: the chunk is retried once
-//     on a fresh worker, then the call fails;
-//   - an aborted or failed call sets the flag: chunks still running finish
-//     but are not written back, and the promise settles only once they have
-//     reported, so nothing touches the caller's buffer after it settles;
-//   - a timed-out call terminates the workers running its chunks and settles
-//     once they have exited.
+// Failure model. Each chunk sent to a worker is a task with a state in shared
+// memory (js/tasks.js): QUEUED, RUNNING, COMMITTING, COMMITTED or CANCELLED.
+// The worker computes a chunk in its own wasm memory and writes it back only
+// after winning RUNNING -> COMMITTING; the main thread stops a task by
+// winning QUEUED/RUNNING -> CANCELLED. So:
+//   - a worker that dies leaves each of its tasks in a state that says what
+//     happened: QUEUED or RUNNING wrote nothing (retried; a RUNNING one counts
+//     as an attempt, and a chunk gets MAX_ATTEMPTS), COMMITTED was written
+//     exactly once (never run again; a value it returned was posted before
+//     its first write), COMMITTING was interrupted mid-write (the call fails,
+//     naming the range);
+//   - a call that fails, is aborted or times out cancels its tasks and
+//     settles at once, unless one is already writing: then it settles when
+//     that write is done. Nothing of it is written after it settled;
+//   - the pool ends a worker (timeout, simulateCrash, idle, shutdown) only
+//     after cancelling every task it holds and never while one is writing.
+// A settled call is unreachable from the pool: a task of it still held by a
+// worker keeps only its state slot, which is released when the worker
+// answers.
 
 const { Worker, MessageChannel } = require('node:worker_threads');
 const { EventEmitter } = require('node:events');
-const os = require('node:os');
 const path = require('node:path');
 const { performance } = require('node:perf_hooks');
 const debuglog = require('node:util').debuglog('sabre');
@@ -28,7 +36,10 @@ const { chunkCount, chunkRange, Continuation } = require('./chunks');
 const { Engine, compileModule, defaultGlue } = require('./engine');
 const { specsOf, checkDefinition } = require('./custom');
 const { Stats } = require('./stats');
-const { ControlFlags } = require('./control');
+const tasks = require('./tasks');
+const v = require('./validate');
+const { poolOptions, callOptions } = require('./options');
+const { internalOptions } = require('./internal');
 const {
   AbortError,
   TimeoutError,
@@ -37,12 +48,10 @@ const {
   WorkerCrashError,
   SabreError,
   deserializeError,
-  invalidArgType,
-  outOfRange,
 } = require('./errors');
 
 const workerScript = path.join(__dirname, 'worker.js');
-/** A chunk whose worker died is tried this many times in all. */
+/** A chunk whose worker died while running it is tried this many times in all. */
 const MAX_ATTEMPTS = 2;
 /** Consecutive workers that die before their ready message: give up. */
 const MAX_STARTUP_FAILURES = 3;
@@ -54,12 +63,34 @@ const MAX_STARTUP_FAILURES = 3;
  */
 const PIPELINE = 2;
 
-class Call {
-  /** `parent`: the call this one continues (see Continuation); it settles for both. */
-  constructor(id, kernel, spec, args, opts, parent = null) {
+/**
+ * What the caller asked for: one promise, one signal, one time limit and one
+ * label, whatever the number of passes (see Continuation) that compute it.
+ */
+class Request {
+  constructor(id, label, opts) {
     this.id = id;
+    this.label = label; // for stats and messages: never an internal pass name
+    this.signal = opts.signal; // a Signal (js/options.js) or undefined
+    this.timeout = opts.timeout;
+    this.onProgress = opts.onProgress;
+    this.pass = null; // the Call now running
+    this.enqueuedAt = performance.now();
+    this.startedAt = null; // when its first chunk started on a worker
+    this.timer = null;
+    this.queued = true; // counted in queueSize until a worker takes a chunk
+    this.promise = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+}
+
+/** One pass of a request over its data: chunks, partial results, tasks. */
+class Call {
+  constructor(request, kernel, spec, args) {
+    this.request = request;
     this.kernel = kernel;
-    this.label = spec.displayName ?? kernel; // for stats and messages
     this.spec = spec;
     this.args = args;
     this.units = spec.units(args);
@@ -67,31 +98,17 @@ class Call {
     this.chunks = chunkCount(this.units, this.grain);
     this.next = 0; // next fresh chunk index
     this.retry = []; // chunk indexes to run again
-    this.attempts = new Map(); // chunk index -> attempts so far
+    this.attempts = new Map(); // chunk index -> runs its workers died in
     this.partials = new Array(this.chunks);
     this.completed = 0;
     this.unitsDone = 0;
-    this.inFlight = 0; // chunks sent to workers and not yet answered
-    this.control = null; // a flag from ControlFlags, set by the pool
-    this.signal = opts.signal;
-    this.timeout = opts.timeout;
-    this.onProgress = opts.onProgress;
+    this.tasks = new Set(); // its tasks that workers hold and have not answered
     this.failure = null; // the error this call will reject with
     this.settled = false;
-    this.enqueuedAt = performance.now();
-    this.startedAt = parent ? parent.startedAt : null;
-    this.timer = null;
-    if (parent) {
-      this.promise = parent.promise;
-      this.resolve = parent.resolve;
-      this.reject = parent.reject;
-      this.onAbort = parent.onAbort;
-    } else {
-      this.promise = new Promise((resolve, reject) => {
-        this.resolve = resolve;
-        this.reject = reject;
-      });
-    }
+  }
+
+  get label() {
+    return this.request.label;
   }
 
   hasPending() {
@@ -108,88 +125,34 @@ class Call {
 }
 
 class WorkerSlot {
-  constructor(worker) {
+  constructor(worker, port, doorbell) {
     this.worker = worker;
+    this.port = port; // requests go here; replies come on the worker's parentPort
+    this.doorbell = doorbell;
+    this.threadId = worker.threadId; // worker.threadId is -1 once it exited
     this.ready = false;
-    this.tasks = []; // { call, index, id }, in the order the worker runs them
-    this.exiting = false; // terminate() was called on purpose
-    this.retired = false; // ended for idleness: not replaced
+    this.tasks = []; // { id, call, index, ref, value }, in the order the worker runs them
+    this.exiting = false; // terminate() was called
+    this.exitReason = null; // why the pool ended it: 'timeout', 'crash', 'idle', 'shutdown'
+    this.pendingRetire = null; // a retire deferred until its write-back ends
     this.idleTimer = null;
-    this.blocksSent = 0; // control-flag blocks this worker has
+    this.blocksSent = 0; // task-state blocks this worker has
     this.loaded = new Set(); // user kernel declarations this worker has
+    this.lastError = null;
+    this.exited = new Promise((resolve) => worker.once('exit', resolve));
+  }
+
+  get idle() {
+    return this.ready && !this.exiting && this.tasks.length === 0;
   }
 }
-
-function validatePoolOptions(options) {
-  if (options === null || typeof options !== 'object') {
-    throw invalidArgType('options', 'of type object', options);
-  }
-  const { threads = os.availableParallelism(), maxQueue = Infinity, idleTimeout = 30_000, atomics = true } = options;
-  if (typeof atomics !== 'boolean') throw invalidArgType('options.atomics', 'of type boolean', atomics);
-  const count = (name, v) => {
-    if (!Number.isInteger(v) || v < 1 || v > 1024) throw outOfRange(name, 'an integer >= 1 and <= 1024', v);
-    return v;
-  };
-  let minThreads;
-  let maxThreads;
-  if (typeof threads === 'object' && threads !== null) {
-    maxThreads = count('options.threads.max', threads.max ?? Math.max(os.availableParallelism(), threads.min ?? 1));
-    minThreads = threads.min === undefined ? Math.min(1, maxThreads) : threads.min;
-    if (!Number.isInteger(minThreads) || minThreads < 0 || minThreads > maxThreads) {
-      throw outOfRange('options.threads.min', `an integer >= 0 and <= threads.max (${maxThreads})`, minThreads);
-    }
-  } else {
-    minThreads = maxThreads = count('options.threads', threads);
-  }
-  if (!(typeof idleTimeout === 'number' && idleTimeout >= 0 && idleTimeout <= 2 ** 31 - 1)) {
-    throw outOfRange('options.idleTimeout', 'a number of milliseconds >= 0 and <= 2^31 - 1', idleTimeout);
-  }
-  if (maxQueue !== Infinity && (!Number.isInteger(maxQueue) || maxQueue < 0)) {
-    throw outOfRange('options.maxQueue', 'a non-negative integer or Infinity', maxQueue);
-  }
-  if (options.resourceLimits !== undefined && (options.resourceLimits === null || typeof options.resourceLimits !== 'object')) {
-    throw invalidArgType('options.resourceLimits', 'of type object', options.resourceLimits);
-  }
-  return {
-    minThreads,
-    maxThreads,
-    atomics,
-    idleTimeout,
-    maxQueue,
-    resourceLimits: options.resourceLimits,
-    gluePath: options[kGluePath] ?? defaultGlue,
-    kernelsModule: options[kKernelsModule],
-  };
-}
-
-function validateCallOptions(opts) {
-  if (opts === undefined) return {};
-  if (opts === null || typeof opts !== 'object') throw invalidArgType('options', 'of type object', opts);
-  const { signal, timeout, onProgress } = opts;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw invalidArgType('options.signal', 'an AbortSignal', signal);
-  }
-  if (timeout !== undefined && !(typeof timeout === 'number' && timeout > 0 && timeout <= 2 ** 31 - 1)) {
-    throw outOfRange('options.timeout', 'a number of milliseconds > 0 and <= 2^31 - 1', timeout);
-  }
-  if (onProgress !== undefined && typeof onProgress !== 'function') {
-    throw invalidArgType('options.onProgress', 'a function', onProgress);
-  }
-  return { signal, timeout, onProgress };
-}
-
-// Internal options, used by the tests to load the fault-injection build: the
-// wasm-bindgen glue to load, and a module whose `kernels` add to the table.
-const kGluePath = Symbol.for('sabre.internal.gluePath');
-const kKernelsModule = Symbol.for('sabre.internal.kernelsModule');
 
 class ThreadPool extends EventEmitter {
   #opts;
   #module;
   #slots = new Set();
-  #calls = []; // calls with chunks not yet dispatched, round-robin order
-  #live = new Set(); // every call not yet settled
-  #rr = 0;
+  #ready = new Set(); // calls with chunks to send, in round-robin order
+  #live = new Set(); // every call (pass) not yet settled
   #nextCallId = 1;
   #nextTaskId = 1;
   #startupFailures = 0;
@@ -198,16 +161,18 @@ class ThreadPool extends EventEmitter {
   #destroyed = false;
   #stopping = false; // workers are being terminated for good
   #respawnTimers = new Set();
-  #flags = new ControlFlags();
+  #states = new tasks.TaskStates();
   #userModules = new Map(); // declaration file -> compiled WebAssembly.Module
-  #unstarted = 0; // live calls whose first chunk has not started (queueSize)
+  #unstarted = 0; // requests no worker has taken a chunk of (queueSize)
   #pending = 0; // chunks of live calls not yet sent to a worker
+  #reffed = null; // whether workers and timers keep the process alive
 
   constructor(options = {}) {
     super();
-    this.#opts = validatePoolOptions(options);
+    const internal = internalOptions(options);
+    this.#opts = poolOptions(options, internal);
     this.kernels = { ...kernelTable(this.#opts.kernelsModule) };
-    this.#module = compileModule(this.#opts.gluePath);
+    this.#module = compileModule(this.#opts.gluePath ?? defaultGlue);
     this.stats = new Stats();
     for (let i = 0; i < this.#opts.minThreads; i++) this.#spawn();
   }
@@ -218,62 +183,64 @@ class ThreadPool extends EventEmitter {
 
   /** True while the queue is full; 'drain' is emitted when it has room again. */
   get needsDrain() {
-    const queued = this.queueSize;
-    return queued > 0 && queued >= this.#opts.maxQueue;
+    return this.#unstarted > 0 && this.#unstarted >= this.#opts.maxQueue;
+  }
+
+  /** Requests waiting for a worker to take their first chunk. */
+  get queueSize() {
+    return this.#unstarted;
   }
 
   /**
    * Whether a new call would have to wait: as in piscina, maxQueue bounds the
    * calls that wait, so even `maxQueue: 0` accepts a call an idle worker can
-   * start at once.
+   * start at once. Workers still starting count as idle.
    */
   #mustQueue() {
-    // Workers still starting count as idle: the call starts when they are up.
     let idle = 0;
     for (const slot of this.#slots) if (!slot.exiting && slot.tasks.length === 0) idle++;
-    return this.queueSize >= idle;
-  }
-
-  /** Calls waiting for their first chunk to start. */
-  get queueSize() {
-    return this.#unstarted;
+    return this.#unstarted >= idle;
   }
 
   submit(kernel, args, rawOpts) {
-    const spec = this.kernels[kernel];
-    // Validation throws synchronously in the caller's frame would break the
-    // Promise contract: turn it into a rejection, still before any work.
+    // Every check throws before anything is registered; a throw here becomes
+    // the returned promise's rejection.
     try {
-      const opts = validateCallOptions(rawOpts);
+      const spec = this.kernels[kernel];
+      const opts = callOptions(rawOpts);
       const prepared = spec.prepare(args, true);
       if (this.#closing || this.#destroyed) {
         throw new PoolClosedError('The pool is closed and accepts no new calls', { code: 'ERR_SABRE_POOL_CLOSED' });
       }
       if (this.#broken) throw this.#broken;
-      if (opts.signal?.aborted) {
-        throw new AbortError(undefined, { cause: opts.signal.reason });
-      }
-      if (this.queueSize >= this.#opts.maxQueue && this.#mustQueue()) {
+      if (opts.signal?.aborted) throw new AbortError(undefined, { cause: opts.signal.reason });
+      if (this.#unstarted >= this.#opts.maxQueue && this.#mustQueue()) {
         throw new QueueFullError(`The pool's queue is full (maxQueue ${this.#opts.maxQueue})`, { code: 'ERR_SABRE_QUEUE_FULL' });
       }
-      const call = new Call(this.#nextCallId++, kernel, spec, prepared, opts);
-      call.control = this.#flags.acquire();
-      this.stats.callSubmitted(call.label);
+      const request = new Request(this.#nextCallId++, spec.displayName ?? kernel, opts);
+      const call = new Call(request, kernel, spec, prepared);
+      request.pass = call;
+      // Listening may throw (a hostile signal): do it before registering.
+      opts.signal?.listen(() => {
+        const pass = request.pass;
+        if (!pass.settled) this.#fail(pass, new AbortError(undefined, { cause: opts.signal.reason }));
+      });
+      this.stats.callSubmitted(request.label);
       this.#unstarted++;
-      this.#pending += call.chunks;
-      this.#live.add(call);
-      this.#calls.push(call);
-      if (call.signal) {
-        call.onAbort = () => this.#fail(call, new AbortError(undefined, { cause: call.signal.reason }));
-        call.signal.addEventListener('abort', call.onAbort, { once: true });
-      }
-      debuglog('call %d %s: %d units in %d chunks', call.id, kernel, call.units, call.chunks);
-      this.#updateRefs();
+      this.#register(call);
+      debuglog('call %d %s: %d units in %d chunks', request.id, kernel, call.units, call.chunks);
       this.#schedule(); // ends with #grow(): a worker is added if work waits
-      return call.promise;
+      return request.promise;
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  #register(call) {
+    this.#pending += call.chunks;
+    this.#live.add(call);
+    this.#ready.add(call);
+    this.#updateRefs();
   }
 
   /**
@@ -289,15 +256,17 @@ class ThreadPool extends EventEmitter {
   }
 
   /**
-   * Ends one worker that is running a chunk, abruptly, as if it had crashed:
-   * for resilience tests and demos of the retry path. Returns its threadId,
-   * or null when no worker is busy.
+   * Ends one busy worker abruptly, as if it had crashed: for resilience tests
+   * and demos of the retry path. The chunk it was running counts as a failed
+   * attempt and runs again elsewhere; one it had already written back stays
+   * written and is never run again (a crash between write-back and reply is
+   * the worst moment, and this lands there whenever the reply is still on
+   * its way). Returns its threadId, or null when no worker is busy.
    */
   simulateCrash() {
     for (const slot of this.#slots) {
-      if (slot.tasks.length > 0 && !slot.exiting) {
-        slot.simulatedCrash = true;
-        slot.worker.terminate();
+      if (slot.tasks.length > 0 && !slot.exiting && !slot.pendingRetire) {
+        this.#retire(slot, 'crash');
         return slot.threadId;
       }
     }
@@ -306,9 +275,9 @@ class ThreadPool extends EventEmitter {
 
   /** Adds a worker when work waits, none is idle and the pool is below max. */
   #grow() {
-    if (this.#slots.size >= this.#opts.maxThreads || this.#stopping) return;
+    if (this.#slots.size >= this.#opts.maxThreads || this.#stopping || this.#ready.size === 0) return;
     for (const slot of this.#slots) if (slot.tasks.length === 0 && !slot.exiting) return;
-    if (this.#calls.some((c) => c.hasPending())) this.#spawn();
+    this.#spawn();
   }
 
   /** A worker above `min` that stays idle for `idleTimeout` is ended. */
@@ -317,9 +286,8 @@ class ThreadPool extends EventEmitter {
     slot.idleTimer = setTimeout(() => {
       slot.idleTimer = null;
       if (slot.tasks.length > 0 || this.#slots.size <= this.#opts.minThreads) return;
-      debuglog('retiring idle worker %d', slot.worker.threadId);
-      slot.exiting = slot.retired = true;
-      slot.worker.terminate();
+      debuglog('retiring idle worker %d', slot.threadId);
+      this.#retire(slot, 'idle');
     }, this.#opts.idleTimeout);
     slot.idleTimer.unref();
   }
@@ -328,7 +296,8 @@ class ThreadPool extends EventEmitter {
     // Requests go over a dedicated channel so that, with the Atomics fast
     // path, a worker can pull them synchronously (receiveMessageOnPort) after
     // waking on its doorbell instead of waiting for its event loop. Replies
-    // come back on the worker's own parentPort.
+    // come back on the worker's own parentPort, whose messages Node delivers
+    // before the worker's 'exit' even when it dies.
     const { port1, port2 } = new MessageChannel();
     const doorbell = new Int32Array(new SharedArrayBuffer(4));
     const worker = new Worker(workerScript, {
@@ -345,10 +314,7 @@ class ThreadPool extends EventEmitter {
       stdout: false,
       stderr: false,
     });
-    const slot = new WorkerSlot(worker);
-    slot.port = port1;
-    slot.doorbell = doorbell;
-    slot.threadId = worker.threadId; // worker.threadId is -1 once it exited
+    const slot = new WorkerSlot(worker, port1, doorbell);
     this.#slots.add(slot);
     worker.on('message', (msg) => this.#onMessage(slot, msg));
     worker.on('error', (err) => {
@@ -356,8 +322,8 @@ class ThreadPool extends EventEmitter {
       this.emit('workerError', err);
     });
     worker.on('exit', (code) => this.#onExit(slot, code));
-    if (this.#live.size === 0) worker.unref();
-    debuglog('spawned worker %d', worker.threadId);
+    if (!this.#reffed) worker.unref();
+    debuglog('spawned worker %d', slot.threadId);
   }
 
   #onMessage(slot, msg) {
@@ -370,75 +336,123 @@ class ThreadPool extends EventEmitter {
     }
     const task = slot.tasks[0];
     if (!task || task.id !== msg.id) return;
-    slot.tasks.shift();
-    const { call, index } = task;
-    call.inFlight--;
-    if (!msg.skipped) this.stats.chunkDone(call.label, msg.runMs);
-    if (msg.error) {
-      this.#fail(call, deserializeError(msg.error));
-    } else if (call.failure === null) {
-      call.partials[index] = msg.value;
-      call.completed++;
-      const [s, t] = call.range(index);
-      call.unitsDone += t - s;
-      if (call.onProgress) {
-        try {
-          call.onProgress({ done: call.unitsDone, total: call.units, chunksDone: call.completed, chunks: call.chunks });
-        } catch (err) {
-          this.#fail(call, err);
-        }
-      }
-      // onProgress may have failed the call (an abort, or a throw in it).
-      if (call.completed === call.chunks && call.failure === null) this.#finish(call);
+    if (msg.provisional) {
+      task.value = msg.value; // its write-back follows; kept if the worker dies
+      return;
     }
-    this.#maybeSettleFailed(call);
+    slot.tasks.shift();
+    this.#states.release(task.ref);
+    if (slot.tasks.length > 0) this.#taskStarted(slot.tasks[0]);
+    const call = task.call;
+    if (call) {
+      call.tasks.delete(task);
+      if (msg.error) {
+        this.stats.chunkDone(call.label, msg.runMs);
+        this.#fail(call, deserializeError(msg.error));
+      } else if (msg.skipped) {
+        // Only cancelled tasks are skipped, and those are detached from their
+        // call; should one arrive anyway, its chunk is simply sent again.
+        this.#requeue(call, task.index, null);
+      } else {
+        this.stats.chunkDone(call.label, msg.runMs);
+        this.#chunkDone(call, task.index, task.value !== undefined ? task.value : msg.value);
+      }
+      this.#maybeSettleFailed(call);
+    }
+    if (slot.pendingRetire) this.#retire(slot, slot.pendingRetire);
     this.#updateRefs();
     this.#schedule();
     if (slot.tasks.length === 0) this.#idle(slot);
   }
 
+  #chunkDone(call, index, value) {
+    if (call.failure !== null) return;
+    call.partials[index] = value;
+    call.completed++;
+    const [s, t] = call.range(index);
+    call.unitsDone += t - s;
+    const { onProgress } = call.request;
+    if (onProgress) {
+      try {
+        onProgress({ done: call.unitsDone, total: call.units, chunksDone: call.completed, chunks: call.chunks });
+      } catch (err) {
+        this.#fail(call, err);
+      }
+    }
+    // onProgress may have failed the call (an abort, or a throw in it).
+    if (call.completed === call.chunks && call.failure === null) this.#finish(call);
+  }
+
   #onExit(slot, code) {
     this.#slots.delete(slot);
     clearTimeout(slot.idleTimer);
-    const tasks = slot.tasks;
+    const held = slot.tasks;
     slot.tasks = [];
-    debuglog('worker %d exited with %d%s', slot.threadId, code, tasks.length ? ' mid-chunk' : '');
-    const reason = slot.simulatedCrash ? 'crash' : slot.retired ? 'idle' : slot.exiting ? (tasks.length ? 'timeout' : 'shutdown') : 'crash';
+    const reason = slot.exitReason ?? 'crash';
+    debuglog('worker %d exited with %d (%s)%s', slot.threadId, code, reason, held.length ? ` holding ${held.length} chunks` : '');
     this.emit('workerExit', { threadId: slot.threadId, code, reason });
-    for (const [i, { call, index }] of tasks.entries()) {
-      call.inFlight--;
-      // Only the first task was running; the ones behind it never started.
-      // A worker ended on purpose (a timeout) is not this chunk's fault either.
-      const crashed = i === 0 && (!slot.exiting || slot.simulatedCrash);
-      const attempts = (call.attempts.get(index) ?? 0) + (crashed ? 1 : 0);
-      call.attempts.set(index, attempts);
+    for (const task of held) {
+      const state = tasks.read(task.ref);
+      this.#states.release(task.ref);
+      const call = task.call;
+      if (!call) continue;
+      call.tasks.delete(task);
       if (call.failure === null) {
-        if (attempts < MAX_ATTEMPTS) {
-          if (crashed) debuglog('call %d: retrying chunk %d', call.id, index);
-          call.retry.unshift(index);
-          this.#pending++;
-          if (!this.#calls.includes(call)) this.#calls.push(call);
-        } else {
-          const [s, t] = call.range(index);
-          const cause = slot.lastError;
+        if (state === tasks.COMMITTED) {
+          // Written back, but the reply was lost with the worker: done.
+          this.#chunkDone(call, task.index, task.value);
+        } else if (state === tasks.COMMITTING) {
+          const [s, t] = call.range(task.index);
           this.#fail(
             call,
             new WorkerCrashError(
-              `sabre: ${call.label} failed: the worker running units [${s}, ${t}) died ${attempts} times (last exit code ${code}${cause ? `: ${cause.message}` : ''})`,
-              { code: 'ERR_SABRE_WORKER_CRASHED', cause, kernel: call.label, start: s, end: t },
+              `sabre: ${call.label} failed: the worker writing back units [${s}, ${t}) died mid-write (exit code ${code}); that range may be partly written`,
+              { code: 'ERR_SABRE_COMMIT_INTERRUPTED', cause: slot.lastError ?? undefined, kernel: call.label, start: s, end: t },
             ),
           );
+        } else {
+          // QUEUED: never started. RUNNING: the worker died computing it.
+          this.#requeue(call, task.index, state === tasks.RUNNING ? { code, cause: slot.lastError } : null);
         }
       }
       this.#maybeSettleFailed(call);
     }
-    if (!slot.ready && !slot.exiting) this.#startupFailures++;
-    if (this.#stopping || slot.retired) return;
+    if (!slot.ready && slot.exitReason === null) this.#startupFailures++;
+    if (this.#stopping || reason === 'idle') return;
     if (this.#startupFailures >= MAX_STARTUP_FAILURES) {
       this.#breakPool(slot.lastError, code);
       return;
     }
-    if (this.#slots.size < this.#opts.minThreads || this.#calls.some((c) => c.hasPending())) this.#scheduleRespawn();
+    if (this.#slots.size < this.#opts.minThreads || this.#ready.size > 0) this.#scheduleRespawn();
+    this.#updateRefs();
+  }
+
+  /**
+   * Sends chunk `index` of `call` again. `crash` ({ code, cause }, or null
+   * when the chunk was not to blame) counts an attempt; a chunk whose
+   * workers died MAX_ATTEMPTS times fails its call.
+   */
+  #requeue(call, index, crash) {
+    if (call.failure !== null) return;
+    const attempts = (call.attempts.get(index) ?? 0) + (crash ? 1 : 0);
+    call.attempts.set(index, attempts);
+    if (attempts >= MAX_ATTEMPTS) {
+      const [s, t] = call.range(index);
+      const { code, cause } = crash;
+      const how = code === undefined ? 'simulated crash' : `last exit code ${code}`;
+      this.#fail(
+        call,
+        new WorkerCrashError(
+          `sabre: ${call.label} failed: the worker running units [${s}, ${t}) died ${attempts} times (${how}${cause ? `: ${cause.message}` : ''})`,
+          { code: 'ERR_SABRE_WORKER_CRASHED', cause: cause ?? undefined, kernel: call.label, start: s, end: t },
+        ),
+      );
+      return;
+    }
+    if (crash) debuglog('call %d: retrying chunk %d', call.request.id, index);
+    call.retry.unshift(index);
+    this.#pending++;
+    this.#ready.add(call);
   }
 
   /** Respawns with exponential backoff after startup failures. */
@@ -456,7 +470,7 @@ class ThreadPool extends EventEmitter {
       this.#schedule();
     }, delay);
     this.#respawnTimers.add(t);
-    if (this.#live.size === 0) t.unref();
+    if (!this.#reffed) t.unref();
   }
 
   #breakPool(cause, code) {
@@ -471,98 +485,164 @@ class ThreadPool extends EventEmitter {
    * Gives every idle worker a chunk first, then a second one to queue behind
    * the running one, but only while more chunks wait than there are workers:
    * near the end of the work a queued chunk would sit behind a slow worker
-   * while another one idles.
+   * while another one idles. When nothing is left to send, an idle worker
+   * takes over a chunk still queued behind another worker's running one.
    */
   #schedule() {
-    for (let depth = 0; depth < PIPELINE; depth++) {
-      for (const slot of this.#slots) {
-        if (!slot.ready || slot.exiting || slot.tasks.length !== depth) continue;
-        if (depth > 0 && this.#pending <= this.#slots.size) return;
-        const call = this.#nextCall();
-        if (!call) return this.#grow();
-        this.#pending--;
-        this.#dispatch(slot, call, call.takeChunk());
-      }
+    for (;;) {
+      this.#fill();
+      if (this.#ready.size > 0 || !this.#steal()) break;
     }
     this.#grow();
   }
 
-  #nextCall() {
-    while (this.#calls.length > 0) {
-      this.#rr %= this.#calls.length;
-      const call = this.#calls[this.#rr];
-      if (call.hasPending()) {
-        this.#rr++;
-        return call;
+  #fill() {
+    for (let depth = 0; depth < PIPELINE; depth++) {
+      for (const slot of this.#slots) {
+        if (!slot.ready || slot.exiting || slot.pendingRetire || slot.tasks.length !== depth) continue;
+        if (depth > 0 && this.#pending <= this.#slots.size) return;
+        const call = this.#nextCall();
+        if (!call) return;
+        this.#pending--;
+        this.#dispatch(slot, call, call.takeChunk());
       }
-      this.#calls.splice(this.#rr, 1);
+    }
+  }
+
+  /** The next call with a chunk to send: each turn moves it to the back. */
+  #nextCall() {
+    for (const call of this.#ready) {
+      this.#ready.delete(call);
+      if (!call.hasPending()) continue;
+      // Moved to the back only if it has more after the chunk taken now.
+      if (call.retry.length + (call.chunks - call.next) > 1) this.#ready.add(call);
+      return call;
     }
     return null;
   }
 
-  #dispatch(slot, call, index) {
-    const [start, end] = call.range(index);
-    const id = this.#nextTaskId++;
-    slot.tasks.push({ call, index, id });
-    clearTimeout(slot.idleTimer);
-    slot.idleTimer = null;
-    call.inFlight++;
-    if (call.startedAt === null) {
-      const wasFull = this.needsDrain;
-      call.startedAt = performance.now();
-      this.#unstarted--;
-      this.stats.callStarted(call.label, call.startedAt - call.enqueuedAt);
-      if (wasFull && !this.needsDrain) queueMicrotask(() => this.emit('drain'));
-      if (call.timeout !== undefined) {
-        call.timer = setTimeout(() => this.#timeOut(call), call.timeout);
+  /** Moves one queued-behind task to the idle worker's queue. True if one moved. */
+  #steal() {
+    let idle = false;
+    for (const slot of this.#slots) if (slot.idle) idle = true;
+    if (!idle) return false;
+    for (const victim of this.#slots) {
+      for (let i = victim.tasks.length - 1; i >= 1; i--) {
+        const task = victim.tasks[i];
+        if (task.call === null || !tasks.cancelQueued(task.ref)) continue;
+        const call = this.#detach(task);
+        debuglog('call %d: chunk %d moved off a busy worker', call.request.id, task.index);
+        this.#requeue(call, task.index, null);
+        return true;
       }
     }
-    const msg = { id, kernel: call.kernel, call: call.args, start, end, block: call.control.block, index: call.control.index };
-    if (call.spec.definition && !slot.loaded.has(call.spec.definition)) {
-      msg.load = { filename: call.spec.definition, module: this.#userModules.get(call.spec.definition) };
-      slot.loaded.add(call.spec.definition);
+    return false;
+  }
+
+  /** Forgets a cancelled task's call (the worker still answers for its slot). */
+  #detach(task) {
+    const call = task.call;
+    task.call = null;
+    task.value = undefined;
+    call.tasks.delete(task);
+    return call;
+  }
+
+  #dispatch(slot, call, index) {
+    const [start, end] = call.range(index);
+    const ref = this.#states.acquire();
+    const id = this.#nextTaskId++;
+    const msg = { id, kernel: call.kernel, call: call.args, start, end, block: ref.block, index: ref.index };
+    const def = call.spec.definition;
+    if (def && !slot.loaded.has(def)) msg.load = { filename: def, module: this.#userModules.get(def) };
+    if (slot.blocksSent < this.#states.blocks.length) msg.blocks = this.#states.blocks.slice(slot.blocksSent);
+    try {
+      slot.port.postMessage(msg);
+    } catch (err) {
+      // Arguments are checked to be sendable up front, so this is a bug
+      // or a hostile object that changed since: only this call fails.
+      this.#states.release(ref);
+      call.retry.unshift(index);
+      this.#pending++;
+      const e = new TypeError(`sabre: the arguments of ${call.label} cannot be sent to a worker thread: ${err.message}`);
+      e.code = 'ERR_SABRE_ARGUMENT_NOT_CLONEABLE';
+      e.cause = err;
+      this.#fail(call, e);
+      return;
     }
-    if (slot.blocksSent < this.#flags.blocks.length) {
-      msg.blocks = this.#flags.blocks.slice(slot.blocksSent);
-      slot.blocksSent = this.#flags.blocks.length;
-    }
-    slot.port.postMessage(msg);
+    if (def) slot.loaded.add(def);
+    slot.blocksSent = this.#states.blocks.length;
+    const task = { id, call, index, ref, value: undefined };
+    slot.tasks.push(task);
+    call.tasks.add(task);
+    clearTimeout(slot.idleTimer);
+    slot.idleTimer = null;
+    this.#leaveQueue(call.request);
+    if (slot.tasks.length === 1) this.#taskStarted(task);
     if (this.#opts.atomics) {
       Atomics.add(slot.doorbell, 0, 1);
       Atomics.notify(slot.doorbell, 0, 1);
     }
   }
 
-  #timeOut(call) {
-    const err = new TimeoutError(`sabre: ${call.label} timed out after ${call.timeout} ms of run time`, {
-      code: 'ERR_SABRE_TIMEOUT',
-    });
-    // The workers running its chunks may be stuck: end them. Their chunks
-    // were not written back; #onExit sees call.failure and does not retry.
-    for (const slot of this.#slots) {
-      if (slot.tasks[0]?.call === call) {
-        slot.exiting = true;
-        slot.worker.terminate();
-      }
-    }
-    this.#fail(call, err);
+  /** A request leaves the queue (a worker took a chunk, or it settled). */
+  #leaveQueue(request) {
+    if (!request.queued) return;
+    const wasFull = this.needsDrain;
+    request.queued = false;
+    this.#unstarted--;
+    if (wasFull && !this.needsDrain) queueMicrotask(() => this.emit('drain'));
   }
 
-  /** Marks a call failed; it settles once no chunk of it is running. */
+  /**
+   * A task reached the head of its worker's queue: it is running now. The
+   * request's time limit counts from its first chunk's start.
+   */
+  #taskStarted(task) {
+    const request = task.call?.request;
+    if (!request || request.startedAt !== null) return;
+    request.startedAt = performance.now();
+    this.stats.callStarted(request.label, request.startedAt - request.enqueuedAt);
+    if (request.timeout !== undefined) {
+      request.timer = setTimeout(() => this.#timeOut(request.pass), request.timeout);
+      if (!this.#reffed) request.timer.unref();
+    }
+  }
+
+  #timeOut(call) {
+    if (call.settled) return;
+    const err = new TimeoutError(`sabre: ${call.label} timed out after ${call.request.timeout} ms of run time`, {
+      code: 'ERR_SABRE_TIMEOUT',
+    });
+    // The workers running its chunks may be stuck: end them, once the chunk
+    // is cancelled (so it cannot be written) and any other task they hold is
+    // moved elsewhere.
+    const running = [...this.#slots].filter((slot) => slot.tasks[0]?.call === call);
+    this.#fail(call, err);
+    for (const slot of running) this.#retire(slot, 'timeout');
+  }
+
+  /**
+   * Marks a call failed and cancels its tasks; it settles once none of them
+   * is writing back (at once, unless one is).
+   */
   #fail(call, err) {
     if (call.failure !== null || call.settled) return;
-    this.#pending -= call.retry.length + call.chunks - call.next; // never sent now
     call.failure = err;
-    ControlFlags.set(call.control);
+    this.#pending -= call.retry.length + (call.chunks - call.next); // never sent now
+    call.retry = [];
+    call.next = call.chunks;
+    this.#ready.delete(call);
+    for (const task of call.tasks) if (tasks.cancel(task.ref)) this.#detach(task);
     this.stats.callFailed(call.label);
-    debuglog('call %d failed: %s', call.id, err.message);
+    debuglog('call %d failed: %s', call.request.id, err.message);
     this.#maybeSettleFailed(call);
   }
 
   #maybeSettleFailed(call) {
-    if (call.failure !== null && call.inFlight === 0 && !call.settled) {
+    if (call.failure !== null && call.tasks.size === 0 && !call.settled) {
       this.#settle(call);
-      call.reject(call.failure);
+      call.request.reject(call.failure);
     }
   }
 
@@ -579,47 +659,29 @@ class ThreadPool extends EventEmitter {
       return;
     }
     this.#settle(call);
-    call.resolve(result);
+    call.request.resolve(v.original(result));
   }
 
-  /** Replaces a finished pass by the next one, under the same promise. */
+  /** Replaces a finished pass by the next one, under the same request. */
   #continue(call, { kernel, args }) {
-    const next = new Call(call.id, kernel, this.kernels[kernel], args, call, call);
-    next.control = call.control; // released once, when `next` settles
-    next.signal = call.signal;
-    if (next.signal) {
-      next.onAbort = () => this.#fail(next, new AbortError(undefined, { cause: next.signal.reason }));
-      call.signal.removeEventListener('abort', call.onAbort);
-      next.signal.addEventListener('abort', next.onAbort, { once: true });
-    }
-    if (call.timer) {
-      // The time limit spans every pass: the next one gets what is left.
-      clearTimeout(call.timer);
-      const left = Math.max(0, call.timeout - (performance.now() - call.startedAt));
-      next.timer = setTimeout(() => this.#timeOut(next), left);
-    }
+    const next = new Call(call.request, kernel, this.kernels[kernel], args);
+    call.request.pass = next;
+    call.settled = true;
     this.#live.delete(call);
-    call.settled = true; // left in #calls: #nextCall drops calls with nothing pending
-    this.#live.add(next);
-    this.#calls.push(next);
-    this.#pending += next.chunks;
-    debuglog('call %d continues with %s: %d chunks', call.id, kernel, next.chunks);
+    this.#register(next);
+    debuglog('call %d continues with %s: %d chunks', call.request.id, kernel, next.chunks);
     this.#schedule();
   }
 
   #settle(call) {
     call.settled = true;
-    // No chunk of it runs any more (destroy() terminates the workers first).
-    this.#flags.release(call.control);
-    clearTimeout(call.timer);
-    call.signal?.removeEventListener('abort', call.onAbort);
+    const request = call.request;
+    clearTimeout(request.timer);
+    request.timer = null;
+    request.signal?.unlisten();
     this.#live.delete(call);
-    if (call.startedAt === null) this.#unstarted--;
-    // Not removed from #calls here (O(n) per call): a settled call has
-    // nothing pending, and #nextCall drops it when the rotation reaches it;
-    // once nothing is live the list is cleared, so an idle pool holds no
-    // reference to a caller's arrays.
-    if (this.#live.size === 0) this.#calls.length = 0;
+    this.#ready.delete(call);
+    this.#leaveQueue(request);
     this.#updateRefs();
     if (this.#live.size === 0) this.emit('idle');
   }
@@ -627,6 +689,8 @@ class ThreadPool extends EventEmitter {
   /** Workers keep the process alive only while there is work. */
   #updateRefs() {
     const busy = this.#live.size > 0;
+    if (busy === this.#reffed) return;
+    this.#reffed = busy;
     for (const slot of this.#slots) {
       if (busy) slot.worker.ref();
       else slot.worker.unref();
@@ -635,6 +699,38 @@ class ThreadPool extends EventEmitter {
       if (busy) t.ref();
       else t.unref();
     }
+  }
+
+  /**
+   * Ends a worker on purpose (`reason`: 'timeout', 'crash', 'idle',
+   * 'shutdown'). Every task it holds is cancelled first and its chunk sent
+   * elsewhere (for 'crash', the running one counts as a failed attempt), so
+   * the worker can no longer begin a write-back; if one is under way, the
+   * end waits for its reply.
+   */
+  #retire(slot, reason) {
+    if (slot.exiting) return;
+    let writing = false;
+    for (const [i, task] of slot.tasks.entries()) {
+      if (task.call === null) continue;
+      const before = tasks.read(task.ref);
+      if (tasks.cancel(task.ref)) {
+        const call = this.#detach(task);
+        const crashed = reason === 'crash' && i === 0 && before === tasks.RUNNING;
+        this.#requeue(call, task.index, crashed ? { code: undefined, cause: null } : null);
+        this.#maybeSettleFailed(call);
+      } else if (tasks.read(task.ref) === tasks.COMMITTING) {
+        writing = true;
+      }
+    }
+    if (writing) {
+      slot.pendingRetire = reason;
+      return;
+    }
+    slot.pendingRetire = null;
+    slot.exiting = true;
+    slot.exitReason = reason;
+    slot.worker.terminate();
   }
 
   close() {
@@ -650,28 +746,19 @@ class ThreadPool extends EventEmitter {
     if (this.#destroyed) return;
     this.#destroyed = true;
     const err = new PoolClosedError('The pool was destroyed before this call finished', { code: 'ERR_SABRE_POOL_DESTROYED' });
-    for (const call of [...this.#live]) {
-      this.stats.callFailed(call.label);
-      call.failure = err;
-      ControlFlags.set(call.control);
-      call.inFlight = 0;
-      this.#settle(call);
-      call.reject(err);
-    }
-    this.#pending = 0;
+    // A call that already failed (an abort) keeps its own error.
+    for (const call of [...this.#live]) this.#fail(call, err);
     for (const t of this.#respawnTimers) clearTimeout(t);
+    this.#respawnTimers.clear();
     await this.#terminateAll();
   }
 
   async #terminateAll() {
     this.#stopping = true;
-    const exits = [];
-    for (const slot of this.#slots) {
-      slot.exiting = true;
-      exits.push(slot.worker.terminate());
-    }
-    await Promise.all(exits);
+    const slots = [...this.#slots];
+    for (const slot of slots) this.#retire(slot, 'shutdown');
+    await Promise.all(slots.map((slot) => slot.exited));
   }
 }
 
-module.exports = { ThreadPool, kGluePath, kKernelsModule };
+module.exports = { ThreadPool };

@@ -1,8 +1,10 @@
 'use strict';
 // Worker entry: instantiates the shared wasm module once, says it is ready,
-// then runs one chunk per message. A chunk's results are written back into
-// the caller's SharedArrayBuffer only if its call's control flag is still 0
-// (not aborted, not failed) when the kernel has returned.
+// then runs one chunk per message. Each chunk has a task slot in shared
+// memory (js/tasks.js): the worker starts it only if it is still QUEUED, and
+// writes its results back only after moving it from RUNNING to COMMITTING,
+// so a chunk the main thread cancelled is never written, and one found
+// COMMITTED after this worker died was written exactly once.
 
 const { parentPort, workerData, receiveMessageOnPort } = require('node:worker_threads');
 const { performance } = require('node:perf_hooks');
@@ -10,6 +12,7 @@ const { Engine } = require('./engine');
 const { kernelTable } = require('./kernels');
 const { serializeError } = require('./errors');
 const { requireDefinition, specsOf } = require('./custom');
+const tasks = require('./tasks');
 
 const kernels = { ...kernelTable(workerData.kernelsModule) };
 const userEngines = new Map(); // glue path -> Engine of a user's crate
@@ -39,28 +42,50 @@ function specOf(name) {
 const engine = new Engine({ module: workerData.module, gluePath: workerData.gluePath });
 
 const { port, doorbell, atomics } = workerData;
-const flagBlocks = []; // control-flag blocks, sent once each by the pool
+const stateBlocks = []; // task-state blocks, sent once each by the pool
 
 function run(msg) {
   const t0 = performance.now();
-  if (msg.blocks) flagBlocks.push(...msg.blocks);
+  if (msg.blocks) stateBlocks.push(...msg.blocks);
   if (msg.load) loadDefinition(msg.load);
-  const flags = flagBlocks[msg.block];
-  if (Atomics.load(flags, msg.index) !== 0) {
-    // Aborted or failed while this chunk waited in the queue: skip it.
-    parentPort.postMessage({ id: msg.id, skipped: true, runMs: 0 });
+  const states = stateBlocks[msg.block];
+  const { id, index } = msg;
+  if (!tasks.start(states, index)) {
+    // Cancelled while it waited here (its call failed, or another worker
+    // took it over): nothing to do but say so, which frees its slot.
+    parentPort.postMessage({ id, skipped: true, runMs: 0 });
     return;
   }
-  let reply;
+  let spec;
+  let eng;
+  let out;
   try {
-    const spec = specOf(msg.kernel);
-    const eng = spec.gluePath ? userEngines.get(spec.gluePath) : engine;
-    const value = eng.runChunk(spec, msg.call, msg.start, msg.end, () => Atomics.load(flags, msg.index) === 0);
-    reply = { id: msg.id, value, runMs: performance.now() - t0 };
+    spec = specOf(msg.kernel);
+    eng = spec.gluePath ? userEngines.get(spec.gluePath) : engine;
+    out = eng.compute(spec, msg.call, msg.start, msg.end);
   } catch (err) {
-    reply = { id: msg.id, error: serializeError(err), runMs: performance.now() - t0 };
+    parentPort.postMessage({ id, error: serializeError(err), runMs: performance.now() - t0 });
+    return;
   }
-  parentPort.postMessage(reply);
+  if (!out.writes) {
+    parentPort.postMessage({ id, value: out.value, runMs: performance.now() - t0 });
+    return;
+  }
+  if (!tasks.beginCommit(states, index)) {
+    // Cancelled while it ran: its results are dropped, nothing was written.
+    parentPort.postMessage({ id, skipped: true, runMs: performance.now() - t0 });
+    return;
+  }
+  // A chunk that writes and also returns a value posts the value first: if
+  // this worker dies after the write-back, the pool still has the value (Node
+  // delivers a worker's messages before its 'exit') and never runs it again.
+  const early = out.value !== undefined;
+  if (early) parentPort.postMessage({ id, value: out.value, provisional: true });
+  spec.faultPoint?.('committing', msg.call, msg.start, msg.end);
+  eng.commit(out.writes);
+  tasks.endCommit(states, index);
+  spec.faultPoint?.('committed', msg.call, msg.start, msg.end);
+  parentPort.postMessage(early ? { id, runMs: performance.now() - t0 } : { id, value: undefined, runMs: performance.now() - t0 });
 }
 
 /**

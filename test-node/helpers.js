@@ -11,13 +11,11 @@ const sabre = require(path.join(root, 'dist'));
 const faultGlue = path.join(root, 'build', 'wasm-faults', 'sabre.js');
 const faultKernels = path.join(__dirname, 'fixtures', 'fault-kernels.js');
 
-/** A pool that can also run the test-only fault kernels. */
+const { kInternal } = require(path.join(root, 'dist', 'internal.js'));
+
+/** A pool that can also run the test-only fault kernels (through the private test wiring). */
 function faultPool(options = {}) {
-  return new sabre.Pool({
-    ...options,
-    [Symbol.for('sabre.internal.gluePath')]: faultGlue,
-    [Symbol.for('sabre.internal.kernelsModule')]: faultKernels,
-  });
+  return new sabre.Pool({ ...options, [kInternal]: { gluePath: faultGlue, kernelsModule: faultKernels } });
 }
 
 /**

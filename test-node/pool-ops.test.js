@@ -9,6 +9,7 @@ const { spawnSync } = require('node:child_process');
 const { once } = require('node:events');
 const path = require('node:path');
 const { sabre, faultPool, root } = require('./helpers');
+const { kInternal } = require(path.join(root, 'dist', 'internal.js'));
 
 const newGate = () => new Int32Array(new SharedArrayBuffer(8));
 async function heldBy(gate) {
@@ -169,7 +170,7 @@ describe('failures', () => {
   it('workers that cannot start fail calls with a clear error instead of looping', async () => {
     const pool = new sabre.Pool({
       threads: 2,
-      [Symbol.for('sabre.internal.kernelsModule')]: path.join(__dirname, 'fixtures', 'broken-worker-kernels.js'),
+      [kInternal]: { kernelsModule: path.join(__dirname, 'fixtures', 'broken-worker-kernels.js') },
     });
     await assert.rejects(pool.kernels.countPrimes(0, 100), (err) => {
       assert.equal(err.code, 'ERR_SABRE_WORKER_START');

@@ -7,8 +7,8 @@ const shared = require('../shared');
 const { BYTE_GRAIN } = require('./grains');
 
 /** RGBA arrays hold whole pixels. */
-function rgbaArg(rgba, isShared) {
-  v.typedArray('rgba', rgba, v.BYTES, isShared);
+function rgbaArg(raw, isShared) {
+  const rgba = v.typedArray('rgba', raw, v.BYTES, isShared);
   if (rgba.length % 4 !== 0) {
     const err = new RangeError(`The "rgba" argument must hold whole RGBA pixels (length a multiple of 4). Received length ${rgba.length}`);
     err.code = 'ERR_OUT_OF_RANGE';
@@ -50,8 +50,8 @@ module.exports = {
 
   brightnessContrast: {
     params: ['rgba', 'brightness', 'contrast'],
-    prepare([rgba, brightness, contrast], isShared) {
-      rgbaArg(rgba, isShared);
+    prepare([raw, brightness, contrast], isShared) {
+      const rgba = rgbaArg(raw, isShared);
       v.integer('brightness', brightness, -255, 255);
       v.number('contrast', contrast);
       if (!(contrast >= 0 && contrast <= 256)) throw outOfRange('contrast', '>= 0 and <= 256', contrast);
@@ -71,8 +71,7 @@ module.exports = {
   threshold: {
     params: ['bytes', 't'],
     prepare([bytes, t], isShared) {
-      v.typedArray('bytes', bytes, v.BYTES, isShared);
-      return { bytes, t: v.integer('t', t, 0, 256) };
+      return { bytes: v.typedArray('bytes', bytes, v.BYTES, isShared), t: v.integer('t', t, 0, 256) };
     },
     units: (c) => c.bytes.length,
     grain: () => BYTE_GRAIN,
@@ -86,9 +85,9 @@ module.exports = {
 
   xorKey: {
     params: ['bytes', 'key'],
-    prepare([bytes, key], isShared) {
-      v.typedArray('bytes', bytes, v.BYTES, isShared);
-      v.typedArray('key', key, v.BYTES, false);
+    prepare([rawBytes, rawKey], isShared) {
+      const bytes = v.typedArray('bytes', rawBytes, v.BYTES, isShared);
+      const key = v.typedArray('key', rawKey, v.BYTES, false);
       if (key.length === 0) throw outOfRange('key.length', '>= 1', 0);
       // Chunks would XOR with key bytes that other chunks already changed.
       v.noOverlap('key', key, 'bytes', bytes);

@@ -30,11 +30,11 @@ const MIN_POINTS = 256;
 const specs = {
   kmeansStep: {
     params: ['points', 'dims', 'centroids', 'labels'],
-    prepare([points, dims, centroids, labels], shared) {
-      v.typedArray('points', points, [Float32Array], shared);
+    prepare([rawPoints, dims, rawCentroids, rawLabels], shared) {
+      const points = v.typedArray('points', rawPoints, [Float32Array], shared);
       v.integer('dims', dims, 1, 2 ** 32 - 1);
-      v.typedArray('centroids', centroids, [Float32Array], shared);
-      v.typedArray('labels', labels, [Int32Array, Uint32Array], shared);
+      const centroids = v.typedArray('centroids', rawCentroids, [Float32Array], shared);
+      const labels = v.typedArray('labels', rawLabels, [Int32Array, Uint32Array], shared);
       if (points.length % dims !== 0) throw outOfRange('points.length', `a multiple of dims (${dims})`, points.length);
       if (centroids.length === 0 || centroids.length % dims !== 0) {
         throw outOfRange('centroids.length', `a non-zero multiple of dims (${dims})`, centroids.length);
@@ -146,14 +146,14 @@ function seedRandom(points, dims, k, cents, rand) {
  * The iterations of kmeans, as a generator: it yields the arguments of each
  * kmeansStep and receives its result.
  */
-function* iterate(points, dims, k, options) {
-  v.typedArray('points', points, [Float32Array]);
+function* iterate(rawPoints, dims, k, rawOptions) {
+  const points = v.typedArray('points', rawPoints, [Float32Array]);
   v.integer('dims', dims, 1, 2 ** 32 - 1);
   if (points.length % dims !== 0) throw outOfRange('points.length', `a multiple of dims (${dims})`, points.length);
   const n = points.length / dims;
   if (n === 0) throw outOfRange('points.length', 'at least one point', 0);
   v.integer('k', k, 1, n);
-  v.object('options', options);
+  const options = v.ownProps('options', rawOptions, ['maxIter', 'tol', 'seed', 'init']);
   const { maxIter = 100, tol = 1e-4, seed = 1, init = 'kmeans++' } = options;
   v.integer('options.maxIter', maxIter, 1, 2 ** 31 - 1);
   v.number('options.tol', tol);
@@ -161,9 +161,10 @@ function* iterate(points, dims, k, options) {
   v.integer('options.seed', seed, 0, 2 ** 32 - 1);
 
   const centroids = shared.float32(k * dims);
-  if (init instanceof Float32Array) {
-    if (init.length !== k * dims) throw outOfRange('options.init.length', `k * dims = ${k * dims}`, init.length);
-    centroids.set(init);
+  if (v.kindOf(init) !== undefined) {
+    const start = v.typedArray('options.init', init, [Float32Array]);
+    if (start.length !== k * dims) throw outOfRange('options.init.length', `k * dims = ${k * dims}`, start.length);
+    centroids.set(start);
   } else if (init === 'kmeans++') {
     seedPlusPlus(points, dims, k, centroids, random(seed));
   } else if (init === 'random') {

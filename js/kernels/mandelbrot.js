@@ -8,9 +8,9 @@ const { MANDEL_PIXELS } = require('./grains');
 module.exports = {
   mandelbrot: {
     params: ['out', 'view'],
-    prepare([out, view], shared) {
-      v.typedArray('out', out, [Uint8Array], shared);
-      v.object('view', view);
+    prepare([rawOut, rawView], shared) {
+      const out = v.typedArray('out', rawOut, [Uint8Array], shared);
+      const view = v.ownProps('view', rawView, ['width', 'height', 'xMin', 'xMax', 'yMin', 'yMax', 'maxIter']);
       const p = {
         width: v.integer('view.width', view.width, 0, 2 ** 31 - 1),
         height: v.integer('view.height', view.height, 0, 2 ** 31 - 1),

@@ -11,10 +11,10 @@ module.exports = {
 
   axpy: {
     params: ['y', 'a', 'x'],
-    prepare([y, a, x], shared) {
-      v.typedArray('y', y, v.FLOATS, shared);
+    prepare([rawY, a, rawX], shared) {
+      const y = v.typedArray('y', rawY, v.FLOATS, shared);
       v.number('a', a);
-      v.typedArray('x', x, v.FLOATS, shared);
+      const x = v.typedArray('x', rawX, v.FLOATS, shared);
       v.sameType('x', x, y);
       v.sameLength('x', x, y);
       v.noPartialOverlap('x', x, y);
@@ -33,10 +33,10 @@ module.exports = {
 
   axpby: {
     params: ['y', 'a', 'x', 'b'],
-    prepare([y, a, x, b], shared) {
-      v.typedArray('y', y, v.FLOATS, shared);
+    prepare([rawY, a, rawX, b], shared) {
+      const y = v.typedArray('y', rawY, v.FLOATS, shared);
       v.number('a', a);
-      v.typedArray('x', x, v.FLOATS, shared);
+      const x = v.typedArray('x', rawX, v.FLOATS, shared);
       v.number('b', b);
       v.sameType('x', x, y);
       v.sameLength('x', x, y);

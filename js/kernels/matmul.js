@@ -44,10 +44,10 @@ function loadB(e, call) {
 const specs = {
   matmul: {
     params: ['c', 'a', 'b', 'm', 'k', 'n'],
-    prepare([c, a, b, m, k, n], shared) {
-      v.typedArray('c', c, [Float32Array], shared);
-      v.typedArray('a', a, [Float32Array], shared);
-      v.typedArray('b', b, [Float32Array], shared);
+    prepare([rawC, rawA, rawB, m, k, n], shared) {
+      const c = v.typedArray('c', rawC, [Float32Array], shared);
+      const a = v.typedArray('a', rawA, [Float32Array], shared);
+      const b = v.typedArray('b', rawB, [Float32Array], shared);
       v.integer('m', m, 0, 2 ** 32 - 1);
       v.integer('k', k, 0, 2 ** 32 - 1);
       v.integer('n', n, 0, 2 ** 32 - 1);

@@ -23,10 +23,10 @@ const NBODY_WORK = 1 << 18;
 module.exports = {
   nbodyStep: {
     params: ['pos', 'vel', 'mass', 'dt', 'softening'],
-    prepare([pos, vel, mass, dt, softening], shared) {
-      v.typedArray('pos', pos, [Float64Array], shared);
-      v.typedArray('vel', vel, [Float64Array], shared);
-      v.typedArray('mass', mass, [Float64Array], shared);
+    prepare([rawPos, rawVel, rawMass, dt, softening], shared) {
+      const pos = v.typedArray('pos', rawPos, [Float64Array], shared);
+      const vel = v.typedArray('vel', rawVel, [Float64Array], shared);
+      const mass = v.typedArray('mass', rawMass, [Float64Array], shared);
       v.finite('dt', dt);
       v.finite('softening', softening);
       if (softening < 0) throw outOfRange('softening', 'a finite number >= 0', softening);

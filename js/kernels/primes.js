@@ -24,8 +24,8 @@ module.exports = {
 
   markPrimes: {
     params: ['out', 'lo'],
-    prepare([out, lo], shared) {
-      v.typedArray('out', out, [Uint8Array], shared);
+    prepare([rawOut, lo], shared) {
+      const out = v.typedArray('out', rawOut, [Uint8Array], shared);
       v.integer('lo', lo, 0, MAX_HI - out.length);
       return { out, lo };
     },

@@ -31,9 +31,9 @@ function floatReduction(name, combine) {
 function floatPairReduction(name, combine, check = () => {}) {
   return {
     params: ['x', 'y'],
-    prepare([x, y], shared) {
-      v.typedArray('x', x, v.FLOATS, shared);
-      v.typedArray('y', y, v.FLOATS, shared);
+    prepare([rawX, rawY], shared) {
+      const x = v.typedArray('x', rawX, v.FLOATS, shared);
+      const y = v.typedArray('y', rawY, v.FLOATS, shared);
       v.sameType('y', y, x);
       v.sameLength('y', y, x);
       check(x, y);
@@ -55,8 +55,7 @@ function floatMap(name, scalars = [], check = () => {}) {
   return {
     params: ['x', ...scalars],
     prepare([x, ...values], shared) {
-      v.typedArray('x', x, v.FLOATS, shared);
-      const call = { x };
+      const call = { x: v.typedArray('x', x, v.FLOATS, shared) };
       scalars.forEach((s, i) => (call[s] = v.number(s, values[i])));
       check(call);
       return call;

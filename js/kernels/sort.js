@@ -66,8 +66,8 @@ function coRank(arr, a0, a1, b1, k, before) {
 module.exports = {
   sort: {
     params: ['x'],
-    prepare([x], shared) {
-      v.typedArray('x', x, TYPES, shared);
+    prepare([raw], shared) {
+      const x = v.typedArray('x', raw, TYPES, shared);
       const T = TYPES[typeIndex(x)];
       // Scratch runs for the merge rounds, allocated once per call.
       const Buf = shared ? SharedArrayBuffer : ArrayBuffer;
@@ -133,8 +133,7 @@ module.exports = {
     units: () => 1,
     grain: () => 1,
     run(e, c) {
-      c.x.set(c.sorted);
-      return {};
+      return { writes: [[c.sorted, c.x, 0, c.x.length]] };
     },
     combine: (c) => c.x,
   },

@@ -56,9 +56,9 @@ function gaussianWeights(sigma) {
 const specs = {
   gaussianBlur: {
     params: ['out', 'input', 'width', 'height', 'sigma'],
-    prepare([out, input, width, height, sigma], shared) {
-      v.typedArray('out', out, v.BYTES, shared);
-      v.typedArray('input', input, v.BYTES, shared);
+    prepare([rawOut, rawInput, width, height, sigma], shared) {
+      const out = v.typedArray('out', rawOut, v.BYTES, shared);
+      const input = v.typedArray('input', rawInput, v.BYTES, shared);
       v.integer('width', width, 0, 2 ** 31 - 1);
       v.integer('height', height, 0, 2 ** 31 - 1);
       v.number('sigma', sigma);

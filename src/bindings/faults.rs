@@ -38,3 +38,42 @@ pub fn fault_alloc() -> usize {
 pub fn fault_exit(code: i32) {
     process_exit(code);
 }
+
+/// Recurses `depth` times with frames too small to touch the shadow stack in
+/// linear memory, so V8's native stack runs out first: a `RangeError`, not a
+/// wasm trap. `black_box` keeps LLVM from turning it into a loop.
+#[wasm_bindgen(js_name = faultRecurse)]
+pub fn fault_recurse(depth: f64) -> f64 {
+    if depth <= 0.0 {
+        return 0.0;
+    }
+    std::hint::black_box(fault_recurse(std::hint::black_box(depth - 1.0))) + 1.0
+}
+
+// Exports in the shape of a user's own crate (slices passed by wasm-bindgen,
+// no scratch slots), for tests of `defineKernels` kernels: see
+// test-node/fixtures/user-faults.js.
+
+/// `x[i] *= a` in place: an `inout` kernel that must never be applied twice.
+#[wasm_bindgen(js_name = userScale)]
+pub fn user_scale(x: &mut [f64], a: f64) {
+    for v in x {
+        *v *= a;
+    }
+}
+
+/// `x[i] += 1` in place; `options` is any JS value, passed through untouched.
+#[wasm_bindgen(js_name = userAddOne)]
+pub fn user_add_one(x: &mut [f64], options: JsValue) -> f64 {
+    std::hint::black_box(options);
+    for v in x.iter_mut() {
+        *v += 1.0;
+    }
+    x.len() as f64
+}
+
+/// Recurses `depth` times (see `fault_recurse`), then returns the chunk's length.
+#[wasm_bindgen(js_name = userRecurse)]
+pub fn user_recurse(x: &[f64], depth: f64) -> f64 {
+    fault_recurse(depth) * 0.0 + x.len() as f64
+}

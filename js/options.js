@@ -1,0 +1,171 @@
+'use strict';
+// The options of a Pool and of one pool call, checked and copied into plain
+// objects. Only own properties count (an `Object.prototype.timeout = 1` set
+// by other code changes nothing) and each is read once.
+//
+// The AbortSignal is used through the built-in accessors of AbortSignal and
+// EventTarget, so a subclass that overrides `aborted` or `addEventListener`
+// cannot lie to the pool; anything that throws on the way is a TypeError
+// naming `options.signal`, raised before the call is registered.
+
+const os = require('node:os');
+const v = require('./validate');
+const { invalidArgType, outOfRange } = require('./errors');
+
+const POOL_KEYS = ['threads', 'maxQueue', 'idleTimeout', 'atomics', 'resourceLimits'];
+
+/**
+ * Worker resource limits, with the range Node can run (measured on Node 20
+ * and 24): a `stackSizeMb` of 0.2 or less aborts the whole process when a
+ * worker starts, 0.25 is too small for a worker to boot; huge code ranges or
+ * stacks abort it too. `maxOldGenerationSizeMb` below 8 cannot even start a
+ * worker (the pool would report it, but the option is plainly wrong).
+ */
+const RESOURCE_LIMITS = {
+  maxOldGenerationSizeMb: [8, 2 ** 20],
+  maxYoungGenerationSizeMb: [1, 2 ** 16],
+  codeRangeSizeMb: [1, 4096],
+  stackSizeMb: [0.5, 4096],
+};
+
+function resourceLimits(value) {
+  if (value === undefined) return undefined;
+  const names = Object.keys(RESOURCE_LIMITS);
+  const extra = v.unknownKeys(v.object('options.resourceLimits', value), names);
+  if (extra.length > 0) {
+    throw invalidArgType(`options.resourceLimits.${String(extra[0])}`, `one of ${names.join(', ')}`, undefined, 'an unknown key');
+  }
+  const given = v.ownProps('options.resourceLimits', value, names);
+  const out = {};
+  for (const [key, [min, max]] of Object.entries(RESOURCE_LIMITS)) {
+    const x = given[key];
+    if (x === undefined) continue;
+    v.number(`options.resourceLimits.${key}`, x);
+    if (!(x >= min && x <= max)) throw outOfRange(`options.resourceLimits.${key}`, `a number of megabytes >= ${min} and <= ${max}`, x);
+    out[key] = x;
+  }
+  return out;
+}
+
+function threadCounts(threads) {
+  const count = (name, x) => {
+    if (!Number.isInteger(x) || x < 1 || x > 1024) throw outOfRange(name, 'an integer >= 1 and <= 1024', x);
+    return x;
+  };
+  if (threads === undefined) {
+    const n = os.availableParallelism();
+    return { minThreads: n, maxThreads: n };
+  }
+  if (typeof threads === 'object' && threads !== null) {
+    const { min, max } = v.ownProps('options.threads', threads, ['min', 'max']);
+    const maxThreads = count('options.threads.max', max ?? Math.max(os.availableParallelism(), min ?? 1));
+    const minThreads = min === undefined ? Math.min(1, maxThreads) : min;
+    if (!Number.isInteger(minThreads) || minThreads < 0 || minThreads > maxThreads) {
+      throw outOfRange('options.threads.min', `an integer >= 0 and <= threads.max (${maxThreads})`, minThreads);
+    }
+    return { minThreads, maxThreads };
+  }
+  const n = count('options.threads', threads);
+  return { minThreads: n, maxThreads: n };
+}
+
+/** A Pool's options. `internal` (test builds only) comes from js/internal.js. */
+function poolOptions(options, internal = {}) {
+  const o = v.ownProps('options', options, POOL_KEYS);
+  const { threads, maxQueue = Infinity, idleTimeout = 30_000, atomics = true } = o;
+  v.boolean('options.atomics', atomics);
+  if (!(typeof idleTimeout === 'number' && idleTimeout >= 0 && idleTimeout <= 2 ** 31 - 1)) {
+    throw outOfRange('options.idleTimeout', 'a number of milliseconds >= 0 and <= 2^31 - 1', idleTimeout);
+  }
+  if (maxQueue !== Infinity && (!Number.isInteger(maxQueue) || maxQueue < 0)) {
+    throw outOfRange('options.maxQueue', 'a non-negative integer or Infinity', maxQueue);
+  }
+  return {
+    ...threadCounts(threads),
+    atomics,
+    idleTimeout,
+    maxQueue,
+    resourceLimits: resourceLimits(o.resourceLimits),
+    gluePath: internal.gluePath,
+    kernelsModule: internal.kernelsModule,
+  };
+}
+
+const intrinsicGet = (proto, key) => Object.getOwnPropertyDescriptor(proto, key).get;
+const abortedGetter = intrinsicGet(AbortSignal.prototype, 'aborted');
+const reasonGetter = intrinsicGet(AbortSignal.prototype, 'reason');
+const { addEventListener, removeEventListener } = EventTarget.prototype;
+
+function signalError(value, err) {
+  const e = invalidArgType('options.signal', 'an AbortSignal', value, `an object that fails as one (${err?.message ?? String(err)})`);
+  e.cause = err;
+  return e;
+}
+
+/** An AbortSignal, used only through the built-in accessors. */
+class Signal {
+  constructor(signal) {
+    let isSignal = false;
+    try {
+      isSignal = signal instanceof AbortSignal; // a Proxy's trap may throw
+    } catch {
+      // not one
+    }
+    if (!isSignal) throw invalidArgType('options.signal', 'an AbortSignal', signal);
+    this.signal = signal;
+    try {
+      Reflect.apply(abortedGetter, signal, []); // brand check: throws on a fake
+    } catch (err) {
+      throw signalError(signal, err);
+    }
+    this.listener = null;
+  }
+
+  get aborted() {
+    return Reflect.apply(abortedGetter, this.signal, []);
+  }
+
+  /** The abort reason, or the error reading it threw. */
+  get reason() {
+    try {
+      return Reflect.apply(reasonGetter, this.signal, []);
+    } catch (err) {
+      return err;
+    }
+  }
+
+  /** Throws a TypeError naming options.signal if it cannot be listened to. */
+  listen(fn) {
+    try {
+      Reflect.apply(addEventListener, this.signal, ['abort', fn, { once: true }]);
+    } catch (err) {
+      throw signalError(this.signal, err);
+    }
+    this.listener = fn;
+  }
+
+  unlisten() {
+    if (this.listener === null) return;
+    try {
+      Reflect.apply(removeEventListener, this.signal, ['abort', this.listener]);
+    } catch {
+      // Nothing more can be done; the listener checks that its call is live.
+    }
+    this.listener = null;
+  }
+}
+
+/** One call's options: `{ signal?: Signal, timeout?, onProgress? }`. */
+function callOptions(opts) {
+  if (opts === undefined) return {};
+  const { signal, timeout, onProgress } = v.ownProps('options', opts, ['signal', 'timeout', 'onProgress']);
+  if (timeout !== undefined && !(typeof timeout === 'number' && timeout > 0 && timeout <= 2 ** 31 - 1)) {
+    throw outOfRange('options.timeout', 'a number of milliseconds > 0 and <= 2^31 - 1', timeout);
+  }
+  if (onProgress !== undefined && typeof onProgress !== 'function') {
+    throw invalidArgType('options.onProgress', 'a function', onProgress);
+  }
+  return { signal: signal === undefined ? undefined : new Signal(signal), timeout, onProgress };
+}
+
+module.exports = { poolOptions, callOptions };
