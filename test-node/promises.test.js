@@ -1,0 +1,438 @@
+'use strict';
+// The README's promises, tried where they break: a worker that dies at the
+// worst moment (between write-back and reply, mid-write-back), a call that
+// must settle while another call's chunk holds its worker, a busy pool that
+// must not keep finished calls, and arguments or options that lie, throw or
+// cannot cross to a worker. Threads are coordinated with Atomics; a timer is
+// used only where the promise itself is about time passing.
+
+const { describe, it } = require('node:test');
+const assert = require('node:assert/strict');
+const { spawnSync } = require('node:child_process');
+const { once } = require('node:events');
+const path = require('node:path');
+const { sabre, faultPool, root } = require('./helpers');
+
+const userFaults = path.join(__dirname, 'fixtures', 'user-faults.js');
+const newGate = () => new Int32Array(new SharedArrayBuffer(8));
+async function heldBy(gate) {
+  while (Atomics.load(gate, 1) === 0) await Atomics.waitAsync(gate, 1, 0).value;
+}
+function open(gate) {
+  Atomics.store(gate, 0, 1);
+  Atomics.notify(gate, 0);
+}
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Rejects if `promise` has not settled within `ms`: a failure guard, not a synchronisation. */
+function within(promise, ms, what) {
+  let timer;
+  const guard = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not settled within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, guard]).finally(() => clearTimeout(timer));
+}
+
+/** Runs `script` in a fresh Node (the package as `sabre`), returns { status, stdout, stderr }. */
+function child(script, args = []) {
+  const r = spawnSync(process.execPath, [...args, '-e', `const sabre = require(${JSON.stringify(path.join(root, 'dist'))});\n${script}`], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(r.signal, null, `child ended by ${r.signal}: ${r.stderr}`);
+  return r;
+}
+
+describe('exactly once: a chunk written back is never run again', () => {
+  it('a worker that dies after its write-back, before its reply: the call resolves, each chunk applied once, its value kept', async () => {
+    const pool = faultPool({ threads: 2 });
+    const exits = [];
+    pool.on('workerExit', (e) => exits.push(e));
+    const x = sabre.shared.float64(4096).fill(1);
+    const budget = new Int32Array(new SharedArrayBuffer(8));
+    budget[0] = 1; // one death...
+    budget[1] = 1; // ...just after chunk 0 was written, before the reply
+    assert.equal(await pool.kernels.faultExitInCommit(x, budget), 4096, 'every chunk value, the lost reply included');
+    assert.ok(x.every((v) => v === 2), 'no chunk scaled twice');
+    assert.deepEqual(exits.map((e) => e.code), [4]);
+    await pool.close();
+  });
+
+  it('a worker that dies inside its write-back: the call fails naming the range, never resolves as if whole', async () => {
+    const pool = faultPool({ threads: 1 });
+    const x = sabre.shared.float64(4096).fill(1);
+    const budget = new Int32Array(new SharedArrayBuffer(8));
+    budget[0] = 1;
+    budget[1] = 0; // dies with the task COMMITTING, before its first byte
+    await assert.rejects(pool.kernels.faultExitInCommit(x, budget), (err) => {
+      assert.equal(err.name, 'WorkerCrashError');
+      assert.equal(err.code, 'ERR_SABRE_COMMIT_INTERRUPTED');
+      assert.deepEqual([err.start, err.end], [0, 1024]);
+      return true;
+    });
+    assert.ok(x.subarray(0, 1024).every((v) => v === 1), 'died before writing: untouched here');
+    assert.equal(await pool.kernels.countPrimes(0, 100), 25, 'the pool goes on');
+    await pool.close();
+  });
+});
+
+describe('settled calls are unreachable from a busy pool', () => {
+  it('32 lanes of calls on fresh arrays: the arrays of settled calls are collected while the pool stays busy', () => {
+    // In a child with --expose-gc: count collected arrays (FinalizationRegistry)
+    // at a point where 32 calls are still in flight.
+    const r = child(
+      `const pool = new sabre.Pool({ threads: 2 });
+      let collected = 0;
+      const registry = new FinalizationRegistry(() => collected++);
+      let settled = 0;
+      let measured = null;
+      async function lane() {
+        while (settled < 800) {
+          const x = sabre.shared.float64(1 << 17).fill(1);
+          registry.register(x, 0);
+          if ((await pool.kernels.sum(x)) !== 1 << 17) throw new Error('wrong sum');
+          settled++;
+          if (settled === 600) {
+            measured = (async () => {
+              for (let i = 0; i < 4; i++) { gc(); await new Promise((r) => setImmediate(r)); }
+              return { settled, collected };
+            })();
+          }
+        }
+      }
+      Promise.all(Array.from({ length: 32 }, lane)).then(async () => {
+        console.log(JSON.stringify(await measured));
+        await pool.close();
+      });`,
+      ['--expose-gc'],
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const { settled, collected } = JSON.parse(r.stdout);
+    assert.ok(collected >= settled * 0.8, `${collected} of the first ${settled} settled calls' arrays collected`);
+  });
+});
+
+describe('clean refusals: checked before anything is registered', () => {
+  it('an argument that cannot cross to a worker is a TypeError naming it; nothing registered; close() resolves', async () => {
+    const pool = new sabre.Pool({ threads: 1 });
+    const mine = pool.load(require(userFaults));
+    const x = sabre.shared.float64(2048).fill(1);
+    await assert.rejects(mine.addOne(x, { f() {} }), (err) => {
+      assert.ok(err instanceof TypeError);
+      assert.match(err.message, /"options" argument must be a value that can be sent to a worker/);
+      return true;
+    });
+    await assert.rejects(mine.addOne(x, Symbol('s')), { name: 'TypeError', message: /"options"/ });
+    const proxy = new Proxy(sabre.shared.float64(8), {});
+    await assert.rejects(pool.kernels.scale(proxy, 2), { name: 'TypeError', message: /"x" argument must be a Float32Array or Float64Array. Received a Proxy/ });
+    assert.deepEqual(pool.stats().sinceStart.kernels, {}, 'no call was registered');
+    assert.ok(x.every((v) => v === 1));
+    assert.equal(await mine.addOne(x, { plain: [1, 2] }), 2048, 'a cloneable value goes through');
+    assert.ok(x.every((v) => v === 2));
+    await within(pool.close(), 10_000, 'close()');
+  });
+
+  it('the same on a fresh pool, and the process exits 0', () => {
+    const r = child(
+      `const pool = new sabre.Pool({ threads: 1 });
+      const mine = pool.load(require(${JSON.stringify(userFaults)}));
+      mine.addOne(sabre.shared.float64(8), { f() {} }).catch((e) => console.log(e.name));`,
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'TypeError');
+  });
+
+  it('a post that fails anyway fails only that call, on a warm or a fresh pool', async () => {
+    const pool = faultPool({ threads: 1 });
+    assert.equal(await pool.kernels.countPrimes(0, 100), 25);
+    const x = sabre.shared.float64(8).fill(1);
+    const [bad, good] = await Promise.allSettled([pool.kernels.faultUncloneable(x), pool.kernels.countPrimes(0, 1000)]);
+    assert.equal(bad.status, 'rejected');
+    assert.equal(bad.reason.code, 'ERR_SABRE_ARGUMENT_NOT_CLONEABLE');
+    assert.ok(bad.reason instanceof TypeError);
+    assert.deepEqual(good, { status: 'fulfilled', value: 168 });
+    assert.ok(x.every((v) => v === 1));
+    await within(pool.close(), 10_000, 'close()');
+
+    const fresh = faultPool({ threads: 1 });
+    await assert.rejects(fresh.kernels.faultUncloneable(x), { code: 'ERR_SABRE_ARGUMENT_NOT_CLONEABLE' });
+    assert.equal(await fresh.kernels.countPrimes(0, 100), 25);
+    await within(fresh.close(), 10_000, 'close()');
+  });
+
+  it('a typed-array subclass that lies about itself changes nothing: its real bytes are used, once', async () => {
+    class Liar extends Float64Array {
+      get length() {
+        return 3 * 2 ** 18;
+      }
+      get buffer() {
+        throw new Error('buffer getter');
+      }
+      subarray() {
+        throw new Error('subarray');
+      }
+      set() {
+        throw new Error('set');
+      }
+    }
+    const n = 2 ** 18 + 10;
+    const pool = new sabre.Pool({ threads: 2 });
+    const realBuffer = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Float64Array.prototype), 'buffer').get;
+    for (const [name, call, Buf] of [
+      ['direct', async (x) => sabre.kernels.scale(x, 2), ArrayBuffer],
+      ['pool', (x) => pool.kernels.scale(x, 2), SharedArrayBuffer],
+    ]) {
+      const x = new Liar(new Buf(8 * n)).fill(1);
+      assert.equal(await call(x), x, `${name}: returns the caller's own array`);
+      const real = new Float64Array(realBuffer.call(x));
+      assert.equal(real.length, n);
+      assert.ok(real.every((v) => v === 2), `${name}: every element scaled exactly once`);
+    }
+    await pool.close();
+  });
+
+  it('detached buffers and Proxies are refused naming the argument (direct)', () => {
+    const x = new Float64Array(8);
+    structuredClone(x.buffer, { transfer: [x.buffer] });
+    assert.throws(() => sabre.kernels.sum(x), { name: 'TypeError', message: /"x" argument must be a Float32Array or Float64Array on a usable buffer. Received a Float64Array whose ArrayBuffer is detached/ });
+    assert.throws(() => sabre.kernels.axpy(new Float64Array(8), 2, new Proxy(new Float64Array(8), {})), { name: 'TypeError', message: /"x" argument/ });
+    const throwing = new Proxy({}, { getOwnPropertyDescriptor() { throw new Error('trap'); } });
+    assert.throws(() => sabre.kernels.mandelbrot(new Uint8Array(4), throwing), { name: 'TypeError', message: /"view.width"/ });
+    const getter = { get width() { throw new Error('no width'); }, height: 2 };
+    assert.throws(() => sabre.kernels.mandelbrot(new Uint8Array(4), getter), { name: 'TypeError', message: /"view.width" argument must be a readable property/ });
+  });
+
+  it('an AbortSignal that lies or throws: its own overrides never run; a failing one is a TypeError and the call never runs', async () => {
+    const pool = new sabre.Pool({ threads: 1 });
+    // Overrides on the signal are not used: sabre goes through the built-in
+    // EventTarget and AbortSignal accessors.
+    const signal = new AbortController().signal;
+    signal.addEventListener = () => {
+      throw new Error('no listeners here');
+    };
+    Object.defineProperty(signal, 'aborted', { value: true });
+    const x = sabre.shared.float64(8).fill(1);
+    assert.equal(await pool.kernels.scale(x, 2, { signal }), x);
+    assert.ok(x.every((v) => v === 2));
+    // A Proxy on which the built-in addEventListener itself throws.
+    const hostile = new Proxy(new AbortController().signal, {
+      get(target, key) {
+        if (key === 'constructor') throw new Error('hostile');
+        return Reflect.get(target, key);
+      },
+    });
+    const y = sabre.shared.float64(8).fill(1);
+    await assert.rejects(pool.kernels.scale(y, 2, { signal: hostile }), { name: 'TypeError', message: /"options.signal" argument must be an AbortSignal/ });
+    assert.equal(await pool.kernels.countPrimes(0, 100), 25, 'a later call on the same worker');
+    assert.ok(y.every((v) => v === 1), 'the refused call did not run');
+    await pool.close();
+  });
+
+  it('resourceLimits are checked field by field; what Node cannot run is refused', () => {
+    for (const [limits, Cls, pattern] of [
+      [{ stackSizeMb: 0.1 }, RangeError, /"options.resourceLimits.stackSizeMb" is out of range/],
+      [{ stackSizeMb: NaN }, RangeError, /stackSizeMb/],
+      [{ maxOldGenerationSizeMb: -1 }, RangeError, /maxOldGenerationSizeMb/],
+      [{ codeRangeSizeMb: 1e9 }, RangeError, /codeRangeSizeMb/],
+      [{ maxYoungGenerationSizeMb: '8' }, TypeError, /maxYoungGenerationSizeMb" argument must be of type number/],
+      [{ stackSize: 4 }, TypeError, /"options.resourceLimits.stackSize" argument must be one of/],
+    ]) {
+      assert.throws(() => new sabre.Pool({ threads: 1, resourceLimits: limits }), (err) => {
+        assert.ok(err instanceof Cls, `${JSON.stringify(limits)}: ${err.message}`);
+        assert.match(err.message, pattern);
+        return true;
+      });
+    }
+    const r = child(`try { new sabre.Pool({ resourceLimits: { stackSizeMb: 0.1 } }); } catch (e) { console.log(e.name); }
+      const p = new sabre.Pool({ threads: 1, resourceLimits: { stackSizeMb: 1, maxOldGenerationSizeMb: 64 } });
+      p.kernels.countPrimes(0, 100).then((n) => { console.log(n); return p.close(); });`);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n'), ['RangeError', '25']);
+  });
+
+  it('options are own properties only: Object.prototype pollution and forged test hooks change nothing', () => {
+    const marker = path.join(__dirname, 'fixtures', 'broken-worker-kernels.js');
+    const r = child(`
+      Object.prototype[Symbol.for('sabre.internal.kernelsModule')] = ${JSON.stringify(marker)};
+      Object.prototype[Symbol.for('sabre.internal.gluePath')] = '/nonexistent/glue.js';
+      Object.prototype.maxQueue = 0;
+      Object.prototype.timeout = 1;
+      Object.prototype.threads = 0;
+      const pool = new sabre.Pool({ threads: 1 });
+      const calls = Array.from({ length: 4 }, () => pool.kernels.countPrimes(0, 2e7, {}));
+      Promise.all(calls).then(async (counts) => {
+        console.log(counts.join(','), typeof globalThis.__sabre_panic);
+        await pool.close();
+      }, (e) => { console.log('failed', e.message); process.exitCode = 1; pool.destroy(); });`);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.equal(r.stdout.trim(), '1270607,1270607,1270607,1270607 undefined');
+  });
+
+  it('the panic channel is private: code that overwrites globalThis.__sabre_panic cannot hide or fake a panic', () => {
+    const { Engine } = require(path.join(root, 'dist', 'engine.js'));
+    const { kernels: faults } = require(path.join(__dirname, 'fixtures', 'fault-kernels.js'));
+    const engine = new Engine({ gluePath: path.join(root, 'build', 'wasm-faults', 'sabre.js') });
+    assert.equal(globalThis.__sabre_panic, undefined, 'sabre sets no global');
+    globalThis.__sabre_panic = () => {
+      throw new Error('hijacked');
+    };
+    try {
+      const x = new Float64Array(8);
+      assert.throws(() => engine.runChunk(faults.faultPanic, { x, at: 0 }, 0, 8), { name: 'KernelError', message: /boom at 0/ });
+      assert.equal(engine.runChunk(faults.faultPanic, { x, at: -1 }, 0, 8), 8, 'a fresh instance after the panic');
+    } finally {
+      delete globalThis.__sabre_panic;
+    }
+  });
+});
+
+describe('every promise settles on time', () => {
+  // One worker: `gate` holds it, and a call queued behind it on that worker
+  // (a sum of two chunks, so its first chunk is pipelined there).
+  async function heldWorker() {
+    const pool = faultPool({ threads: 1 });
+    const gate = newGate();
+    const held = pool.kernels.gate(sabre.shared.float64(4).fill(1), gate);
+    await heldBy(gate);
+    return { pool, gate, held };
+  }
+  const twoChunks = () => sabre.shared.float64(2 ** 18 + 1).fill(1);
+
+  it('abort of a call queued behind another call\'s chunk settles at once', async () => {
+    const { pool, gate, held } = await heldWorker();
+    const ac = new AbortController();
+    const behind = pool.kernels.sum(twoChunks(), { signal: ac.signal });
+    ac.abort();
+    await within(assert.rejects(behind, { name: 'AbortError' }), 2000, 'the aborted call');
+    open(gate);
+    assert.equal(await held, 4);
+    assert.equal(await pool.kernels.sum(twoChunks()), 2 ** 18 + 1, 'its stale chunk was skipped, the slot reused safely');
+    await pool.close();
+  });
+
+  it('timeout counts run time, not time queued behind another call', async () => {
+    const { pool, gate, held } = await heldWorker();
+    const behind = pool.kernels.sum(twoChunks(), { timeout: 200 });
+    await sleep(500); // queued far longer than its timeout
+    open(gate);
+    assert.equal(await held, 4);
+    assert.equal(await behind, 2 ** 18 + 1);
+    await pool.close();
+  });
+
+  it('a call whose chunk waits behind a chunk that never ends moves to an idle worker', async () => {
+    const pool = faultPool({ threads: 2 });
+    const gate = newGate();
+    const held = pool.kernels.gate(sabre.shared.float64(4).fill(1), gate);
+    await heldBy(gate);
+    // Enough chunks that some are pipelined behind the held worker's chunk.
+    const calls = Array.from({ length: 6 }, () => pool.kernels.sum(twoChunks()));
+    assert.deepEqual(await within(Promise.all(calls), 20_000, 'calls behind the held chunk'), Array(6).fill(2 ** 18 + 1));
+    open(gate);
+    assert.equal(await held, 4);
+    await pool.close();
+  });
+
+  it('a timed-out stuck chunk ends its worker; the other call queued on it runs elsewhere', async () => {
+    const pool = faultPool({ threads: 1 });
+    const x = sabre.shared.float64(4).fill(1);
+    const stuck = pool.kernels.faultSpin(x, 0, { timeout: 300 });
+    const behind = pool.kernels.sum(twoChunks());
+    await within(assert.rejects(stuck, { name: 'TimeoutError' }), 5000, 'the timed-out call');
+    assert.equal(await within(behind, 10_000, 'the call behind it'), 2 ** 18 + 1);
+    assert.ok(x.every((v) => v === 1));
+    await pool.close();
+  });
+
+  it('abort of a running call, then destroy(): one call, one failure, its own AbortError', async () => {
+    const pool = faultPool({ threads: 1 });
+    const gate = newGate();
+    const ac = new AbortController();
+    const running = pool.kernels.gate(sabre.shared.float64(4), gate, { signal: ac.signal });
+    await heldBy(gate);
+    ac.abort();
+    await assert.rejects(running, { name: 'AbortError' });
+    open(gate);
+    await pool.destroy();
+    const { calls, failed } = pool.stats().sinceStart.kernels.gate;
+    assert.deepEqual({ calls, failed }, { calls: 1, failed: 1 });
+  });
+
+  it('a queued call aborted while the queue is full emits drain', async () => {
+    const pool = faultPool({ threads: 1, maxQueue: 1 });
+    const gate = newGate();
+    const held = pool.kernels.gate(sabre.shared.float64(4), gate);
+    await heldBy(gate);
+    const ac = new AbortController();
+    const queued = pool.kernels.countPrimes(0, 100, { signal: ac.signal });
+    assert.equal(pool.needsDrain, true);
+    const drained = once(pool, 'drain');
+    ac.abort();
+    await assert.rejects(queued, { name: 'AbortError' });
+    await within(drained, 2000, 'drain');
+    assert.equal(pool.needsDrain, false);
+    open(gate);
+    await held;
+    await pool.close();
+  });
+
+  it('a sort that fails in a merge pass is a failed sort in stats; internal passes never show', async () => {
+    const pool = new sabre.Pool({ threads: 2 });
+    const x = sabre.shared.float64(3 * 2 ** 18);
+    for (let i = 0; i < x.length; i++) x[i] = -i;
+    let calls = 0;
+    const p = pool.kernels.sort(x, {
+      onProgress: () => {
+        if (++calls === 4) throw new Error('stop in the first merge round'); // 3 sort chunks, then merge
+      },
+    });
+    await assert.rejects(p, { message: /stop in the first merge round/ });
+    assert.equal(await pool.kernels.sort(x), x);
+    const kernels = pool.stats().sinceStart.kernels;
+    assert.deepEqual(Object.keys(kernels), ['sort']);
+    assert.deepEqual([kernels.sort.calls, kernels.sort.failed], [2, 1]);
+    await pool.close();
+  });
+});
+
+describe('any error out of wasm leaves a usable instance', () => {
+  it('a stack overflow inside wasm is a KernelError; the next call on that worker works (pool)', async () => {
+    const pool = faultPool({ threads: 1 });
+    const x = sabre.shared.float64(4096).fill(1);
+    await assert.rejects(pool.kernels.faultRecurse(x), (err) => {
+      assert.equal(err.name, 'KernelError');
+      assert.equal(err.code, 'ERR_SABRE_KERNEL_STACK_OVERFLOW');
+      return true;
+    });
+    const y = sabre.shared.float64(4096).fill(1);
+    assert.equal(await pool.kernels.faultPanic(y, -1), 4096, 'same worker, fresh instance');
+    assert.ok(y.every((v) => v === 2));
+    await pool.close();
+  });
+
+  it('the same for a user kernel, directly and on the pool', async () => {
+    const def = require(userFaults);
+    const direct = sabre.load(def);
+    const x = sabre.shared.float64(2048).fill(1);
+    assert.throws(() => direct.recurse(x, 1e9), { name: 'KernelError', code: 'ERR_SABRE_KERNEL_STACK_OVERFLOW' });
+    assert.equal(direct.recurse(x, 3), 2048);
+    const pool = new sabre.Pool({ threads: 1 });
+    const mine = pool.load(def);
+    await assert.rejects(mine.recurse(x, 1e9), { name: 'KernelError' });
+    assert.equal(await mine.recurse(x, 3), 2048);
+    assert.equal(await mine.scaleInout(x, 3), x);
+    assert.ok(x.every((v) => v === 3));
+    await pool.close();
+  });
+});
+
+describe('ES module declarations', () => {
+  it('export default defineKernels(import.meta.url, ...) loads on the pool and directly', async () => {
+    const { default: def } = await import(path.join(__dirname, 'fixtures', 'user-faults.mjs'));
+    const x = sabre.shared.float64(3000).fill(1);
+    sabre.load(def).scaleInout(x, 2);
+    const pool = new sabre.Pool({ threads: 2 });
+    await pool.load(def).scaleInout(x, 2);
+    assert.ok(x.every((v) => v === 4));
+    await pool.close();
+  });
+});
