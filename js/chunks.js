@@ -17,13 +17,24 @@ function chunkRange(index, units, grain) {
   return [start, Math.min(units, start + grain)];
 }
 
-/** Neumaier-compensated sum of numbers, in order (mirrors src/kernels/reduce.rs). */
-function compensatedSum(values) {
+/**
+ * Merges compensated partials `{ sum, comp }` (a chunk's unrounded Neumaier
+ * pair from the sum or dot kernel) in order, and rounds once: mirrors
+ * `Neumaier::merge` and `value` in src/kernels/reduce.rs, the same
+ * operations in the same order. Each partial's sum goes through the
+ * compensated step and its correction is added to ours, so no chunk's
+ * correction is lost: the result has Neumaier's error bound for the whole
+ * array, not per chunk (rounding each chunk first loses up to
+ * u |chunk sum| each, unbounded against the total).
+ */
+function compensatedSum(partials) {
   let sum = 0;
   let comp = 0;
-  for (const v of values) {
+  for (const p of partials) {
+    const v = p.sum;
     const t = sum + v;
     comp += Math.abs(sum) >= Math.abs(v) ? sum - t + v : v - t + sum;
+    comp += p.comp;
     sum = t;
   }
   // A non-finite running sum makes the compensation NaN (inf - inf): the
