@@ -251,6 +251,8 @@ for (const backend of backends()) {
           for (const v of x) m2 += (v - mean) ** 2;
           const got = await backend.call('meanVariance', x);
           assert.equal(got.n, n);
+          // The mean is the compensated sum over n, the very bits of sum(x) / n.
+          assert.ok(Object.is(got.mean, (await backend.call('sum', x)) / n), `mean is sum / n, ${Type.name} n=${n}`);
           if (n === 0) {
             assert.ok([got.mean, got.variance, got.sampleVariance].every(Number.isNaN), 'empty: all NaN');
             continue;
@@ -298,7 +300,7 @@ for (const backend of backends()) {
       assert.equal(h.reduce((a, c) => a + c, 0), BYTE_GRAIN + 7);
     });
 
-    it('sum and dot keep every chunk\'s correction: exact where a chunk boundary splits a cancellation', async () => {
+    it('sum, dot and meanVariance keep every chunk\'s correction: exact where a chunk boundary splits a cancellation', async () => {
       // 1e17 + 1 rounds to 1e17 (its ulp is 16), so a chunk that rounds its
       // own compensated sum loses the 1; the -1e17 is in the next chunk.
       // Exact sum: 1.
@@ -309,6 +311,7 @@ for (const backend of backends()) {
       x[GRAIN] = -1e17;
       assert.equal(await backend.call('sum', x), 1, 'sum f64');
       assert.equal(await backend.call('dot', x, sabre.shared.float64(n).fill(1)), 1, 'dot f64');
+      assert.equal((await backend.call('meanVariance', x)).mean, 1 / n, 'meanVariance mean');
       // The correction held by a lane (lane 0 gets elements 0 and 8) survives too.
       x[1] = 0;
       x[8] = 1;

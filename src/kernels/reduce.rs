@@ -327,15 +327,23 @@ mod simd128 {
     simd_min_max!(f64s, f64, 2, f64x2_splat, f64x2_min, f64x2_max, ext64);
 }
 
-/// Count, mean and centred second moment `M2 = Σ (x - mean)²` of one chunk.
-/// Chunks merge with Chan, Golub & LeVeque's update (as `Moments::merge`),
-/// so the variance never comes from the cancelling `Σx² - n mean²` form.
+/// Count, mean and centred second moment `M2 = Σ (x - mean)²` of one chunk,
+/// and the chunk's unrounded compensated sum `(sum, comp)`. Chunks merge
+/// with Chan, Golub & LeVeque's update for `M2` (as `Moments::merge`), so the
+/// variance never comes from the cancelling `Σx² - n mean²` form; the mean
+/// of a merge is its merged compensated sum over `n`, so the mean of the
+/// whole array is `sum(x) / n` (the same bits) with the sum's error bound.
+/// (Chan's mean update, `mean_a + d n_b / n`, instead rounds at every merge
+/// relative to the chunks' means: with `1e17, 1` in one chunk and `-1e17`
+/// in the next it gave a mean of 0, not `1 / n`.)
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Stats {
     pub n: f64,
     pub mean: f64,
     pub m2: f64,
+    pub sum: f64,
+    pub comp: f64,
 }
 
 impl Stats {
@@ -346,16 +354,24 @@ impl Stats {
             return Stats::default();
         }
         let n = x.len() as f64;
-        let mean = Lanes::sum_of(x.len(), |i| x[i].into()).value() / n;
+        let total = Lanes::sum_of(x.len(), |i| x[i].into());
+        let mean = total.value() / n;
         let m2 = Lanes::sum_of(x.len(), |i| {
             let d = x[i].into() - mean;
             d * d
         })
         .value();
-        Stats { n, mean, m2 }
+        Stats {
+            n,
+            mean,
+            m2,
+            sum: total.sum,
+            comp: total.comp,
+        }
     }
 
-    /// Chan et al.'s merge of two partials (mirrored in js/kernels/reduce.js).
+    /// Chan et al.'s merge of two partials, the mean from the merged
+    /// compensated sum (mirrored in js/kernels/reduce.js).
     pub fn merge(&self, o: &Stats) -> Stats {
         if self.n == 0.0 {
             return *o;
@@ -365,10 +381,20 @@ impl Stats {
         }
         let n = self.n + o.n;
         let d = o.mean - self.mean;
+        let mut total = Neumaier {
+            sum: self.sum,
+            comp: self.comp,
+        };
+        total.merge(&Neumaier {
+            sum: o.sum,
+            comp: o.comp,
+        });
         Stats {
             n,
-            mean: self.mean + d * o.n / n,
+            mean: total.value() / n,
             m2: self.m2 + o.m2 + d * d * (self.n * o.n / n),
+            sum: total.sum,
+            comp: total.comp,
         }
     }
 }
@@ -680,6 +706,8 @@ mod tests {
         let ones = vec![1.0f64; n];
         let d = chunked(n, |s, t| dot(&x[s..t], &ones[s..t]).unwrap());
         assert_eq!(d.value(), 1.0, "dot f64");
+        let st = Stats::of(&x[..GRAIN]).merge(&Stats::of(&x[GRAIN..]));
+        assert_eq!(st.mean, 1.0 / n as f64, "meanVariance mean");
 
         // The correction held by one lane (elements 0 and 8 share lane 0)
         // survives the lane merge into the chunk's pair.
