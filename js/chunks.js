@@ -17,18 +17,33 @@ function chunkRange(index, units, grain) {
   return [start, Math.min(units, start + grain)];
 }
 
-/** Neumaier-compensated sum of numbers, in order (mirrors src/kernels/reduce.rs). */
-function compensatedSum(values) {
-  let sum = 0;
-  let comp = 0;
-  for (const v of values) {
-    const t = sum + v;
-    comp += Math.abs(sum) >= Math.abs(v) ? sum - t + v : v - t + sum;
-    sum = t;
-  }
-  // A non-finite running sum makes the compensation NaN (inf - inf): the
-  // plain sum is then the IEEE answer (Infinity, or NaN).
-  return Number.isFinite(sum) ? sum + comp : sum;
+/**
+ * Adds compensated pair `b` ({ sum, comp }) to pair `a`: `b.sum` through
+ * the compensated step, `b.comp` into the correction (mirrors
+ * `Neumaier::merge` in src/kernels/reduce.rs: the same operations in the
+ * same order, so the same bits).
+ */
+function mergePair(a, b) {
+  const t = a.sum + b.sum;
+  const err = Math.abs(a.sum) >= Math.abs(b.sum) ? a.sum - t + b.sum : b.sum - t + a.sum;
+  return { sum: t, comp: a.comp + err + b.comp };
+}
+
+/**
+ * A pair's rounded value. A non-finite running sum makes the correction NaN
+ * (inf - inf): the plain sum is then the IEEE answer (Infinity, or NaN).
+ */
+const pairValue = (p) => (Number.isFinite(p.sum) ? p.sum + p.comp : p.sum);
+
+/**
+ * Merges compensated partials `{ sum, comp }` (a chunk's unrounded Neumaier
+ * pair from the sum or dot kernel) in order, and rounds once. Each
+ * partial's correction is kept, so the result has Neumaier's error bound for
+ * the whole array, not per chunk (rounding each chunk first loses up to
+ * u |chunk sum| each, unbounded against the total).
+ */
+function compensatedSum(partials) {
+  return pairValue(partials.reduce(mergePair, { sum: 0, comp: 0 }));
 }
 
 /** Chan et al.'s merge of two regression moment partials (see reduce.rs). */
@@ -62,4 +77,4 @@ class Continuation {
   }
 }
 
-module.exports = { chunkCount, chunkRange, compensatedSum, mergeMoments, Continuation };
+module.exports = { chunkCount, chunkRange, mergePair, pairValue, compensatedSum, mergeMoments, Continuation };

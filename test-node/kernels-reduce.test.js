@@ -6,7 +6,7 @@
 
 const { describe, it, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { sabre, backends, badInputSuite, randomShared } = require('./helpers');
+const { sabre, backends, badInputSuite, randomShared, rng } = require('./helpers');
 
 const GRAIN = 1 << 18; // js/kernels/grains.js MAP_GRAIN
 const BYTE_GRAIN = 1 << 20;
@@ -14,6 +14,144 @@ const BYTE_GRAIN = 1 << 20;
 const jsMin = (v) => v.reduce((m, e) => Math.min(m, e), Infinity);
 const jsMax = (v) => v.reduce((m, e) => Math.max(m, e), -Infinity);
 const SIZES = [0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 33, GRAIN - 1, GRAIN, GRAIN + 1, 2 * GRAIN + 7];
+
+// Exact arithmetic for the references of the compensated sums. A finite
+// double is m * 2^e with m an integer of at most 53 bits, so as BigInt pairs
+// { m, e } products are exact, and sums are exact once every term is scaled
+// to the smallest exponent.
+const f64Bits = new Float64Array(1);
+const u64Bits = new BigUint64Array(f64Bits.buffer);
+function exact(v) {
+  f64Bits[0] = v;
+  const bits = u64Bits[0];
+  const biased = Number((bits >> 52n) & 0x7ffn);
+  assert.ok(biased < 0x7ff, 'finite');
+  const frac = bits & ((1n << 52n) - 1n);
+  const m = biased === 0 ? frac : frac | (1n << 52n);
+  return { m: bits >> 63n ? -m : m, e: Math.max(biased, 1) - 1075 };
+}
+const exactMul = (a, b) => ({ m: a.m * b.m, e: a.e + b.e });
+const exactAbs = (a) => ({ m: a.m < 0n ? -a.m : a.m, e: a.e });
+function exactSum(terms) {
+  const e = terms.reduce((lo, t) => Math.min(lo, t.e), 0);
+  let m = 0n;
+  for (const t of terms) m += t.m << BigInt(t.e - e);
+  return { m, e };
+}
+/** The nearest double, about (for messages and for bounds with slack). */
+function approx({ m, e }) {
+  const shift = Math.max(0, (m < 0n ? -m : m).toString(2).length - 64);
+  return Number(m >> BigInt(shift)) * 2 ** (e + shift);
+}
+/** Whether |got - want| <= bound, exactly (got and bound are doubles). */
+function within(got, want, bound) {
+  const err = exactSum([exact(got), { m: -want.m, e: want.e }]);
+  const b = exact(bound);
+  const e = Math.min(err.e, b.e);
+  const abs = (err.m < 0n ? -err.m : err.m) << BigInt(err.e - e);
+  return abs <= b.m << BigInt(b.e - e);
+}
+
+// The Neumaier bound checked for a compensated sum of n terms p_i with exact
+// sum S, u = 2^-53:  |result - S| <= 2u|S| + 2 n^2 u^2 Σ|p_i|.
+// Why this bound: for Neumaier's algorithm with exact error terms (TwoSum),
+// Ogita, Rump & Oishi ("Accurate sum and dot product", SIAM J. Sci. Comput.
+// 2005, Prop. 4.5) prove |result - S| <= u|S| + γ(n-1)² Σ|p_i|, with
+// γ(k) = ku / (1 - ku). Their proof uses only that the running sums and the
+// correction are each floating-point sums of at most n terms, which stays
+// true of sabre's tree (8 lanes per chunk, lanes folded, chunks merged in
+// order) as long as every chunk's correction reaches the final rounding; the
+// issue's looser form above follows for n u < 1/4. A chunk that rounds its
+// own sum before the merge adds u|chunk sum| instead, unbounded against |S|.
+// The bound is evaluated in floating point; the factor (1 + 2^-20) covers its
+// own rounding (relative error below n u).
+const U = 2 ** -53;
+function neumaierBound(S, absSum, n) {
+  return (2 * U * Math.abs(approx(S)) + 2 * n * n * U * U * approx(absSum)) * (1 + 2 ** -20);
+}
+
+/**
+ * The data of `cancelling` (~1e6 elements) and what sum and dot must honour:
+ * `{ kernel, what, want, bound }`, `want` exact. Computed once per type (the
+ * exact references take a second or so) for both backends.
+ */
+const cancellingCases = new Map();
+function cancellingCase(Type) {
+  if (cancellingCases.has(Type)) return cancellingCases.get(Type);
+  const n = 1_000_003;
+  const { x, y } = cancelling(Type, n, Type === Float64Array ? 71 : 72);
+  const xs = Array.from(x, exact);
+  const S = exactSum(xs);
+  const refs = [{ kernel: 'sum', what: 'exact sum', want: S, bound: neumaierBound(S, exactSum(xs.map(exactAbs)), n) }];
+  // dot. f32: every product of two f32 values is exact in f64, so the
+  // reference is the exact sum of the exact products. f64: the kernel rounds
+  // each product once (wasm has no fused multiply-add), then sums the rounded
+  // products p_i = fl(x_i y_i) with the compensated sum: the result is within
+  // the bound of Σ p_i exactly (JS's x * y is the same IEEE product), and
+  // within u Σ|x_i y_i| more of the exact dot.
+  const products = xs.map((v, i) => exactMul(v, exact(y[i])));
+  const P = exactSum(products);
+  const absP = exactSum(products.map(exactAbs));
+  if (Type === Float32Array) {
+    refs.push({ kernel: 'dot', what: 'exact dot', want: P, bound: neumaierBound(P, absP, n) });
+  } else {
+    const rounded = Array.from(x, (v, i) => exact(v * y[i]));
+    const R = exactSum(rounded);
+    const b = neumaierBound(R, exactSum(rounded.map(exactAbs)), n);
+    refs.push({ kernel: 'dot', what: 'exact sum of the rounded products', want: R, bound: b });
+    refs.push({ kernel: 'dot', what: 'exact dot', want: P, bound: b + U * approx(absP) * (1 + 2 ** -20) });
+  }
+  const c = { x, y, refs };
+  cancellingCases.set(Type, c);
+  return c;
+}
+
+const alloc = (Type, n) => (Type === Float32Array ? sabre.shared.float32(n) : sabre.shared.float64(n));
+
+/**
+ * Seeded data whose sum nearly cancels: 4 in 5 elements are huge (2^59 to
+ * 2^60), positive in the first half of those slots and their exact
+ * negations, shuffled, in the second half; every 5th element is small, in
+ * [-2^12, 2^12). So the exact sum is that of the small ones (~1e6), while a
+ * chunk of the first half sums to ~2^77, whose ulp (2^25) is far over the
+ * bound (~2e4 here): rounding a chunk's own sum before the merge loses up to
+ * half of it (f64), or, in f32 where the huge values have 24 bits, the small
+ * values that chunk absorbed into its correction. `y` (for dot) repeats a
+ * huge pair's factor at both its places, so the products cancel the same way
+ * (also rounded f64 products: fl(-a b) = -fl(a b)); its other values are in
+ * [1, 2).
+ */
+function cancelling(Type, n, seed) {
+  const r = rng(seed);
+  const x = alloc(Type, n);
+  const y = alloc(Type, n);
+  // 64 random bits, rounded to the type: full significands.
+  const r64 = () => r() + r() * 2 ** -32;
+  const small = (i) => {
+    x[i] = (2 * r64() - 1) * 2 ** 12;
+    y[i] = 1 + r64();
+  };
+  const huge = [];
+  for (let i = 0; i < n; i++) {
+    if (i % 5 === 4) small(i);
+    else huge.push(i);
+  }
+  if (huge.length % 2) small(huge.pop());
+  const h = huge.length / 2;
+  const perm = Array.from({ length: h }, (_, k) => k);
+  for (let k = h - 1; k > 0; k--) {
+    const j = Math.floor(r() * (k + 1));
+    [perm[k], perm[j]] = [perm[j], perm[k]];
+  }
+  for (let k = 0; k < h; k++) {
+    const [p, q] = [huge[k], huge[h + perm[k]]];
+    x[p] = 2 ** 59 * (1 + r64());
+    y[p] = 1 + r64();
+    x[q] = -x[p];
+    y[q] = y[p];
+  }
+  return { x, y };
+}
 
 for (const backend of backends()) {
   describe(`reductions (${backend.name})`, () => {
@@ -113,6 +251,8 @@ for (const backend of backends()) {
           for (const v of x) m2 += (v - mean) ** 2;
           const got = await backend.call('meanVariance', x);
           assert.equal(got.n, n);
+          // The mean is the compensated sum over n, the very bits of sum(x) / n.
+          assert.ok(Object.is(got.mean, (await backend.call('sum', x)) / n), `mean is sum / n, ${Type.name} n=${n}`);
           if (n === 0) {
             assert.ok([got.mean, got.variance, got.sampleVariance].every(Number.isNaN), 'empty: all NaN');
             continue;
@@ -158,6 +298,50 @@ for (const backend of backends()) {
       const h = await backend.call('histogram', same);
       assert.equal(h[200], BYTE_GRAIN + 7);
       assert.equal(h.reduce((a, c) => a + c, 0), BYTE_GRAIN + 7);
+    });
+
+    it('sum, dot and meanVariance keep every chunk\'s correction: exact where a chunk boundary splits a cancellation', async () => {
+      // 1e17 + 1 rounds to 1e17 (its ulp is 16), so a chunk that rounds its
+      // own compensated sum loses the 1; the -1e17 is in the next chunk.
+      // Exact sum: 1.
+      const n = GRAIN + 8;
+      const x = sabre.shared.float64(n);
+      x[0] = 1e17;
+      x[1] = 1;
+      x[GRAIN] = -1e17;
+      assert.equal(await backend.call('sum', x), 1, 'sum f64');
+      assert.equal(await backend.call('dot', x, sabre.shared.float64(n).fill(1)), 1, 'dot f64');
+      assert.equal((await backend.call('meanVariance', x)).mean, 1 / n, 'meanVariance mean');
+      // The correction held by a lane (lane 0 gets elements 0 and 8) survives too.
+      x[1] = 0;
+      x[8] = 1;
+      assert.equal(await backend.call('sum', x), 1, 'sum f64, correction in one lane');
+      // f32: 2^54 + 1 rounds to 2^54 in f64 as well.
+      const x32 = sabre.shared.float32(n);
+      x32[0] = 2 ** 54;
+      x32[1] = 1;
+      x32[GRAIN] = -(2 ** 54);
+      assert.equal(await backend.call('sum', x32), 1, 'sum f32');
+      // dot f32: f32 values of 24 bits or less, products exact in f64:
+      // (3 * 2^25)(5 * 2^25) = 15 * 2^50 (ulp 2, so + 1 is lost when rounded),
+      // 1 * 1, then -(15 * 2^50) in the next chunk. Exact dot: 1.
+      const a = sabre.shared.float32(n);
+      const b = sabre.shared.float32(n);
+      [a[0], b[0]] = [3 * 2 ** 25, 5 * 2 ** 25];
+      [a[1], b[1]] = [1, 1];
+      [a[GRAIN], b[GRAIN]] = [-3 * 2 ** 25, 5 * 2 ** 25];
+      assert.equal(await backend.call('dot', a, b), 1, 'dot f32');
+    });
+
+    it('sum and dot of ~1e6 cancelling values are within the Neumaier bound of the exact answer', async () => {
+      for (const Type of [Float64Array, Float32Array]) {
+        const { x, y, refs } = cancellingCase(Type);
+        const got = { sum: await backend.call('sum', x), dot: await backend.call('dot', x, y) };
+        for (const { kernel, what, want, bound } of refs) {
+          const v = got[kernel];
+          assert.ok(within(v, want, bound), `${kernel} ${Type.name}: ${v} vs ${what} ${approx(want)}, bound ${bound}`);
+        }
+      }
     });
 
     it('sum of infinities is the IEEE answer, across chunks too', async () => {

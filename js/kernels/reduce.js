@@ -3,20 +3,28 @@
 
 const v = require('../validate');
 const { outOfRange } = require('../errors');
-const { compensatedSum, mergeMoments } = require('../chunks');
+const { compensatedSum, mergePair, pairValue, mergeMoments } = require('../chunks');
 const { BYTE_GRAIN } = require('./grains');
 const { floatReduction, floatPairReduction } = require('./shapes');
 
 /**
- * Chan, Golub & LeVeque's merge of two { n, mean, m2 } partials (mirrors
- * `Stats::merge` in src/kernels/reduce.rs).
+ * Chan, Golub & LeVeque's merge of two { n, mean, m2, sum, comp } partials,
+ * the mean from the merged compensated sum (mirrors `Stats::merge` in
+ * src/kernels/reduce.rs), so the mean is sum(x) / n, bit for bit.
  */
 function mergeStats(a, b) {
   if (a.n === 0) return b;
   if (b.n === 0) return a;
   const n = a.n + b.n;
   const d = b.mean - a.mean;
-  return { n, mean: a.mean + (d * b.n) / n, m2: a.m2 + b.m2 + d * d * ((a.n * b.n) / n) };
+  const total = mergePair(a, b);
+  return {
+    n,
+    mean: pairValue(total) / n,
+    m2: a.m2 + b.m2 + d * d * ((a.n * b.n) / n),
+    sum: total.sum,
+    comp: total.comp,
+  };
 }
 
 module.exports = {

@@ -12,14 +12,16 @@ macro_rules! float_maps {
      $axpby:ident = $axpby_js:ident, $clamp:ident = $clamp_js:ident, $abs:ident = $abs_js:ident,
      $dot:ident = $dot_js:ident, $min:ident = $min_js:ident, $max:ident = $max_js:ident,
      $stats:ident = $stats_js:ident) => {
-        /// slot 0: x, slot 1: y
+        /// slot 0: x, slot 1: y. Returns the chunk's unrounded compensated
+        /// pair `{ sum, comp }` (see `reduce::Neumaier`).
         #[wasm_bindgen(js_name = $dot_js)]
-        pub fn $dot(len: usize) -> JsResult<f64> {
-            scratch::with_slots(|s| {
+        pub fn $dot(len: usize) -> JsResult<JsValue> {
+            let p = scratch::with_slots(|s| {
                 let [x, y, ..] = s;
                 reduce::dot(view::<$t>(x, len)?, view::<$t>(y, len)?)
             })
-            .map_err(to_js)
+            .map_err(to_js)?;
+            Ok(serde_wasm_bindgen::to_value(&p)?)
         }
 
         /// slot 0: x. `+Infinity` when empty.
@@ -88,10 +90,13 @@ macro_rules! float_maps {
             .map_err(to_js)
         }
 
-        /// slot 0: x
+        /// slot 0: x. Returns the chunk's unrounded compensated pair
+        /// `{ sum, comp }` (see `reduce::Neumaier`).
         #[wasm_bindgen(js_name = $sum_js)]
-        pub fn $sum(len: usize) -> JsResult<f64> {
-            scratch::with_slots(|s| Ok(reduce::sum(view::<$t>(&mut s[0], len)?))).map_err(to_js)
+        pub fn $sum(len: usize) -> JsResult<JsValue> {
+            let p = scratch::with_slots(|s| Ok(reduce::sum(view::<$t>(&mut s[0], len)?)))
+                .map_err(to_js)?;
+            Ok(serde_wasm_bindgen::to_value(&p)?)
         }
 
         /// slot 0: x, slot 1: y. Returns `{ n, meanX, meanY, m2x, m2y, cxy }`.

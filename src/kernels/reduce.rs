@@ -6,10 +6,15 @@ use serde::{Deserialize, Serialize};
 
 /// Neumaier's compensated sum (Kahan-Babuska). Chosen over plain or pairwise
 /// summation because its error bound does not grow with `n`: the sum of a
-/// million values is as exact as the sum of ten, and the JS side can merge
-/// chunk partials with the same step. Returns `(sum, compensation)`; the
-/// rounded result is `sum + compensation`.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+/// million values is as exact as the sum of ten. The pair `(sum, comp)` is
+/// also what a chunk of `sum` or `dot` returns (to JS as `{ sum, comp }`):
+/// the rounded result is `sum + comp`, and it is taken only once, after every
+/// chunk's pair has been merged (`merge`, mirrored by js/chunks.js
+/// `compensatedSum`). Rounding each chunk's result before the merge would
+/// drop its correction: with `1e17, 1` in one chunk and `-1e17` in the next,
+/// each chunk rounds to `±1e17` and the total to 0 instead of 1; in general
+/// it adds `u |chunk sum|` per chunk, unbounded against the final `|S|`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Neumaier {
     pub sum: f64,
     pub comp: f64,
@@ -26,6 +31,23 @@ impl Neumaier {
         }
         self.sum = t;
     }
+
+    /// Adds another compensated sum (a lane's, a chunk's): its running sum
+    /// with the compensated step, its correction straight into ours, so the
+    /// correction survives. The result is a compensated sum of all the terms
+    /// of both, with Neumaier's error bound for all `n` of them together:
+    /// `|value - S| <= u|S| + γ(n-1)² Σ|x_i|`, `γ(k) = ku / (1 - ku)` (Ogita,
+    /// Rump & Oishi, "Accurate sum and dot product", 2005, Prop. 4.5). Their
+    /// proof needs only that every rounding error of a running sum is kept
+    /// exactly and that the corrections are one more floating-point sum of
+    /// at most `n` terms, which stays true of any tree of lanes and chunks
+    /// merged this way.
+    #[inline(always)]
+    pub fn merge(&mut self, o: &Neumaier) {
+        self.add(o.sum);
+        self.comp += o.comp;
+    }
+
     /// The compensated total. When the running sum is not finite (an
     /// infinite input or an overflow) the compensation is `inf - inf = NaN`,
     /// so the plain sum is returned instead: it is then the IEEE answer
@@ -42,22 +64,24 @@ impl Neumaier {
 /// Compensated sum of an f64 or f32 slice (f32 is widened to f64), by
 /// `Lanes`: Neumaier's error bound at twice the speed of the scalar
 /// `Neumaier` loop (measured: 0.24 ms vs 0.50 ms for 2^18 f64 in wasm).
-pub fn sum<T: Copy + Into<f64>>(x: &[T]) -> f64 {
+/// Returns the unrounded pair (a chunk's partial); `.value()` rounds it.
+pub fn sum<T: Copy + Into<f64>>(x: &[T]) -> Neumaier {
     Lanes::sum_of(x.len(), |i| x[i].into())
 }
 
 /// Neumaier summation in 8 independent lanes: element `i` goes to lane
 /// `i % 8`, each lane keeps its own running sum and compensation, and the
-/// lanes are folded in a fixed order at the end. The per-element step is
+/// lanes are merged in a fixed order at the end. The per-element step is
 /// Knuth's branch-free TwoSum (6 flops: the exact rounding error of `s + v`
 /// whatever the magnitudes), so the lanes run as independent f64x2 chains.
 ///
 /// Why: scalar Neumaier (`Neumaier` above) is one serial dependency chain
 /// with a data-dependent branch. Measured in the +simd128 build, 2^18 f64 in
 /// wasm memory, one thread: scalar Neumaier sum 0.50 ms, this 0.24 ms. It
-/// keeps the same error bound (each lane is a compensated sum, and the fold
-/// is compensated too), and an element's lane is a function of its index in
-/// the chunk only, so a result is bit-identical whatever the thread count.
+/// keeps the same error bound (each lane is a compensated sum, and the lanes
+/// merge with `Neumaier::merge`, corrections kept), and an element's lane is
+/// a function of its index in the chunk only, so a result is bit-identical
+/// whatever the thread count.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Lanes {
     sum: [f64; LANES],
@@ -91,19 +115,22 @@ impl Lanes {
         self.sum[j] = t;
     }
 
-    /// Folds the lanes, in lane order, into one compensated total.
-    pub fn value(&self) -> f64 {
+    /// Merges the lanes, in lane order, into one compensated pair: each
+    /// lane's correction is kept in the pair's, not rounded in.
+    pub fn total(&self) -> Neumaier {
         let mut acc = Neumaier::default();
         for j in 0..LANES {
-            acc.add(self.sum[j]);
+            acc.merge(&Neumaier {
+                sum: self.sum[j],
+                comp: self.comp[j],
+            });
         }
-        acc.comp += self.comp.iter().sum::<f64>();
-        acc.value()
+        acc
     }
 
     /// Compensated sum of `f(i)` for `i` in `0..n`, element `i` in lane `i % 8`.
     #[inline(always)]
-    pub fn sum_of(n: usize, f: impl Fn(usize) -> f64) -> f64 {
+    pub fn sum_of(n: usize, f: impl Fn(usize) -> f64) -> Neumaier {
         let mut acc = Lanes::default();
         let body = n - n % LANES;
         let mut i = 0;
@@ -114,7 +141,7 @@ impl Lanes {
         for i in body..n {
             acc.add_at(i - body, f(i));
         }
-        acc.value()
+        acc.total()
     }
 }
 
@@ -136,8 +163,8 @@ impl Lanes {
 /// still grows with log n. f32 pairs: 0.48 ms (the widening costs).
 /// Deterministic: an element's lane is its index mod 8 within the chunk, and
 /// the JS side merges chunk partials in chunk order, so the thread count
-/// never changes a bit.
-pub fn dot<T: Copy + Into<f64>>(x: &[T], y: &[T]) -> Result<f64> {
+/// never changes a bit. Returns the unrounded pair, like `sum`.
+pub fn dot<T: Copy + Into<f64>>(x: &[T], y: &[T]) -> Result<Neumaier> {
     if x.len() != y.len() {
         return Err(Error::LengthMismatch {
             what: "y",
@@ -300,15 +327,23 @@ mod simd128 {
     simd_min_max!(f64s, f64, 2, f64x2_splat, f64x2_min, f64x2_max, ext64);
 }
 
-/// Count, mean and centred second moment `M2 = Σ (x - mean)²` of one chunk.
-/// Chunks merge with Chan, Golub & LeVeque's update (as `Moments::merge`),
-/// so the variance never comes from the cancelling `Σx² - n mean²` form.
+/// Count, mean and centred second moment `M2 = Σ (x - mean)²` of one chunk,
+/// and the chunk's unrounded compensated sum `(sum, comp)`. Chunks merge
+/// with Chan, Golub & LeVeque's update for `M2` (as `Moments::merge`), so the
+/// variance never comes from the cancelling `Σx² - n mean²` form; the mean
+/// of a merge is its merged compensated sum over `n`, so the mean of the
+/// whole array is `sum(x) / n` (the same bits) with the sum's error bound.
+/// (Chan's mean update, `mean_a + d n_b / n`, instead rounds at every merge
+/// relative to the chunks' means: with `1e17, 1` in one chunk and `-1e17`
+/// in the next it gave a mean of 0, not `1 / n`.)
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Stats {
     pub n: f64,
     pub mean: f64,
     pub m2: f64,
+    pub sum: f64,
+    pub comp: f64,
 }
 
 impl Stats {
@@ -319,15 +354,24 @@ impl Stats {
             return Stats::default();
         }
         let n = x.len() as f64;
-        let mean = Lanes::sum_of(x.len(), |i| x[i].into()) / n;
+        let total = Lanes::sum_of(x.len(), |i| x[i].into());
+        let mean = total.value() / n;
         let m2 = Lanes::sum_of(x.len(), |i| {
             let d = x[i].into() - mean;
             d * d
-        });
-        Stats { n, mean, m2 }
+        })
+        .value();
+        Stats {
+            n,
+            mean,
+            m2,
+            sum: total.sum,
+            comp: total.comp,
+        }
     }
 
-    /// Chan et al.'s merge of two partials (mirrored in js/kernels/reduce.js).
+    /// Chan et al.'s merge of two partials, the mean from the merged
+    /// compensated sum (mirrored in js/kernels/reduce.js).
     pub fn merge(&self, o: &Stats) -> Stats {
         if self.n == 0.0 {
             return *o;
@@ -337,10 +381,20 @@ impl Stats {
         }
         let n = self.n + o.n;
         let d = o.mean - self.mean;
+        let mut total = Neumaier {
+            sum: self.sum,
+            comp: self.comp,
+        };
+        total.merge(&Neumaier {
+            sum: o.sum,
+            comp: o.comp,
+        });
         Stats {
             n,
-            mean: self.mean + d * o.n / n,
+            mean: total.value() / n,
             m2: self.m2 + o.m2 + d * d * (self.n * o.n / n),
+            sum: total.sum,
+            comp: total.comp,
         }
     }
 }
@@ -401,8 +455,8 @@ impl Moments {
             return Ok(Moments::default());
         }
         let n = x.len() as f64;
-        let mean_x = sum(x) / n;
-        let mean_y = sum(y) / n;
+        let mean_x = sum(x).value() / n;
+        let mean_y = sum(y).value() / n;
         let (mut m2x, mut m2y, mut cxy) = (0.0, 0.0, 0.0);
         for (&xv, &yv) in x.iter().zip(y) {
             let dx = xv.into() - mean_x;
@@ -465,7 +519,7 @@ mod tests {
                 .iter()
                 .map(|v| (v * (1u64 << 30) as f64).round() / (1u64 << 30) as f64)
                 .collect();
-            let got = sum(&x);
+            let got = sum(&x).value();
             let want = exact_sum(&x);
             assert!(
                 (got - want).abs() <= want.abs() * 2.0 * f64::EPSILON,
@@ -480,9 +534,9 @@ mod tests {
         let mut x = vec![1e16];
         x.extend(std::iter::repeat_n(1.0, 1000));
         x.push(-1e16);
-        assert_eq!(sum(&x), 1000.0);
+        assert_eq!(sum(&x).value(), 1000.0);
         let f: Vec<f32> = vec![0.1; 10];
-        assert!((sum(&f) - 10.0 * 0.1f32 as f64).abs() < 1e-12);
+        assert!((sum(&f).value() - 10.0 * 0.1f32 as f64).abs() < 1e-12);
     }
 
     /// Textbook closed form for slope/intercept/r² computed with plain sums.
@@ -529,13 +583,16 @@ mod tests {
     }
     #[test]
     fn sum_of_infinities_and_overflow_is_the_ieee_answer() {
-        assert_eq!(sum(&[1.0, f64::INFINITY]), f64::INFINITY);
-        assert_eq!(sum(&[f64::NEG_INFINITY, 1.0, 2.0]), f64::NEG_INFINITY);
-        assert!(sum(&[f64::INFINITY, f64::NEG_INFINITY]).is_nan());
-        assert!(sum(&[1.0, f64::NAN, 2.0]).is_nan());
-        assert_eq!(sum(&[1e308f64; 16]), f64::INFINITY);
+        assert_eq!(sum(&[1.0, f64::INFINITY]).value(), f64::INFINITY);
+        assert_eq!(
+            sum(&[f64::NEG_INFINITY, 1.0, 2.0]).value(),
+            f64::NEG_INFINITY
+        );
+        assert!(sum(&[f64::INFINITY, f64::NEG_INFINITY]).value().is_nan());
+        assert!(sum(&[1.0, f64::NAN, 2.0]).value().is_nan());
+        assert_eq!(sum(&[1e308f64; 16]).value(), f64::INFINITY);
         // An intermediate overflow gives Infinity, as a plain loop does.
-        assert_eq!(sum(&[1e308, 1e308, -1e308]), f64::INFINITY);
+        assert_eq!(sum(&[1e308, 1e308, -1e308]).value(), f64::INFINITY);
         let mut n = Neumaier::default();
         n.add(1.0);
         n.add(f64::INFINITY);
@@ -548,7 +605,7 @@ mod tests {
         for &n in EDGE_SIZES {
             // Integers: every partial sum is exact, so any order agrees.
             let x: Vec<f64> = rng.f64s(n).iter().map(|v| v.round()).collect();
-            assert_eq!(sum(&x), x.iter().sum::<f64>(), "n={n}");
+            assert_eq!(sum(&x).value(), x.iter().sum::<f64>(), "n={n}");
         }
     }
 
@@ -567,26 +624,188 @@ mod tests {
                 .map(|(a, b)| (*a as f64 * 16.0) as i128 * (*b as f64 * 16.0) as i128)
                 .sum();
             let want = exact as f64 / 256.0;
-            let got = dot(&x, &y).unwrap();
+            let got = dot(&x, &y).unwrap().value();
             assert!((got - want).abs() <= want.abs() * f64::EPSILON, "n={n}");
             let (x64, y64): (Vec<f64>, Vec<f64>) = (
                 x.iter().map(|&v| v as f64).collect(),
                 y.iter().map(|&v| v as f64).collect(),
             );
-            assert_eq!(dot(&x64, &y64).unwrap(), got, "f64 n={n}");
+            assert_eq!(dot(&x64, &y64).unwrap().value(), got, "f64 n={n}");
         }
         // Cancellation across the whole slice: naive gives 0.
         let mut x = vec![1.0f64; 1002];
         x[0] = 1e16;
         x[1001] = -1e16;
-        assert_eq!(dot(&x, &vec![1.0; 1002]).unwrap(), 1000.0);
-        assert_eq!(dot::<f64>(&[], &[]).unwrap(), 0.0);
+        assert_eq!(dot(&x, &vec![1.0; 1002]).unwrap().value(), 1000.0);
+        assert_eq!(dot::<f64>(&[], &[]).unwrap().value(), 0.0);
         assert!(dot(&[1.0f64, 2.0], &[1.0]).is_err());
         assert_eq!(
-            dot(&[f64::INFINITY, 1.0], &[1.0, 1.0]).unwrap(),
+            dot(&[f64::INFINITY, 1.0], &[1.0, 1.0]).unwrap().value(),
             f64::INFINITY
         );
-        assert!(dot(&[f64::INFINITY], &[0.0f64]).unwrap().is_nan());
+        assert!(dot(&[f64::INFINITY], &[0.0f64]).unwrap().value().is_nan());
+    }
+
+    /// js/kernels/grains.js MAP_GRAIN: the JS side's chunks of sum and dot.
+    const GRAIN: usize = 1 << 18;
+
+    /// What the JS side does with chunk partials: merged in chunk order.
+    fn chunked(n: usize, partial: impl Fn(usize, usize) -> Neumaier) -> Neumaier {
+        let mut acc = Neumaier::default();
+        for s in (0..n).step_by(GRAIN) {
+            acc.merge(&partial(s, (s + GRAIN).min(n)));
+        }
+        acc
+    }
+
+    /// The merge before partials carried their correction: each chunk's
+    /// rounded value, merged with a compensated sum.
+    fn rounded_first(n: usize, partial: impl Fn(usize, usize) -> Neumaier) -> f64 {
+        let mut acc = Neumaier::default();
+        for s in (0..n).step_by(GRAIN) {
+            acc.add(partial(s, (s + GRAIN).min(n)).value());
+        }
+        acc.value()
+    }
+
+    /// Exact reference for integer-valued terms of magnitude < 2^100: their
+    /// i128 sum (f64 -> i128 is exact for integers in range).
+    fn exact_int_sum(terms: impl Iterator<Item = f64>) -> i128 {
+        terms
+            .map(|v| {
+                assert!(v == v.trunc() && v.abs() < 2f64.powi(100), "{v}");
+                v as i128
+            })
+            .sum()
+    }
+
+    #[test]
+    fn chunk_partials_carry_their_correction() {
+        // 1e17 + 1 rounds to 1e17 (ulp 16): chunk 0 holds it as sum 1e17 and
+        // correction 1; -1e17 is in chunk 1. Exact total: 1.
+        let n = GRAIN + 8;
+        let mut x = vec![0.0f64; n];
+        x[0] = 1e17;
+        x[1] = 1.0;
+        x[GRAIN] = -1e17;
+        assert_eq!(exact_int_sum(x.iter().copied()), 1);
+        let (a, b) = (sum(&x[..GRAIN]), sum(&x[GRAIN..]));
+        assert_eq!(
+            a,
+            Neumaier {
+                sum: 1e17,
+                comp: 1.0
+            }
+        );
+        // Rounding each chunk first (the old partial) loses the 1.
+        assert_eq!(a.value() + b.value(), 0.0);
+        let mut m = a;
+        m.merge(&b);
+        assert_eq!(m.value(), 1.0);
+        assert_eq!(chunked(n, |s, t| sum(&x[s..t])).value(), 1.0);
+        let ones = vec![1.0f64; n];
+        let d = chunked(n, |s, t| dot(&x[s..t], &ones[s..t]).unwrap());
+        assert_eq!(d.value(), 1.0, "dot f64");
+        let st = Stats::of(&x[..GRAIN]).merge(&Stats::of(&x[GRAIN..]));
+        assert_eq!(st.mean, 1.0 / n as f64, "meanVariance mean");
+
+        // The correction held by one lane (elements 0 and 8 share lane 0)
+        // survives the lane merge into the chunk's pair.
+        x[1] = 0.0;
+        x[8] = 1.0;
+        assert_eq!(
+            sum(&x[..GRAIN]),
+            Neumaier {
+                sum: 1e17,
+                comp: 1.0
+            }
+        );
+        assert_eq!(chunked(n, |s, t| sum(&x[s..t])).value(), 1.0);
+
+        // dot f32: factors of at most 24 bits, products exact in f64:
+        // (3 * 2^25)(5 * 2^25) = 15 * 2^50 (ulp 2, so + 1 rounds away).
+        let (mut a, mut b) = (vec![0.0f32; n], vec![0.0f32; n]);
+        (a[0], b[0]) = (3.0 * 2f32.powi(25), 5.0 * 2f32.powi(25));
+        (a[1], b[1]) = (1.0, 1.0);
+        (a[GRAIN], b[GRAIN]) = (-3.0 * 2f32.powi(25), 5.0 * 2f32.powi(25));
+        let exact = exact_int_sum(a.iter().zip(&b).map(|(&p, &q)| p as f64 * q as f64));
+        assert_eq!(exact, 1);
+        let d = chunked(n, |s, t| dot(&a[s..t], &b[s..t]).unwrap());
+        assert_eq!(d.value(), 1.0, "dot f32");
+    }
+
+    #[test]
+    fn chunked_cancelling_sums_keep_the_neumaier_bound() {
+        // Integer data that nearly cancels: 4 in 5 elements huge (2^59 to
+        // 2^60), positive in the first half of those slots and negated,
+        // shuffled, in the second; every 5th a small integer in [-2^12,
+        // 2^12). Chunks of the first half sum to ~2^77 (ulp 2^25), the exact
+        // total is ~1e6. Bound (Ogita, Rump & Oishi 2005, Prop. 4.5, in the
+        // issue's looser form): |got - S| <= 2u|S| + 2n²u² Σ|x_i|, u = 2^-53.
+        let n = 1_000_003;
+        let mut rng = Rng::new(53);
+        let mut x = vec![0.0f64; n];
+        let mut y = vec![0.0f32; n];
+        let mut huge: Vec<usize> = Vec::new();
+        for i in 0..n {
+            if i % 5 == 4 {
+                x[i] = (rng.next_u64() % 8192) as f64 - 4096.0;
+                y[i] = 1.0 + (rng.next_u64() % 15) as f32;
+            } else {
+                huge.push(i);
+            }
+        }
+        let h = huge.len() / 2;
+        let mut perm: Vec<usize> = (0..h).collect();
+        for k in (1..h).rev() {
+            perm.swap(k, (rng.next_u64() % (k as u64 + 1)) as usize);
+        }
+        for k in 0..h {
+            let (p, q) = (huge[k], huge[h + perm[k]]);
+            x[p] = ((1u64 << 59) + (rng.next_u64() >> 5)) as f64;
+            x[q] = -x[p];
+            y[p] = 1.0 + (rng.next_u64() % 15) as f32;
+            y[q] = y[p];
+        }
+        for &i in &huge[2 * h..] {
+            x[i] = 1.0;
+            y[i] = 1.0;
+        }
+        let u = f64::EPSILON / 2.0;
+        let nf = n as f64;
+        let within = |got: f64, exact: i128, abs: i128| {
+            let bound = 2.0 * u * (exact as f64).abs() + 2.0 * nf * nf * u * u * abs as f64;
+            // got is an integer (a rounded sum of integers), so exact in i128.
+            let err = (exact_int_sum(std::iter::once(got)) - exact).abs();
+            (err as f64 <= bound * (1.0 + 1e-6), err, bound)
+        };
+
+        let exact = exact_int_sum(x.iter().copied());
+        let abs = exact_int_sum(x.iter().map(|v| v.abs()));
+        let got = chunked(n, |s, t| sum(&x[s..t])).value();
+        let (ok, err, bound) = within(got, exact, abs);
+        assert!(ok, "sum: {got} vs {exact}: error {err} > {bound}");
+        // The data has teeth: rounding each chunk first breaks the bound.
+        let old = rounded_first(n, |s, t| sum(&x[s..t]));
+        assert!(
+            !within(old, exact, abs).0,
+            "sum rounded per chunk stays in bound"
+        );
+
+        // dot, f32: the huge values rounded to f32 (24 bits), times small
+        // integers: every product exact in f64 and an integer.
+        let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+        let products = || x32.iter().zip(&y).map(|(&p, &q)| p as f64 * q as f64);
+        let exact = exact_int_sum(products());
+        let abs = exact_int_sum(products().map(f64::abs));
+        let got = chunked(n, |s, t| dot(&x32[s..t], &y[s..t]).unwrap()).value();
+        let (ok, err, bound) = within(got, exact, abs);
+        assert!(ok, "dot f32: {got} vs {exact}: error {err} > {bound}");
+        let old = rounded_first(n, |s, t| dot(&x32[s..t], &y[s..t]).unwrap());
+        assert!(
+            !within(old, exact, abs).0,
+            "dot rounded per chunk stays in bound"
+        );
     }
 
     fn ref_min(x: &[f64]) -> f64 {

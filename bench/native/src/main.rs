@@ -120,11 +120,12 @@ thread_local! {
     static TMP: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Neumaier sum of partials in order (as js/chunks.js compensatedSum).
-fn compensated(values: &[f64]) -> f64 {
+/// Chunks' compensated pairs merged in order, rounded once (as
+/// js/chunks.js compensatedSum).
+fn compensated(partials: &[reduce::Neumaier]) -> f64 {
     let mut n = reduce::Neumaier::default();
-    for &v in values {
-        n.add(v);
+    for p in partials {
+        n.merge(p);
     }
     n.value()
 }
