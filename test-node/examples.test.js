@@ -9,6 +9,7 @@ const { spawn } = require('node:child_process');
 const { once } = require('node:events');
 const fs = require('node:fs');
 const http = require('node:http');
+const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const readline = require('node:readline');
@@ -194,6 +195,72 @@ function request(port, method, route, body, headers = {}) {
 }
 const post = (port, route, body, headers) => request(port, 'POST', route, typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body), headers);
 
+/**
+ * Splits the first HTTP/1.1 response off `buf` exactly as a client does:
+ * the header block, then Content-Length bytes of body. Returns
+ * { status, headers, body, rest }, or null while the response is incomplete.
+ */
+function parseResponse(buf) {
+  const end = buf.indexOf('\r\n\r\n');
+  if (end < 0) return null;
+  const [statusLine, ...lines] = buf.subarray(0, end).toString('latin1').split('\r\n');
+  const match = /^HTTP\/1\.1 (\d{3}) /.exec(statusLine);
+  assert.ok(match, `a response starts with a status line, got ${JSON.stringify(statusLine)}`);
+  const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+  const length = Number(headers['content-length']);
+  if (buf.length < end + 4 + length) return null;
+  return { status: Number(match[1]), headers, body: buf.subarray(end + 4, end + 4 + length), rest: buf.subarray(end + 4 + length) };
+}
+
+/**
+ * Sends `requests` (raw bytes) one after the other on ONE connection, each
+ * once the previous response is complete, as a keep-alive client does; the
+ * last should say Connection: close. Resolves to the parsed responses.
+ */
+function sequentialOnOneSocket(port, requests) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const responses = [];
+    let buf = Buffer.alloc(0);
+    let next = 0;
+    const sendNext = () => socket.write(requests[next++]);
+    socket.on('connect', sendNext);
+    const failed = (err) => {
+      socket.destroy();
+      reject(err);
+    };
+    socket.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      // Only the response to the request last sent can be complete here.
+      if (responses.length !== next - 1) return;
+      try {
+        const r = parseResponse(buf);
+        if (!r) return;
+        responses.push(r);
+        buf = r.rest;
+        if (next < requests.length) sendNext();
+      } catch (err) {
+        failed(err);
+      }
+    });
+    socket.on('end', () => {
+      // Whatever is left must itself be a whole response (a desynced stream is not).
+      try {
+        while (buf.length) {
+          const r = parseResponse(buf);
+          if (!r) throw new Error(`a cut response: ${JSON.stringify(buf.toString('latin1'))}`);
+          responses.push(r);
+          buf = r.rest;
+        }
+        resolve(responses);
+      } catch (err) {
+        failed(err);
+      }
+    });
+    socket.on('error', reject);
+  });
+}
+
 describe('examples/server', { timeout: 120_000 }, () => {
   it('/health, /primes, /blur and /stats; 400 for bad bodies, 404, 405; SIGTERM exits 0', async (t) => {
     const server = await startServer(t, ['--threads', '2']);
@@ -321,6 +388,21 @@ describe('examples/server', { timeout: 120_000 }, () => {
     const done = server.events.find((e) => e.event === 'done' && e.id === accepted.id);
     assert.equal(done.shuttingDown, true);
     assert.deepEqual(server.events.slice(-1).map((e) => e.event), ['closed']);
+  });
+
+  it('Content-Length counts bytes: a reply echoing non-ASCII leaves the next reply on the same keep-alive connection intact', async (t) => {
+    const server = await startServer(t, ['--threads', '1']);
+    const body = Buffer.from('{"été":1}');
+    const [first, second, ...more] = await sequentialOnOneSocket(server.port, [
+      Buffer.concat([Buffer.from(`POST /primes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`), body]),
+      Buffer.from('GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+    ]);
+    assert.equal(first.status, 400);
+    assert.equal(first.headers.connection, 'keep-alive');
+    assert.equal(JSON.parse(first.body.toString('utf8')).message, 'unknown field "été": expected "lo" and "hi"');
+    assert.equal(second.status, 200);
+    assert.equal(JSON.parse(second.body).status, 'ok');
+    assert.deepEqual(more, []);
   });
 
   it('load.js: /health latency with the pool and inline (structure only)', async () => {

@@ -102,7 +102,10 @@ function send(res, status, body, headers = {}) {
   if (shuttingDown) headers.Connection = 'close';
   res.writeHead(status, {
     'Content-Type': isJson ? 'application/json' : 'application/octet-stream',
-    'Content-Length': payload.length,
+    // Bytes, not characters: a message echoing "été" is longer in UTF-8 than
+    // as a string, and a short Content-Length makes the client read the rest
+    // of this body as the start of the next response on the connection.
+    'Content-Length': Buffer.byteLength(payload),
     ...headers,
   });
   res.end(payload);
