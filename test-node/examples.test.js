@@ -261,6 +261,25 @@ function sequentialOnOneSocket(port, requests) {
   });
 }
 
+/**
+ * A POST whose body the caller writes later (req.write / req.end), on its own
+ * connection. `response` resolves to { status, headers, json }, or to the
+ * error if the connection fails first.
+ */
+function upload(port, route, headers = {}) {
+  const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: route, agent: false, headers });
+  const response = new Promise((resolve) => {
+    req.on('response', (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, json: JSON.parse(Buffer.concat(chunks)) }));
+    });
+    // Also after a response: an early 503 closes the connection under a body still being sent.
+    req.on('error', resolve);
+  });
+  return { req, response };
+}
+
 describe('examples/server', { timeout: 120_000 }, () => {
   it('/health, /primes, /blur and /stats; 400 for bad bodies, 404, 405; SIGTERM exits 0', async (t) => {
     const server = await startServer(t, ['--threads', '2']);
@@ -403,6 +422,75 @@ describe('examples/server', { timeout: 120_000 }, () => {
     assert.equal(second.status, 200);
     assert.equal(JSON.parse(second.body).status, 'ok');
     assert.deepEqual(more, []);
+  });
+
+  it('--max-inflight-bytes bounds the bodies held at once: 503 + Retry-After past it, the count returns to 0 on every path', async (t) => {
+    const server = await startServer(t, ['--threads', '1', '--max-body', '1000', '--max-inflight-bytes', '3000', '--retry-after', '3']);
+    const { port, waitFor } = server;
+    // Each upload has its own query string, to wait for its 'request' line.
+    const accepted = (tag) => waitFor((e) => e.event === 'request' && e.url === `/primes?${tag}`);
+    const bodyBytes = async () => (await request(port, 'GET', '/health')).json.bodyBytes;
+    const body = JSON.stringify({ hi: 1e6 }).padEnd(1000, ' ');
+
+    // Three slow uploads of 1000 bytes each reserve the whole 3000.
+    const held = [];
+    for (let i = 0; i < 3; i++) {
+      const u = upload(port, `/primes?held=${i}`, { 'Content-Length': 1000 });
+      u.req.write(body.slice(0, 10));
+      await accepted(`held=${i}`);
+      held.push(u);
+    }
+    assert.equal(await bodyBytes(), 3000);
+
+    // A fourth is refused from its Content-Length, before its body is read...
+    const sized = upload(port, '/primes', { 'Content-Length': 1000 });
+    sized.req.flushHeaders();
+    // ...and a chunked one (no Content-Length) once its first bytes arrive.
+    const chunked = upload(port, '/primes');
+    chunked.req.write(body.slice(0, 10));
+    for (const r of [await sized.response, await chunked.response]) {
+      assert.equal(r.status, 503);
+      assert.equal(r.headers['retry-after'], '3');
+      assert.equal(r.headers.connection, 'close');
+      assert.match(r.json.message, /request bodies in flight/);
+    }
+    assert.equal(await bodyBytes(), 3000, 'the refused ones reserved nothing');
+
+    // The held ones complete; their reservations are released.
+    for (const u of held) u.req.end(body.slice(10));
+    for (const u of held) {
+      const r = await u.response;
+      assert.equal(r.status, 200);
+      assert.equal(r.json.count, 78498);
+    }
+    assert.equal(await bodyBytes(), 0);
+
+    // New ones are accepted again, sized or chunked.
+    assert.equal((await post(port, '/primes', body)).json.count, 78498);
+    const later = upload(port, '/primes');
+    later.req.end(body);
+    assert.equal((await later.response).json.count, 78498);
+    // A 400 releases too.
+    assert.equal((await post(port, '/primes', '{"hi": 1e6,'.padEnd(1000, ' '))).status, 400);
+    assert.equal(await bodyBytes(), 0);
+
+    // A client that hangs up mid-body releases its reservation.
+    const gone = upload(port, '/primes?gone', { 'Content-Length': 1000 });
+    gone.req.write(body.slice(0, 10));
+    const { id } = await accepted('gone');
+    assert.equal(await bodyBytes(), 1000);
+    gone.req.destroy();
+    await waitFor((e) => e.event === 'rejected' && e.id === id);
+    assert.equal(await bodyBytes(), 0);
+
+    server.child.kill('SIGTERM');
+    assert.equal((await server.exited).code, 0);
+  });
+
+  it('--max-inflight-bytes below --max-body is a usage error', async () => {
+    const r = await run(['examples/server', '--port', '0', '--max-body', '1000', '--max-inflight-bytes', '999']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--max-inflight-bytes: expected an integer >= --max-body \(1000\)/);
   });
 
   it('load.js: /health latency with the pool and inline (structure only)', async () => {

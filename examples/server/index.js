@@ -3,7 +3,8 @@
 //
 //   node examples/server [--port 3000] [--host 127.0.0.1] [--threads N]
 //                        [--max-queue 8] [--retry-after 1] [--timeout 30000]
-//                        [--max-body 67108864] [--grace 10000] [--inline] [--quiet]
+//                        [--max-body 67108864] [--max-inflight-bytes 2*max-body]
+//                        [--grace 10000] [--inline] [--quiet]
 //
 //   GET  /health   {"status":"ok",...}: answered at once, even while every core computes
 //   GET  /stats    pool.stats(): per-kernel calls, run and wait percentiles, utilization
@@ -19,6 +20,9 @@
 //   - bad bodies (invalid JSON, missing or unknown fields, sabre's own
 //     TypeError/RangeError for wrong types or out-of-range numbers) get 400
 //     with a JSON message; bodies over --max-body get 413;
+//   - the request bodies held at once are bounded too (--max-inflight-bytes,
+//     default twice --max-body): past it the answer is 503 with Retry-After,
+//     so many concurrent uploads cannot grow memory without limit;
 //   - a client that disconnects aborts its call (AbortSignal): its queued
 //     chunks are dropped; a call running longer than --timeout gets 504 and
 //     the pool replaces the stuck workers;
@@ -33,7 +37,7 @@ const { parseArgs } = require('node:util');
 const sabre = require('sabre');
 
 function usage(message) {
-  process.stderr.write(`${message}\nusage: node examples/server [--port P] [--host H] [--threads N] [--max-queue N] [--retry-after S] [--timeout MS] [--max-body BYTES] [--grace MS] [--inline] [--quiet]\n`);
+  process.stderr.write(`${message}\nusage: node examples/server [--port P] [--host H] [--threads N] [--max-queue N] [--retry-after S] [--timeout MS] [--max-body BYTES] [--max-inflight-bytes BYTES] [--grace MS] [--inline] [--quiet]\n`);
   process.exit(2);
 }
 
@@ -49,6 +53,7 @@ const { values: raw } = (() => {
         'retry-after': s('1'),
         timeout: s('30000'),
         'max-body': s(String(64 * 2 ** 20)),
+        'max-inflight-bytes': s(''), // '': twice --max-body
         grace: s('10000'),
         inline: { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
@@ -71,10 +76,17 @@ const config = {
   retryAfter: int('retry-after', 0),
   timeout: int('timeout', 1),
   maxBody: int('max-body', 0),
+  maxInflightBytes: 0, // below
   grace: int('grace', 0),
   inline: raw.inline,
   quiet: raw.quiet,
 };
+// At least --max-body, or a body of the largest allowed size could never be accepted.
+if (raw['max-inflight-bytes'] === '') config.maxInflightBytes = 2 * config.maxBody;
+else {
+  config.maxInflightBytes = int('max-inflight-bytes', 0);
+  if (config.maxInflightBytes < config.maxBody) usage(`--max-inflight-bytes: expected an integer >= --max-body (${config.maxBody}), got ${raw['max-inflight-bytes']}`);
+}
 
 const log = (event, fields = {}, always = false) => {
   if (always || !config.quiet) process.stdout.write(`${JSON.stringify({ event, ...fields })}\n`);
@@ -93,6 +105,33 @@ const pool = config.inline ? null : new sabre.Pool({ ...(config.threads ? { thre
 let shuttingDown = false;
 let nextId = 1;
 let inFlight = 0;
+let bodyBytes = 0; // bytes of request bodies reserved by the requests in flight
+
+/**
+ * Reserves room for one request's body in the --max-inflight-bytes budget.
+ * Returns `grow(n)`: raise this request's reservation to n bytes, false (and
+ * nothing reserved) if that would pass the budget. The reservation lasts
+ * until the response closes, whichever way it ends (sent, failed, aborted,
+ * timed out, client gone): until then the body, or the arrays made from it,
+ * is still in memory.
+ */
+function reserveBody(res) {
+  let held = 0;
+  let closed = false;
+  res.once('close', () => {
+    closed = true;
+    bodyBytes -= held;
+    held = 0;
+  });
+  return (n) => {
+    if (n <= held) return true;
+    if (closed || bodyBytes + (n - held) > config.maxInflightBytes) return false;
+    bodyBytes += n - held;
+    held = n;
+    return true;
+  };
+}
+const busyBodies = () => new HttpError(503, `busy: more than ${config.maxInflightBytes} bytes of request bodies in flight, retry later`, { 'Retry-After': String(config.retryAfter), Connection: 'close' });
 
 function send(res, status, body, headers = {}) {
   if (res.destroyed) return; // the client is gone
@@ -111,18 +150,27 @@ function send(res, status, body, headers = {}) {
   res.end(payload);
 }
 
-/** The request body, up to config.maxBody bytes (413 beyond). */
-function readBody(req) {
+/**
+ * The request body, up to config.maxBody bytes (413 beyond), within the
+ * in-flight budget (503 beyond): a declared Content-Length is reserved before
+ * reading anything, a chunked body (no length up front) as its bytes arrive.
+ * Refusals close the connection (Connection: close), since the rest of the
+ * body is not read.
+ */
+function readBody(req, reserve) {
   return new Promise((resolve, reject) => {
     const tooLarge = () => new HttpError(413, `the body is larger than ${config.maxBody} bytes`, { Connection: 'close' });
-    if (Number(req.headers['content-length']) > config.maxBody) return reject(tooLarge());
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > config.maxBody) return reject(tooLarge());
+    if (!reserve(declared)) return reject(busyBodies());
     const chunks = [];
     let size = 0;
     req.on('data', (chunk) => {
       size += chunk.length;
-      if (size > config.maxBody) {
+      const refusal = size > config.maxBody ? tooLarge() : !reserve(size) ? busyBodies() : null;
+      if (refusal) {
         req.removeAllListeners('data');
-        reject(tooLarge());
+        reject(refusal);
       } else chunks.push(chunk);
     });
     req.on('end', () => resolve(Buffer.concat(chunks, size)));
@@ -191,7 +239,7 @@ async function handle(req, res, id) {
   const url = new URL(req.url, 'http://localhost');
   const route = `${req.method} ${url.pathname}`;
   if (route === 'GET /health') {
-    return send(res, 200, { status: 'ok', mode: config.inline ? 'inline' : 'pool', threads: pool?.threads ?? 0, queueSize: pool?.queueSize ?? 0, inFlight });
+    return send(res, 200, { status: 'ok', mode: config.inline ? 'inline' : 'pool', threads: pool?.threads ?? 0, queueSize: pool?.queueSize ?? 0, inFlight, bodyBytes });
   }
   if (route === 'GET /stats') return send(res, 200, pool ? pool.stats() : { mode: 'inline' });
   if (url.pathname !== '/primes' && url.pathname !== '/blur') throw new HttpError(404, `no route ${url.pathname}`);
@@ -199,7 +247,7 @@ async function handle(req, res, id) {
 
   // Backpressure before reading a body that could not be queued anyway.
   if (pool?.needsDrain) throw new HttpError(503, 'busy: the work queue is full, retry later', { 'Retry-After': String(config.retryAfter) });
-  const body = await readBody(req);
+  const body = await readBody(req, reserveBody(res));
 
   // A client that hangs up aborts its call: queued chunks are dropped.
   const abort = new AbortController();
