@@ -174,9 +174,12 @@ function readBody(req, reserve) {
       } else chunks.push(chunk);
     });
     req.on('end', () => resolve(Buffer.concat(chunks, size)));
-    req.on('error', reject);
+    // A client that hangs up mid-body shows up first as an 'error' ("aborted",
+    // ECONNRESET), then 'close': both mean the body was cut off, not a fault here.
+    const cutOff = () => reject(new HttpError(400, 'the request body was cut off'));
+    req.on('error', cutOff);
     req.on('close', () => {
-      if (!req.complete) reject(new HttpError(400, 'the request body was cut off'));
+      if (!req.complete) cutOff();
     });
   });
 }
