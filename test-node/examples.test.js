@@ -138,12 +138,12 @@ describe('examples/image', () => {
 });
 
 /**
- * Starts examples/server on port 0 in a child process, killed when test `t`
+ * Spawns examples/server on port 0 in a child process, killed when test `t`
  * ends if it is still running. `waitFor(predicate)` resolves with the first
  * event line (JSON on its stdout) that matches, and rejects if the server
  * exits first.
  */
-async function startServer(t, args = []) {
+function spawnServer(t, args = []) {
   const child = spawn(process.execPath, ['examples/server', '--port', '0', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -173,8 +173,14 @@ async function startServer(t, args = []) {
       if (child.exitCode !== null || child.signalCode !== null) return reject(new Error(`the server has exited:\n${stderr}`));
       waiters.add({ predicate, resolve, reject });
     });
-  const { port } = await waitFor((e) => e.event === 'listening');
-  return { child, port, events, waitFor, exited, stderr: () => stderr };
+  return { child, events, waitFor, exited, stderr: () => stderr };
+}
+
+/** spawnServer, then waits until it listens; adds its `port`. */
+async function startServer(t, args = []) {
+  const server = spawnServer(t, args);
+  const { port } = await server.waitFor((e) => e.event === 'listening');
+  return { ...server, port };
 }
 
 /** One request on its own connection; resolves to { status, headers, body, json }. */
@@ -494,6 +500,19 @@ describe('examples/server', { timeout: 120_000 }, () => {
     const r = await run(['examples/server', '--port', '0', '--max-body', '1000', '--max-inflight-bytes', '999']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--max-inflight-bytes: expected an integer >= --max-body \(1000\)/);
+  });
+
+  it('SIGTERM during warm-up: never listens, closes the pool, exits 0', async (t) => {
+    // The signal is sent as soon as the 'warming' line is read. Warm-up
+    // (starting 4 workers, compiling the wasm, counting primes below 2^27:
+    // 165-235 ms on the 2-core VM) takes far longer than that round trip;
+    // should it ever lose, the 'listening' line fails the test at once.
+    const server = spawnServer(t, ['--threads', '4']);
+    const first = await server.waitFor((e) => e.event === 'warming' || e.event === 'listening');
+    assert.equal(first.event, 'warming');
+    server.child.kill('SIGTERM');
+    assert.deepEqual(await server.exited, { code: 0, signal: null });
+    assert.deepEqual(server.events.map((e) => e.event), ['warming', 'closing', 'closed']);
   });
 
   it('load.js: /health latency with the pool and inline (structure only)', async () => {

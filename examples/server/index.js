@@ -27,10 +27,12 @@
 //     chunks are dropped; a call running longer than --timeout gets 504 and
 //     the pool replaces the stuck workers;
 //   - SIGTERM/SIGINT: stop accepting connections, finish the requests already
-//     accepted, await pool.close(), exit 0 (exit 1 if --grace ms pass first).
+//     accepted, await pool.close(), exit 0 (exit 1 if --grace ms pass first);
+//     a signal during warm-up closes the pool and exits 0 without listening.
 //
-// One JSON line per event on stdout (listening, request, submitted, done,
-// rejected, closing, closed); --quiet keeps only listening/closing/closed.
+// One JSON line per event on stdout (warming, listening, request, submitted,
+// done, rejected, closing, closed); --quiet keeps only
+// warming/listening/closing/closed.
 
 const http = require('node:http');
 const { parseArgs } = require('node:util');
@@ -304,19 +306,30 @@ const server = http.createServer((req, res) => {
   handle(req, res, id).catch((err) => fail(res, id, err));
 });
 
-function shutdown(signal) {
-  if (shuttingDown) return;
-  shuttingDown = true;
+/** The last step of a shutdown, once no request can reach the pool any more. */
+async function closePool() {
+  await pool?.close(); // finishes queued calls, then ends the workers
+  log('closed', {}, true);
+  // Nothing is left holding the event loop: the process exits with code 0.
+}
+
+function stopServer() {
   // No new connections (the listening socket is closed here, so a connect
   // is refused from now on); idle keep-alive connections are closed now,
   // busy ones when their response is sent (send() adds Connection: close).
   // The callback runs once every connection has ended.
-  server.close(async () => {
-    await pool?.close(); // finishes queued calls, then ends the workers
-    log('closed', {}, true);
-    // Nothing is left holding the event loop: the process exits with code 0.
-  });
+  server.close(closePool);
   server.closeIdleConnections();
+}
+
+function shutdown(signal) {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  // Before listening (during warm-up, or while listen() resolves the
+  // address) there is no server to close yet: server.close() would fail and
+  // the warm-up would go on to listen. The start-up code below checks
+  // shuttingDown at each step instead.
+  if (server.listening) stopServer();
   log('closing', { signal, inFlight }, true);
   // Past the grace period, cut the remaining requests off and exit 1.
   setTimeout(() => {
@@ -332,9 +345,12 @@ process.on('SIGINT', () => shutdown('SIGINT'));
 (async () => {
   // Start the workers and compile the wasm before taking requests, so the
   // first request does not pay for it.
+  log('warming', { mode: config.inline ? 'inline' : 'pool', threads: pool?.threads ?? 0 }, true);
   if (pool) await pool.kernels.countPrimes(0, 2 ** 25 * Math.max(1, pool.threads));
   else sabre.kernels.countPrimes(0, 1000);
+  if (shuttingDown) return closePool(); // a signal during warm-up: never listen
   server.listen(config.port, config.host, () => {
+    if (shuttingDown) return stopServer(); // a signal while the address was being resolved
     const { port } = server.address();
     log('listening', { port, host: config.host, mode: config.inline ? 'inline' : 'pool', threads: pool?.threads ?? 0, maxQueue: pool ? config.maxQueue : null }, true);
   });
