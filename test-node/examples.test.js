@@ -286,6 +286,30 @@ function upload(port, route, headers = {}) {
   return { req, response };
 }
 
+/**
+ * Opens a raw connection, writes `bytes` and never anything more. Resolves
+ * to { data, ms } once the server closes it (ms: from the write to the
+ * close); rejects if it is still open after `guardMs`.
+ */
+function stallingClient(port, bytes, guardMs = 5000) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let data = '';
+    let t0;
+    socket.on('connect', () => {
+      t0 = performance.now();
+      socket.write(bytes);
+    });
+    socket.on('data', (d) => (data += d));
+    socket.on('error', () => {}); // a reset after the 408 still counts as closed
+    socket.on('close', () => resolve({ data, ms: performance.now() - t0 }));
+    socket.setTimeout(guardMs, () => {
+      socket.destroy();
+      reject(new Error(`the server still held the connection after ${guardMs} ms (got ${JSON.stringify(data)})`));
+    });
+  });
+}
+
 describe('examples/server', { timeout: 120_000 }, () => {
   it('/health, /primes, /blur and /stats; 400 for bad bodies, 404, 405; SIGTERM exits 0', async (t) => {
     const server = await startServer(t, ['--threads', '2']);
@@ -513,6 +537,41 @@ describe('examples/server', { timeout: 120_000 }, () => {
     server.child.kill('SIGTERM');
     assert.deepEqual(await server.exited, { code: 0, signal: null });
     assert.deepEqual(server.events.map((e) => e.event), ['warming', 'closing', 'closed']);
+  });
+
+  it('--headers-timeout, --request-timeout, --keep-alive-timeout: stalled or idle clients are let go in time', async (t) => {
+    const server = await startServer(t, ['--threads', '1', '--headers-timeout', '300', '--request-timeout', '600', '--keep-alive-timeout', '300']);
+    const { port, waitFor } = server;
+    const [header, body, idle] = await Promise.all([
+      // Half a header, then nothing: 408 once --headers-timeout has passed.
+      stallingClient(port, 'POST /primes HTTP/1.1\r\nHost: x\r\nContent-Le'),
+      // The whole header and part of the body: 408 at --request-timeout.
+      stallingClient(port, 'POST /primes?stalled HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"hi"'),
+      // One complete keep-alive request, then idle: closed after --keep-alive-timeout.
+      stallingClient(port, 'GET /health HTTP/1.1\r\nHost: x\r\n\r\n'),
+    ]);
+    // Node looks for expired requests every min(1 s, timeouts) = 300 ms here.
+    assert.match(header.data, /^HTTP\/1\.1 408 Request Timeout\r\n/);
+    assert.ok(header.ms >= 250 && header.ms < 2000, `closed after ${header.ms} ms`);
+    assert.match(body.data, /^HTTP\/1\.1 408 Request Timeout\r\n/);
+    assert.ok(body.ms >= 550 && body.ms < 2500, `closed after ${body.ms} ms`);
+    // Node closes an idle keep-alive socket 1 s after --keep-alive-timeout
+    // (a margin past the Keep-Alive: timeout it advertises): ~1.3 s here.
+    assert.match(idle.data, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.ok(idle.ms >= 250 && idle.ms < 2500, `closed after ${idle.ms} ms`);
+
+    // The stalled upload's handler saw a cut-off body and released its reservation.
+    const { id } = await waitFor((e) => e.event === 'request' && e.url === '/primes?stalled');
+    await waitFor((e) => e.event === 'rejected' && e.id === id);
+    assert.equal((await request(port, 'GET', '/health')).json.bodyBytes, 0);
+    server.child.kill('SIGTERM');
+    assert.equal((await server.exited).code, 0);
+  });
+
+  it('--headers-timeout above --request-timeout is a usage error', async () => {
+    const r = await run(['examples/server', '--port', '0', '--headers-timeout', '2000', '--request-timeout', '1000']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--headers-timeout: expected at most --request-timeout \(1000\)/);
   });
 
   it('load.js: /health latency with the pool and inline (structure only)', async () => {

@@ -4,7 +4,8 @@
 //   node examples/server [--port 3000] [--host 127.0.0.1] [--threads N]
 //                        [--max-queue 8] [--retry-after 1] [--timeout 30000]
 //                        [--max-body 67108864] [--max-inflight-bytes 2*max-body]
-//                        [--grace 10000] [--inline] [--quiet]
+//                        [--headers-timeout 10000] [--request-timeout 60000]
+//                        [--keep-alive-timeout 5000] [--grace 10000] [--inline] [--quiet]
 //
 //   GET  /health   {"status":"ok",...}: answered at once, even while every core computes
 //   GET  /stats    pool.stats(): per-kernel calls, run and wait percentiles, utilization
@@ -23,6 +24,16 @@
 //   - the request bodies held at once are bounded too (--max-inflight-bytes,
 //     default twice --max-body): past it the answer is 503 with Retry-After,
 //     so many concurrent uploads cannot grow memory without limit;
+//   - slow clients are let go: a request whose headers have not all arrived
+//     within --headers-timeout ms, or whose body has not within
+//     --request-timeout ms (both counted from its first byte; the
+//     computation after it is bounded by --timeout), gets 408 and its
+//     connection closed, instead of holding a socket and its buffers for
+//     Node's defaults (60 s and 300 s, checked every 30 s); an idle
+//     keep-alive connection is closed after --keep-alive-timeout ms (Node
+//     adds 1 s; keep it above the idle timeout of any proxy in front, or the
+//     proxy may send a request on a connection the server is closing).
+//     0 disables each;
 //   - a client that disconnects aborts its call (AbortSignal): its queued
 //     chunks are dropped; a call running longer than --timeout gets 504 and
 //     the pool replaces the stuck workers;
@@ -39,7 +50,7 @@ const { parseArgs } = require('node:util');
 const sabre = require('sabre');
 
 function usage(message) {
-  process.stderr.write(`${message}\nusage: node examples/server [--port P] [--host H] [--threads N] [--max-queue N] [--retry-after S] [--timeout MS] [--max-body BYTES] [--max-inflight-bytes BYTES] [--grace MS] [--inline] [--quiet]\n`);
+  process.stderr.write(`${message}\nusage: node examples/server [--port P] [--host H] [--threads N] [--max-queue N] [--retry-after S] [--timeout MS] [--max-body BYTES] [--max-inflight-bytes BYTES] [--headers-timeout MS] [--request-timeout MS] [--keep-alive-timeout MS] [--grace MS] [--inline] [--quiet]\n`);
   process.exit(2);
 }
 
@@ -56,6 +67,9 @@ const { values: raw } = (() => {
         timeout: s('30000'),
         'max-body': s(String(64 * 2 ** 20)),
         'max-inflight-bytes': s(''), // '': twice --max-body
+        'headers-timeout': s('10000'),
+        'request-timeout': s('60000'),
+        'keep-alive-timeout': s('5000'),
         grace: s('10000'),
         inline: { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
@@ -70,6 +84,11 @@ const int = (name, min) => {
   if (!(v === Infinity || Number.isInteger(v)) || v < min) usage(`--${name}: expected an integer >= ${min}, got ${JSON.stringify(raw[name])}`);
   return v;
 };
+// A timeout in ms; node:http takes 0, not Infinity, for "none".
+const ms = (name) => {
+  const v = int(name, 0);
+  return v === Infinity ? 0 : v;
+};
 const config = {
   port: int('port', 0),
   host: raw.host,
@@ -79,6 +98,9 @@ const config = {
   timeout: int('timeout', 1),
   maxBody: int('max-body', 0),
   maxInflightBytes: 0, // below
+  headersTimeout: ms('headers-timeout'),
+  requestTimeout: ms('request-timeout'),
+  keepAliveTimeout: ms('keep-alive-timeout'),
   grace: int('grace', 0),
   inline: raw.inline,
   quiet: raw.quiet,
@@ -89,6 +111,8 @@ else {
   config.maxInflightBytes = int('max-inflight-bytes', 0);
   if (config.maxInflightBytes < config.maxBody) usage(`--max-inflight-bytes: expected an integer >= --max-body (${config.maxBody}), got ${raw['max-inflight-bytes']}`);
 }
+// The headers are part of the request: node:http refuses a longer headers timeout.
+if (config.requestTimeout && config.headersTimeout > config.requestTimeout) usage(`--headers-timeout: expected at most --request-timeout (${config.requestTimeout}), got ${config.headersTimeout}`);
 
 const log = (event, fields = {}, always = false) => {
   if (always || !config.quiet) process.stdout.write(`${JSON.stringify({ event, ...fields })}\n`);
@@ -298,13 +322,25 @@ function fail(res, id, err) {
   log('rejected', { id, status, message });
 }
 
-const server = http.createServer((req, res) => {
+function onRequest(req, res) {
   const id = nextId++;
   inFlight++;
   res.on('close', () => inFlight--);
   log('request', { id, method: req.method, url: req.url });
   handle(req, res, id).catch((err) => fail(res, id, err));
-});
+}
+
+const server = http.createServer(
+  {
+    headersTimeout: config.headersTimeout,
+    requestTimeout: config.requestTimeout,
+    // How often Node looks for requests past those two timeouts: its default,
+    // 30 s, would let a stalled client stay up to 30 s longer.
+    connectionsCheckingInterval: Math.min(1000, ...[config.headersTimeout, config.requestTimeout].filter((t) => t > 0)),
+  },
+  onRequest,
+);
+server.keepAliveTimeout = config.keepAliveTimeout;
 
 /** The last step of a shutdown, once no request can reach the pool any more. */
 async function closePool() {
