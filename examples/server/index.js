@@ -97,7 +97,7 @@ const config = {
   retryAfter: int('retry-after', 0),
   timeout: int('timeout', 1),
   maxBody: int('max-body', 0),
-  maxInflightBytes: 0, // below
+  maxInflightBytes: raw['max-inflight-bytes'] === '' ? 2 * int('max-body', 0) : int('max-inflight-bytes', 0),
   headersTimeout: ms('headers-timeout'),
   requestTimeout: ms('request-timeout'),
   keepAliveTimeout: ms('keep-alive-timeout'),
@@ -106,11 +106,7 @@ const config = {
   quiet: raw.quiet,
 };
 // At least --max-body, or a body of the largest allowed size could never be accepted.
-if (raw['max-inflight-bytes'] === '') config.maxInflightBytes = 2 * config.maxBody;
-else {
-  config.maxInflightBytes = int('max-inflight-bytes', 0);
-  if (config.maxInflightBytes < config.maxBody) usage(`--max-inflight-bytes: expected an integer >= --max-body (${config.maxBody}), got ${raw['max-inflight-bytes']}`);
-}
+if (config.maxInflightBytes < config.maxBody) usage(`--max-inflight-bytes: expected an integer >= --max-body (${config.maxBody}), got ${raw['max-inflight-bytes']}`);
 // The headers are part of the request: node:http refuses a longer headers timeout.
 if (config.requestTimeout && config.headersTimeout > config.requestTimeout) usage(`--headers-timeout: expected at most --request-timeout (${config.requestTimeout}), got ${config.headersTimeout}`);
 
@@ -193,7 +189,9 @@ function readBody(req, reserve) {
     let size = 0;
     req.on('data', (chunk) => {
       size += chunk.length;
-      const refusal = size > config.maxBody ? tooLarge() : !reserve(size) ? busyBodies() : null;
+      let refusal = null;
+      if (size > config.maxBody) refusal = tooLarge();
+      else if (!reserve(size)) refusal = busyBodies(); // a chunked body, past the budget
       if (refusal) {
         req.removeAllListeners('data');
         reject(refusal);
