@@ -3,7 +3,8 @@
 //   1. ensure the toolchain (scripts/toolchain.js);
 //   2. wasm-pack build --target nodejs --release with +simd128 into build/wasm
 //      (and, for the tests, a fault-injection variant into build/wasm-faults);
-//   3. assemble dist/ from pkg-template/, js/ and the wasm-pack output.
+//   3. assemble dist/ from pkg-template/, js/, README.md, the two LICENSE-*
+//      files and the wasm-pack output.
 // Each step is skipped when the hash of its inputs matches the last build, so
 // a second `npm test` neither reinstalls nor rebuilds.
 //
@@ -66,7 +67,8 @@ function buildWasm(outName, features) {
 /** dist/: the package exactly as it would be published. */
 function assemble() {
   const dist = path.join(root, 'dist');
-  const inputs = ['pkg-template', 'js', 'README.md', 'build/wasm/.stamp'].map((p) => path.join(root, p));
+  const licenses = ['LICENSE-MIT', 'LICENSE-APACHE'];
+  const inputs = ['pkg-template', 'js', 'README.md', ...licenses, 'build/wasm/.stamp'].map((p) => path.join(root, p));
   return cached(dist, hashInputs(inputs, 'dist'), () => {
     log('assembling dist/');
     fs.rmSync(dist, { recursive: true, force: true });
@@ -77,6 +79,8 @@ function assemble() {
     fs.cpSync(path.join(root, 'js'), dist, { recursive: true });
     // One README: the repository's front door is also the package's.
     fs.copyFileSync(path.join(root, 'README.md'), path.join(dist, 'README.md'));
+    // "MIT OR Apache-2.0" (package.json): both texts ship with the package.
+    for (const f of licenses) fs.copyFileSync(path.join(root, f), path.join(dist, f));
     for (const f of ['sabre.js', 'sabre_bg.wasm']) {
       fs.copyFileSync(path.join(root, 'build', 'wasm', f), path.join(dist, 'wasm', f));
     }

@@ -9,6 +9,7 @@ const { spawn } = require('node:child_process');
 const { once } = require('node:events');
 const fs = require('node:fs');
 const http = require('node:http');
+const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const readline = require('node:readline');
@@ -137,12 +138,12 @@ describe('examples/image', () => {
 });
 
 /**
- * Starts examples/server on port 0 in a child process, killed when test `t`
+ * Spawns examples/server on port 0 in a child process, killed when test `t`
  * ends if it is still running. `waitFor(predicate)` resolves with the first
  * event line (JSON on its stdout) that matches, and rejects if the server
  * exits first.
  */
-async function startServer(t, args = []) {
+function spawnServer(t, args = []) {
   const child = spawn(process.execPath, ['examples/server', '--port', '0', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -172,8 +173,14 @@ async function startServer(t, args = []) {
       if (child.exitCode !== null || child.signalCode !== null) return reject(new Error(`the server has exited:\n${stderr}`));
       waiters.add({ predicate, resolve, reject });
     });
-  const { port } = await waitFor((e) => e.event === 'listening');
-  return { child, port, events, waitFor, exited, stderr: () => stderr };
+  return { child, events, waitFor, exited, stderr: () => stderr };
+}
+
+/** spawnServer, then waits until it listens; adds its `port`. */
+async function startServer(t, args = []) {
+  const server = spawnServer(t, args);
+  const { port } = await server.waitFor((e) => e.event === 'listening');
+  return { ...server, port };
 }
 
 /** One request on its own connection; resolves to { status, headers, body, json }. */
@@ -193,6 +200,115 @@ function request(port, method, route, body, headers = {}) {
   });
 }
 const post = (port, route, body, headers) => request(port, 'POST', route, typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body), headers);
+
+/**
+ * Splits the first HTTP/1.1 response off `buf` exactly as a client does:
+ * the header block, then Content-Length bytes of body. Returns
+ * { status, headers, body, rest }, or null while the response is incomplete.
+ */
+function parseResponse(buf) {
+  const end = buf.indexOf('\r\n\r\n');
+  if (end < 0) return null;
+  const [statusLine, ...lines] = buf.subarray(0, end).toString('latin1').split('\r\n');
+  const match = /^HTTP\/1\.1 (\d{3}) /.exec(statusLine);
+  assert.ok(match, `a response starts with a status line, got ${JSON.stringify(statusLine)}`);
+  const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+  const length = Number(headers['content-length']);
+  if (buf.length < end + 4 + length) return null;
+  return { status: Number(match[1]), headers, body: buf.subarray(end + 4, end + 4 + length), rest: buf.subarray(end + 4 + length) };
+}
+
+/**
+ * Sends `requests` (raw bytes) one after the other on ONE connection, each
+ * once the previous response is complete, as a keep-alive client does; the
+ * last should say Connection: close. Resolves to the parsed responses.
+ */
+function sequentialOnOneSocket(port, requests) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const responses = [];
+    let buf = Buffer.alloc(0);
+    let next = 0;
+    const sendNext = () => socket.write(requests[next++]);
+    socket.on('connect', sendNext);
+    const failed = (err) => {
+      socket.destroy();
+      reject(err);
+    };
+    socket.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      // Only the response to the request last sent can be complete here.
+      if (responses.length !== next - 1) return;
+      try {
+        const r = parseResponse(buf);
+        if (!r) return;
+        responses.push(r);
+        buf = r.rest;
+        if (next < requests.length) sendNext();
+      } catch (err) {
+        failed(err);
+      }
+    });
+    socket.on('end', () => {
+      // Whatever is left must itself be a whole response (a desynced stream is not).
+      try {
+        while (buf.length) {
+          const r = parseResponse(buf);
+          if (!r) throw new Error(`a cut response: ${JSON.stringify(buf.toString('latin1'))}`);
+          responses.push(r);
+          buf = r.rest;
+        }
+        resolve(responses);
+      } catch (err) {
+        failed(err);
+      }
+    });
+    socket.on('error', reject);
+  });
+}
+
+/**
+ * A POST whose body the caller writes later (req.write / req.end), on its own
+ * connection. `response` resolves to { status, headers, json }, or to the
+ * error if the connection fails first.
+ */
+function upload(port, route, headers = {}) {
+  const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: route, agent: false, headers });
+  const response = new Promise((resolve) => {
+    req.on('response', (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, json: JSON.parse(Buffer.concat(chunks)) }));
+    });
+    // Also after a response: an early 503 closes the connection under a body still being sent.
+    req.on('error', resolve);
+  });
+  return { req, response };
+}
+
+/**
+ * Opens a raw connection, writes `bytes` and never anything more. Resolves
+ * to { data, ms } once the server closes it (ms: from the write to the
+ * close); rejects if it is still open after `guardMs`.
+ */
+function stallingClient(port, bytes, guardMs = 5000) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let data = '';
+    let t0;
+    socket.on('connect', () => {
+      t0 = performance.now();
+      socket.write(bytes);
+    });
+    socket.on('data', (d) => (data += d));
+    socket.on('error', () => {}); // a reset after the 408 still counts as closed
+    socket.on('close', () => resolve({ data, ms: performance.now() - t0 }));
+    socket.setTimeout(guardMs, () => {
+      socket.destroy();
+      reject(new Error(`the server still held the connection after ${guardMs} ms (got ${JSON.stringify(data)})`));
+    });
+  });
+}
 
 describe('examples/server', { timeout: 120_000 }, () => {
   it('/health, /primes, /blur and /stats; 400 for bad bodies, 404, 405; SIGTERM exits 0', async (t) => {
@@ -321,6 +437,141 @@ describe('examples/server', { timeout: 120_000 }, () => {
     const done = server.events.find((e) => e.event === 'done' && e.id === accepted.id);
     assert.equal(done.shuttingDown, true);
     assert.deepEqual(server.events.slice(-1).map((e) => e.event), ['closed']);
+  });
+
+  it('Content-Length counts bytes: a reply echoing non-ASCII leaves the next reply on the same keep-alive connection intact', async (t) => {
+    const server = await startServer(t, ['--threads', '1']);
+    const body = Buffer.from('{"été":1}');
+    const [first, second, ...more] = await sequentialOnOneSocket(server.port, [
+      Buffer.concat([Buffer.from(`POST /primes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`), body]),
+      Buffer.from('GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+    ]);
+    assert.equal(first.status, 400);
+    assert.equal(first.headers.connection, 'keep-alive');
+    assert.equal(JSON.parse(first.body.toString('utf8')).message, 'unknown field "été": expected "lo" and "hi"');
+    assert.equal(second.status, 200);
+    assert.equal(JSON.parse(second.body).status, 'ok');
+    assert.deepEqual(more, []);
+  });
+
+  it('--max-inflight-bytes bounds the bodies held at once: 503 + Retry-After past it, the count returns to 0 on every path', async (t) => {
+    const server = await startServer(t, ['--threads', '1', '--max-body', '1000', '--max-inflight-bytes', '3000', '--retry-after', '3']);
+    const { port, waitFor } = server;
+    // Each upload has its own query string, to wait for its 'request' line.
+    const accepted = (tag) => waitFor((e) => e.event === 'request' && e.url === `/primes?${tag}`);
+    const bodyBytes = async () => (await request(port, 'GET', '/health')).json.bodyBytes;
+    const body = JSON.stringify({ hi: 1e6 }).padEnd(1000, ' ');
+
+    // Three slow uploads of 1000 bytes each reserve the whole 3000.
+    const held = [];
+    for (let i = 0; i < 3; i++) {
+      const u = upload(port, `/primes?held=${i}`, { 'Content-Length': 1000 });
+      u.req.write(body.slice(0, 10));
+      await accepted(`held=${i}`);
+      held.push(u);
+    }
+    assert.equal(await bodyBytes(), 3000);
+
+    // A fourth is refused from its Content-Length, before its body is read...
+    const sized = upload(port, '/primes', { 'Content-Length': 1000 });
+    sized.req.flushHeaders();
+    // ...and a chunked one (no Content-Length) once its first bytes arrive.
+    const chunked = upload(port, '/primes');
+    chunked.req.write(body.slice(0, 10));
+    for (const r of [await sized.response, await chunked.response]) {
+      assert.equal(r.status, 503);
+      assert.equal(r.headers['retry-after'], '3');
+      assert.equal(r.headers.connection, 'close');
+      assert.match(r.json.message, /request bodies in flight/);
+    }
+    assert.equal(await bodyBytes(), 3000, 'the refused ones reserved nothing');
+
+    // The held ones complete; their reservations are released.
+    for (const u of held) u.req.end(body.slice(10));
+    for (const u of held) {
+      const r = await u.response;
+      assert.equal(r.status, 200);
+      assert.equal(r.json.count, 78498);
+    }
+    assert.equal(await bodyBytes(), 0);
+
+    // New ones are accepted again, sized or chunked.
+    assert.equal((await post(port, '/primes', body)).json.count, 78498);
+    const later = upload(port, '/primes');
+    later.req.end(body);
+    assert.equal((await later.response).json.count, 78498);
+    // A 400 releases too.
+    assert.equal((await post(port, '/primes', '{"hi": 1e6,'.padEnd(1000, ' '))).status, 400);
+    assert.equal(await bodyBytes(), 0);
+
+    // A client that hangs up mid-body releases its reservation.
+    const gone = upload(port, '/primes?gone', { 'Content-Length': 1000 });
+    gone.req.write(body.slice(0, 10));
+    const { id } = await accepted('gone');
+    assert.equal(await bodyBytes(), 1000);
+    gone.req.destroy();
+    // A cut-off body, not an internal error (Node reports it as req 'error' "aborted").
+    const rejected = await waitFor((e) => e.event === 'rejected' && e.id === id);
+    assert.deepEqual([rejected.status, rejected.message], [400, 'the request body was cut off']);
+    assert.doesNotMatch(server.stderr(), /aborted/);
+    assert.equal(await bodyBytes(), 0);
+
+    server.child.kill('SIGTERM');
+    assert.equal((await server.exited).code, 0);
+  });
+
+  it('--max-inflight-bytes below --max-body is a usage error', async () => {
+    const r = await run(['examples/server', '--port', '0', '--max-body', '1000', '--max-inflight-bytes', '999']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--max-inflight-bytes: expected an integer >= --max-body \(1000\)/);
+  });
+
+  it('SIGTERM during warm-up: never listens, closes the pool, exits 0', async (t) => {
+    // The signal is sent as soon as the 'warming' line is read. Warm-up
+    // (starting 4 workers, compiling the wasm, counting primes below 2^27:
+    // 165-235 ms on the 2-core VM) takes far longer than that round trip;
+    // should it ever lose, the 'listening' line fails the test at once.
+    const server = spawnServer(t, ['--threads', '4']);
+    const first = await server.waitFor((e) => e.event === 'warming' || e.event === 'listening');
+    assert.equal(first.event, 'warming');
+    server.child.kill('SIGTERM');
+    assert.deepEqual(await server.exited, { code: 0, signal: null });
+    assert.deepEqual(server.events.map((e) => e.event), ['warming', 'closing', 'closed']);
+  });
+
+  it('--headers-timeout, --request-timeout, --keep-alive-timeout: stalled or idle clients are let go in time', async (t) => {
+    const server = await startServer(t, ['--threads', '1', '--headers-timeout', '300', '--request-timeout', '600', '--keep-alive-timeout', '300']);
+    const { port, waitFor } = server;
+    const [header, body, idle] = await Promise.all([
+      // Half a header, then nothing: 408 once --headers-timeout has passed.
+      stallingClient(port, 'POST /primes HTTP/1.1\r\nHost: x\r\nContent-Le'),
+      // The whole header and part of the body: 408 at --request-timeout.
+      stallingClient(port, 'POST /primes?stalled HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"hi"'),
+      // One complete keep-alive request, then idle: closed after --keep-alive-timeout.
+      stallingClient(port, 'GET /health HTTP/1.1\r\nHost: x\r\n\r\n'),
+    ]);
+    // Node looks for expired requests every min(1 s, timeouts) = 300 ms here.
+    assert.match(header.data, /^HTTP\/1\.1 408 Request Timeout\r\n/);
+    assert.ok(header.ms >= 250 && header.ms < 2000, `closed after ${header.ms} ms`);
+    assert.match(body.data, /^HTTP\/1\.1 408 Request Timeout\r\n/);
+    assert.ok(body.ms >= 550 && body.ms < 2500, `closed after ${body.ms} ms`);
+    // Node closes an idle keep-alive socket 1 s after --keep-alive-timeout
+    // (a margin past the Keep-Alive: timeout it advertises): ~1.3 s here.
+    assert.match(idle.data, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.ok(idle.ms >= 250 && idle.ms < 2500, `closed after ${idle.ms} ms`);
+
+    // The stalled upload's handler saw a cut-off body and released its reservation.
+    const { id } = await waitFor((e) => e.event === 'request' && e.url === '/primes?stalled');
+    await waitFor((e) => e.event === 'rejected' && e.id === id);
+    assert.equal((await request(port, 'GET', '/health')).json.bodyBytes, 0);
+    server.child.kill('SIGTERM');
+    assert.equal((await server.exited).code, 0);
+  });
+
+  it('--headers-timeout above --request-timeout is a usage error', async () => {
+    const r = await run(['examples/server', '--port', '0', '--headers-timeout', '2000', '--request-timeout', '1000']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--headers-timeout: expected at most --request-timeout \(1000\)/);
   });
 
   it('load.js: /health latency with the pool and inline (structure only)', async () => {

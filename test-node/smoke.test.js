@@ -19,6 +19,11 @@ it('npm pack + npm install + require + a pool call', { timeout: 180_000 }, () =>
     assert.ok(files.includes('wasm/sabre_bg.wasm'), 'ships the wasm');
     assert.ok(files.includes('worker.js'), 'ships its own worker script');
     assert.ok(files.includes('index.d.ts'));
+    // package.json says "MIT OR Apache-2.0": both texts travel with the code.
+    for (const license of ['LICENSE-MIT', 'LICENSE-APACHE']) {
+      assert.ok(files.includes(license), `ships ${license}: ${files}`);
+      assert.equal(fs.readFileSync(path.join(root, 'dist', license), 'utf8'), fs.readFileSync(path.join(root, license), 'utf8'), `dist/${license} is the repository's`);
+    }
     assert.ok(!files.some((f) => f.includes('fault') || f.endsWith('.rs')), `nothing test-only or Rust: ${files}`);
 
     const app = path.join(tmp, 'app');
