@@ -37,7 +37,7 @@
 // Flat means, over the last half of the run: no sample has more caller
 // arrays alive than the calls in flight can hold (lanes × 2), and heap used
 // after GC grows by at most 1 MB per 10,000 calls (100 bytes a call;
-// least-squares slope; judged when that half spans 10,000 calls or more,
+// least-squares slope; judged when that half spans 5,000 calls or more,
 // as its noise swamps shorter runs). Array buffers and RSS are reported
 // beside them, not judged.
 // A run that leaks is stopped once RSS passes `maxRssMB` (default: 2 GB for
@@ -63,7 +63,7 @@ const { performance } = require('node:perf_hooks');
 /** Flat: heap used after GC grows at most this much over the last half, MB per 10,000 calls. */
 const HEAP_LIMIT_PER_10K = 1;
 /** ... judged only when the last half spans this many calls. */
-const MIN_HEAP_SPAN = 10_000;
+const MIN_HEAP_SPAN = 5_000;
 /** The child gives up when no call has settled for this long. */
 const STALL_MS = 30_000;
 
@@ -377,6 +377,7 @@ async function child(cfg) {
       byKind[kind.name][outcome]++;
       done++;
       lastSettled = performance.now();
+      if (stopped) break;
       if (done % 16 === 0 && process.memoryUsage.rss() > limit) {
         stop(`RSS passed the limit of ${cfg.maxRssMB} MB (--max-rss)`);
         await sampling;
