@@ -172,6 +172,19 @@ function goals({ meta, results, dispatch, soak }) {
       v.flat === null ? [] : [{ kernel: '(soak)', value: v.heapMB.slopePer10k, met: v.flat, text: v.why }],
       v.flat === null ? v.why : undefined,
     );
+    const o = soak.outcomes;
+    if (o) {
+      const bad = o.wrong + o.failed;
+      goal('soak-results', 'every call of the soak settles with the right result, or the abort or timeout it asked for', [
+        {
+          kernel: '(soak)',
+          value: bad,
+          target: 0,
+          met: bad === 0,
+          text: `${o.wrong} wrong results, ${o.failed} other failures in ${soak.done.toLocaleString('en')} calls${soak.errors.length ? `: ${soak.errors.join('; ')}` : ''}`,
+        },
+      ]);
+    }
   }
   return out;
 }

@@ -128,6 +128,14 @@ function soakBlock(soak) {
       fig('rssMB', 'RSS'),
     ].join(', ')}. Whole run, max-min: heap ${mb(v.heapMB.range)} MB, array buffers ${mb(v.arrayBuffersMB.range)} MB, RSS ${mb(v.rssMB.range)} MB.`,
   );
+  if (v.workerHeldMB) {
+    out.push(
+      `Array buffers the main thread no longer holds (dead caller arrays that a worker's handle keeps until that worker's own GC): median ${mb(v.workerHeldMB.median)} MB, up to ${mb(v.workerHeldMB.max)} MB.`,
+    );
+  }
+  if (soak.outcomes && (soak.outcomes.wrong || soak.outcomes.failed)) {
+    out.push(`**Wrong results: ${int(soak.outcomes.wrong)}; other failures: ${int(soak.outcomes.failed)}** (first ones below).`);
+  }
   const memLine = (m) => `heap ${mb(m.heapMB)} MB,${m.liveArrays === undefined ? '' : ` caller arrays alive ${m.liveArrays ?? '?'},`} array buffers ${mb(m.arrayBuffersMB)} MB, RSS ${mb(m.rssMB)} MB`;
   if (soak.drained) out.push(`After the last call settled (pool idle, open): ${memLine(soak.drained)}; after close(): ${memLine(soak.closed)}.`);
   if (soak.stopped) out.push(`Stopped early, after ${int(soak.stopped.atCalls)} calls: ${soak.stopped.reason}.`);
@@ -139,7 +147,7 @@ function soakBlock(soak) {
       `Outcomes: ${int(o.ok)} ok, ${int(o.aborted)} aborted, ${int(o.timedOut)} timed out, ${int(o.wrong)} wrong results, ${int(o.failed)} other failures; workers ended: ${exits.length ? exits.join(', ') : 'none'}. ${int(soak.callsPerSecond)} calls/s over ${soak.durationS.toFixed(1)} s, samples included.`,
     );
   }
-  if (soak.errors?.length) out.push(`Unexpected errors (first ${soak.errors.length}): ${soak.errors.join(' | ')}`);
+  if (soak.errors?.length) out.push(`Unexpected failures and wrong results (first ${soak.errors.length}): ${soak.errors.join(' | ')}`);
   out.push(`Mix: ${soak.mix.map((m) => `${pct(m.share)} ${m.what}`).join('; ')}. One call in ten also carries a 60 s timeout, one in ten a long-lived AbortSignal that never fires.`);
   out.push('');
   const live = (s) => (s.liveArrays === undefined ? '' : s.liveArrays === null ? '?' : int(s.liveArrays));

@@ -98,9 +98,9 @@ function unit(i, salt) {
 
 /**
  * The mix. Each entry's run(kernels, opts, u) makes fresh arrays (`arrays`
- * of them, each passed to `track`), calls one kernel and resolves to
- * whether the result is right (a rejection is an outcome too, counted by
- * its error's name). `opts` is undefined, a generous timeout or a
+ * of them, each passed to `track`), calls one kernel and resolves to true
+ * if the result is right, else to what is wrong with it (a rejection is an
+ * outcome too, counted by its error's name). `opts` is undefined, a generous timeout or a
  * long-lived signal (see callOptions); `u` is a number in [0, 1) of the
  * call's own. Weights are relative.
  */
@@ -108,8 +108,13 @@ function mix(sabre, track) {
   const f64 = (n, v) => track(sabre.shared.float64(n).fill(v));
   const f32 = (n, v) => track(sabre.shared.float32(n).fill(v));
   // First, middle and last element: enough to tell a map that ran from one
-  // that did not (chunks are written whole or not at all).
-  const spot = (x, v) => x[0] === v && x[x.length >> 1] === v && x[x.length - 1] === v;
+  // that did not, or ran twice (chunks are written whole or not at all).
+  // A wrong result is described, for the report.
+  const spot = (x, v) => {
+    const got = [x[0], x[x.length >> 1], x[x.length - 1]];
+    return got.every((g) => g === v) || `first, middle, last element ${got.join(', ')}, want ${v}`;
+  };
+  const is = (got, want) => got === want || `got ${got}, want ${want}`;
   const progress = (o) => ({ ...o, onProgress: () => {} });
   const PRIMES = [
     [1e5, 9592],
@@ -122,21 +127,21 @@ function mix(sabre, track) {
       what: 'sum(float64(2^17)): 1 MiB, one chunk',
       weight: 30,
       arrays: 1,
-      run: async (k, o) => (await k.sum(f64(1 << 17, 1), o)) === 1 << 17,
+      run: async (k, o) => is(await k.sum(f64(1 << 17, 1), o), 1 << 17),
     },
     {
       name: 'sum-4M',
       what: 'sum(float64(2^19)): 4 MiB, 2 chunks, onProgress',
       weight: 4,
       arrays: 1,
-      run: async (k, o) => (await k.sum(f64(1 << 19, 1), progress(o))) === 1 << 19,
+      run: async (k, o) => is(await k.sum(f64(1 << 19, 1), progress(o)), 1 << 19),
     },
     {
       name: 'dot',
       what: 'dot(float64(2^16), float64(2^16)): two arrays, one chunk',
       weight: 8,
       arrays: 2,
-      run: async (k, o) => (await k.dot(f64(1 << 16, 1), f64(1 << 16, 2), o)) === 2 * (1 << 16),
+      run: async (k, o) => is(await k.dot(f64(1 << 16, 1), f64(1 << 16, 2), o), 2 * (1 << 16)),
     },
     {
       name: 'scale',
@@ -178,7 +183,7 @@ function mix(sabre, track) {
       arrays: 0,
       run: async (k, o, u) => {
         const [n, count] = PRIMES[Math.floor(u * PRIMES.length)];
-        return (await k.countPrimes(0, n, o)) === count;
+        return is(await k.countPrimes(0, n, o), count);
       },
     },
     {
@@ -198,7 +203,7 @@ function mix(sabre, track) {
         else if (when === 2) setImmediate(() => ac.abort());
         // Resolved: the abort came too late, and the result must be right.
         const r = await p;
-        return summing ? r === 1 << 17 : spot(x, 1);
+        return summing ? is(r, 1 << 17) : spot(x, 1);
       },
     },
     {
@@ -206,14 +211,14 @@ function mix(sabre, track) {
       what: 'sum(float64(2^17)) with timeout 1 ms: usually done in time, sometimes timed out',
       weight: 1,
       arrays: 1,
-      run: async (k, o) => (await k.sum(f64(1 << 17, 1), { ...o, timeout: 1 })) === 1 << 17,
+      run: async (k, o) => is(await k.sum(f64(1 << 17, 1), { ...o, timeout: 1 }), 1 << 17),
     },
     {
       name: 'timeout',
       what: 'countPrimes(0, 5e7) with timeout 1 ms: times out, its workers are ended and replaced',
       weight: 0.5,
       arrays: 0,
-      run: async (k, o) => (await k.countPrimes(0, 5e7, { ...o, timeout: 1 })) === 3001134,
+      run: async (k, o) => is(await k.countPrimes(0, 5e7, { ...o, timeout: 1 }), 3001134),
     },
   ];
 }
@@ -308,7 +313,7 @@ async function child(cfg) {
   };
   const outcomes = { ok: 0, wrong: 0, aborted: 0, timedOut: 0, failed: 0 };
   const byKind = Object.fromEntries(kinds.map((m) => [m.name, { ok: 0, wrong: 0, aborted: 0, timedOut: 0, failed: 0 }]));
-  const errors = []; // the first few unexpected ones
+  const errors = []; // the first few unexpected failures and wrong results
   const workerExits = {};
 
   const pool = new sabre.Pool({ threads: cfg.threads });
@@ -368,7 +373,9 @@ async function child(cfg) {
       const kind = pick(i);
       let outcome;
       try {
-        outcome = (await kind.run(pool.kernels, callOptions(i, laneSignal), unit(i, 3))) ? 'ok' : 'wrong';
+        const right = await kind.run(pool.kernels, callOptions(i, laneSignal), unit(i, 3));
+        outcome = right === true ? 'ok' : 'wrong';
+        if (outcome === 'wrong' && errors.length < 5) errors.push(`${kind.name} (call ${i}): wrong result: ${right}`);
       } catch (err) {
         outcome = err?.name === 'AbortError' ? 'aborted' : err?.name === 'TimeoutError' ? 'timedOut' : 'failed';
         if (outcome === 'failed' && errors.length < 5) errors.push(`${kind.name}: ${err?.name}: ${err?.message}`);
@@ -405,6 +412,11 @@ async function child(cfg) {
 
 // ---------------------------------------------------------------------------
 // The parent: starts the child, collects its samples, judges the curve.
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 
 /** Least-squares slope of y over x. */
 function slope(points) {
@@ -455,6 +467,10 @@ function verdict(samples, done, stopped, inFlightArrays) {
     samplesInLastHalf: half.length,
   };
   for (const key of ['heapMB', 'liveArrays', 'liveMB', 'arrayBuffersMB', 'rssMB']) out[key] = fit(key);
+  // Array buffers the main thread no longer holds: arrays only a worker's
+  // copy of the handle keeps, until that worker's own GC.
+  const onlyWorkers = run.filter((s) => typeof s.liveMB === 'number').map((s) => s.arrayBuffersMB - s.liveMB);
+  out.workerHeldMB = { max: onlyWorkers.length ? Math.max(...onlyWorkers) : NaN, median: median(onlyWorkers) };
   // Heap noise after GC is ~0.1-0.5 MB: over a short span that alone makes
   // slopes of several MB per 10k calls, so the heap is judged on long runs.
   const span = half.length ? half.at(-1).calls - half[0].calls : 0;
