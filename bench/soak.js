@@ -71,8 +71,9 @@ const DEFAULTS = { calls: 100_000, lanes: 32, threads: os.availableParallelism()
 
 /**
  * The RSS at which a leaking run is stopped. A pool that does not leak sits
- * near 1 GB at 32 lanes on this mix (workers hold dead arrays until their
- * own GC), so the limit is well above that.
+ * near 1 GB at 32 lanes on the default mix, and swings up to ~3 GB with
+ * `--only sum` (workers hold dead arrays until their own GC: see the array
+ * buffers above), so the limit is above that where the machine allows.
  */
 function defaultMaxRssMB(quick) {
   return quick ? 2048 : Math.max(2048, Math.min(4096, Math.floor(os.totalmem() / 2 ** 20 / 4)));
