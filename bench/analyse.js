@@ -70,7 +70,7 @@ function noise(check, a, b) {
  * the largest thread count: for each, the kernels that meet it, those that
  * miss it and by how much.
  */
-function goals({ meta, results, dispatch }) {
+function goals({ meta, results, dispatch, soak }) {
   const T = Math.max(...meta.threads);
   const largest = new Map();
   const order = ['small', 'medium', 'large'];
@@ -163,6 +163,29 @@ function goals({ meta, results, dispatch }) {
         return { kernel: r.kernel, size: r.size, value: p, target: 10, met: p < 10, text: `pool p99 ${p.toFixed(1)} ms, inline wasm p99 ${inlineText} (call ${r.modes.wasm.ms.toFixed(1)} ms)` };
       }),
   );
+
+  if (soak) {
+    const v = soak.verdict;
+    goal(
+      'soak',
+      `memory stays flat over ${soak.calls.toLocaleString('en')} mixed calls at ${soak.lanes} concurrent lanes (soak)`,
+      v.flat === null ? [] : [{ kernel: '(soak)', value: v.heapMB.slopePer10k, met: v.flat, text: v.why }],
+      v.flat === null ? v.why : undefined,
+    );
+    const o = soak.outcomes;
+    if (o) {
+      const bad = o.wrong + o.failed;
+      goal('soak-results', 'every call of the soak settles with the right result, or the abort or timeout it asked for', [
+        {
+          kernel: '(soak)',
+          value: bad,
+          target: 0,
+          met: bad === 0,
+          text: `${o.wrong} wrong results, ${o.failed} other failures in ${soak.done.toLocaleString('en')} calls${soak.errors.length ? `: ${soak.errors.join('; ')}` : ''}`,
+        },
+      ]);
+    }
+  }
   return out;
 }
 

@@ -1,6 +1,7 @@
 'use strict';
 // The printed report: tables grouped by kernel (times per mode, then the
-// derived figures), the dispatch and copy-cost tables, and the goals.
+// derived figures), the dispatch and copy-cost tables, the soak, and the
+// goals.
 // Markdown pipe tables, aligned, so they read in a terminal and paste as is.
 
 const ms = (v) => (v === undefined ? '' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toFixed(3));
@@ -76,7 +77,101 @@ function kernelBlock(rows, meta) {
   return out.join('\n');
 }
 
-function render({ meta, results, dispatch, copy, goals }) {
+const SPARKS = '▁▂▃▄▅▆▇█';
+
+/** A one-line curve of `values`, scaled from 0 (▁) to their max (█), so that noise on a flat curve stays small. */
+function spark(values) {
+  const max = Math.max(...values);
+  return values.map((v) => SPARKS[max > 0 ? Math.min(7, Math.max(0, Math.round((v / max) * 7))) : 0]).join('');
+}
+
+/** MB to a sensible precision; `sign` adds a + to positive values. Non-numbers (NaN saved as a string) pass through. */
+function mb(v, sign = false) {
+  if (typeof v !== 'number' || !Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  const t = a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : v.toFixed(2);
+  return sign && v > 0 ? `+${t}` : t;
+}
+
+/** The soak's section: curves, verdict, outcomes, then every sample. */
+function soakBlock(soak) {
+  const out = [`### soak: ${int(soak.done)} of ${int(soak.calls)} mixed calls${soak.only ? ` (only ${soak.only.join(', ')})` : ''}, ${soak.lanes} lanes, pool×${soak.threads}`, ''];
+  const ss = soak.samples;
+  const run = ss.filter((s) => s.calls > 0);
+  if (run.length === 0) {
+    out.push(`no samples${soak.error ? `: ${soak.error}` : ''}`);
+    return out.join('\n');
+  }
+  const v = soak.verdict;
+  const nums = (key, ss = soak.samples) => ss.map((s) => s[key]).filter((x) => typeof x === 'number');
+  const curve = (label, values, unit, fmt) =>
+    `    ${label.padEnd(28)} ${spark(values)}  ${fmt(values[0])} → ${fmt(values.at(-1))} ${unit} (max ${fmt(Math.max(...values))})`;
+  out.push(
+    `Curves, one character per sample (every ${int(soak.every)} calls; scaled from 0 to the max):`,
+    '',
+    curve('heap used after GC', nums('heapMB'), 'MB', mb),
+    curve('caller arrays alive after GC', nums('liveArrays'), 'arrays', int),
+    curve('array buffers after GC', nums('arrayBuffersMB'), 'MB', mb),
+    curve('RSS', nums('rssMB'), 'MB', mb),
+    curve('calls/s', nums('callsPerSecond', run), 'calls/s', int),
+    '',
+  );
+  const flat = v.flat === null ? 'not judged' : v.flat ? 'yes' : 'NO';
+  const fig = (key, name, unit = 'MB') => `${name} ${mb(v[key].slopePer10k, true)} (max-min ${mb(v[key].lastHalfRange)} ${unit})`;
+  out.push(
+    `**Flat: ${flat}** (${v.why}).`,
+    `Over the last half${v.lastHalfFrom === null ? '' : ` (from ${int(v.lastHalfFrom)} calls, ${v.samplesInLastHalf} samples)`}, growth per 10,000 calls: ${[
+      `${fig('heapMB', 'heap after GC')} [${v.heapJudged ? `judged: at most ${v.heapLimitPer10k}` : 'not judged: too short a run'}]`,
+      `caller arrays alive ${mb(v.liveArrays.slopePer10k, true)} arrays, at most ${int(v.liveArrays.lastHalfMax)} [judged: at most ${int(v.inFlightArrays)}, what the calls in flight hold]`,
+      fig('liveMB', 'their MB'),
+      fig('arrayBuffersMB', 'array buffers'),
+      fig('rssMB', 'RSS'),
+    ].join(', ')}. Whole run, max-min: heap ${mb(v.heapMB.range)} MB, array buffers ${mb(v.arrayBuffersMB.range)} MB, RSS ${mb(v.rssMB.range)} MB.`,
+  );
+  if (v.workerHeldMB) {
+    out.push(
+      `Array buffers the main thread no longer holds (dead caller arrays that a worker's handle keeps until that worker's own GC): median ${mb(v.workerHeldMB.median)} MB, up to ${mb(v.workerHeldMB.max)} MB.`,
+    );
+  }
+  if (soak.outcomes && (soak.outcomes.wrong || soak.outcomes.failed)) {
+    out.push(`**Wrong results: ${int(soak.outcomes.wrong)}; other failures: ${int(soak.outcomes.failed)}** (first ones below).`);
+  }
+  const memLine = (m) => `heap ${mb(m.heapMB)} MB,${m.liveArrays === undefined ? '' : ` caller arrays alive ${m.liveArrays ?? '?'},`} array buffers ${mb(m.arrayBuffersMB)} MB, RSS ${mb(m.rssMB)} MB`;
+  if (soak.drained) out.push(`After the last call settled (pool idle, open): ${memLine(soak.drained)}; after close(): ${memLine(soak.closed)}.`);
+  if (soak.stopped) out.push(`Stopped early, after ${int(soak.stopped.atCalls)} calls: ${soak.stopped.reason}.`);
+  if (soak.error) out.push(`Error: ${soak.error}`);
+  if (soak.outcomes) {
+    const o = soak.outcomes;
+    const exits = Object.entries(soak.workerExits ?? {}).map(([reason, n]) => `${int(n)} ${reason}`);
+    out.push(
+      `Outcomes: ${int(o.ok)} ok, ${int(o.aborted)} aborted, ${int(o.timedOut)} timed out, ${int(o.wrong)} wrong results, ${int(o.failed)} other failures; workers ended: ${exits.length ? exits.join(', ') : 'none'}. ${int(soak.callsPerSecond)} calls/s over ${soak.durationS.toFixed(1)} s, samples included.`,
+    );
+  }
+  if (soak.errors?.length) out.push(`Unexpected failures and wrong results (first ${soak.errors.length}): ${soak.errors.join(' | ')}`);
+  out.push(`Mix: ${soak.mix.map((m) => `${pct(m.share)} ${m.what}`).join('; ')}. One call in ten also carries a 60 s timeout, one in ten a long-lived AbortSignal that never fires.`);
+  out.push('');
+  const live = (s) => (s.liveArrays === undefined ? '' : s.liveArrays === null ? '?' : int(s.liveArrays));
+  const row = (label, s) => [
+    label,
+    s.s === undefined ? '' : s.s.toFixed(1),
+    s.callsPerSecond === undefined || s.calls === 0 ? '' : int(s.callsPerSecond),
+    mb(s.heapMB),
+    live(s),
+    typeof s.liveMB === 'number' ? mb(s.liveMB) : '',
+    mb(s.arrayBuffersMB),
+    mb(s.rssMB),
+    s.gcMs.toFixed(1),
+  ];
+  out.push(
+    table(
+      ['calls', 's', 'calls/s', 'heap after GC MB', 'caller arrays alive', 'their MB', 'array buffers MB', 'RSS MB', 'GC ms'],
+      [...ss.map((s) => row(int(s.calls), s)), ...(soak.drained ? [row('drained', soak.drained), row('closed', soak.closed)] : [])],
+    ),
+  );
+  return out.join('\n');
+}
+
+function render({ meta, results, dispatch, copy, soak, goals }) {
   const T = Math.max(...meta.threads);
   const out = [];
   out.push(`## sabre benchmark${meta.quick ? ' (quick)' : ''}`, '');
@@ -138,6 +233,8 @@ function render({ meta, results, dispatch, copy, goals }) {
     out.push('');
   }
 
+  if (soak) out.push(soakBlock(soak), '');
+
   out.push('### goals (reported, not asserted)', '');
   for (const g of goals) {
     const why = [g.withinNoise && `${g.withinNoise} within noise`, g.busyMachine && `${g.busyMachine} on a busy machine`].filter(Boolean);
@@ -148,7 +245,7 @@ function render({ meta, results, dispatch, copy, goals }) {
     if (missed.length) {
       out.push(`  missed: ${missed.map((c) => `${c.kernel}${c.size ? ` ${c.size}` : ''} (${c.text})`).join('; ')}`);
     }
-    if (g.id === 'round-trip' && g.met) out.push(`  ${g.checks[0].text}`);
+    if ((g.id === 'round-trip' || g.id === 'soak') && g.met) out.push(`  ${g.checks[0].text}`);
     if (g.id === 'event-loop' && g.evaluated) {
       const worst = g.checks.reduce((a, b) => (b.value > a.value ? b : a));
       out.push(`  worst: ${worst.kernel} ${worst.size}: ${worst.text}`);
@@ -158,4 +255,4 @@ function render({ meta, results, dispatch, copy, goals }) {
   return `${out.join('\n')}\n`;
 }
 
-module.exports = { render, table };
+module.exports = { render, table, soakBlock };

@@ -13,18 +13,23 @@
 // and for each: the median and spread of repeated runs after warm-up, the
 // event-loop delay of the main thread meanwhile, and peak RSS. Compared modes
 // run interleaved (js with wasm, pool×T with piscina×T; measure.js). Then the
-// dispatch micro-benchmark (dispatch.js) and the copy cost (copy-cost.js).
+// dispatch micro-benchmark (dispatch.js), the copy cost (copy-cost.js) and
+// the soak (soak.js: does memory stay flat over many mixed calls?).
 // Prints progress to stderr, tables grouped by kernel to stdout; saves JSON
 // and an SVG chart in bench/results/. A program, never a test: nothing here
 // is asserted (test-node/bench.test.js only checks that it runs).
 //
 //   node bench/run.js [--quick] [--kernel a,b] [--sizes small,medium,large]
-//                     [--threads 1,2] [--no-native] [--no-dispatch] [--out DIR]
+//                     [--threads 1,2] [--no-native] [--no-dispatch]
+//                     [--no-soak] [--soak-calls N] [--soak-lanes N] [--out DIR]
 //
 // --quick: the small size only (countPrimes a little larger), threads 1 and
-// all, 3 runs after 1 warm-up, short dispatch and copy-cost parts; well under
-// a minute once bench/native is built. --no-dispatch skips the dispatch and
-// copy-cost parts. --out: where the JSON and SVG go (default bench/results).
+// all, 3 runs after 1 warm-up, short dispatch and copy-cost parts, a soak of
+// 5,000 calls (else 100,000); well under a minute once bench/native is
+// built. --no-dispatch skips the dispatch and copy-cost parts, --no-soak the
+// soak; --soak-calls and --soak-lanes size it (default 32 lanes, on the
+// largest thread count). --out: where the JSON and SVG go (default
+// bench/results).
 // Full runs write <date>.json, latest.json and latest.svg; quick runs
 // latest-quick.json and latest-quick.svg (not committed). --from FILE.json
 // prints the tables of a saved run again and rewrites FILE.svg.
@@ -41,10 +46,12 @@ const { PiscinaMode } = require('./modes/piscina');
 const native = require('./modes/native');
 const { dispatchBench } = require('./dispatch');
 const { copyCostBench } = require('./copy-cost');
+const { soakBench } = require('./soak');
 const { derive, goals } = require('./analyse');
 const { Calibrator } = require('./calibrate');
 const report = require('./report');
 const { chart } = require('./svg');
+const { toJson } = require('./json');
 
 const SIZES = ['small', 'medium', 'large'];
 
@@ -57,8 +64,26 @@ function threadCounts(max) {
 }
 
 function parseArgs(argv) {
-  const usage = 'usage: node bench/run.js [--quick] [--kernel a,b] [--sizes small,medium,large] [--threads 1,2] [--no-native] [--no-dispatch] [--out DIR] | --from FILE.json';
-  const opts = { quick: false, kernels: null, sizes: null, threads: null, native: true, dispatch: true, out: path.join(__dirname, 'results'), from: null };
+  const usage =
+    'usage: node bench/run.js [--quick] [--kernel a,b] [--sizes small,medium,large] [--threads 1,2] [--no-native] [--no-dispatch] [--no-soak] [--soak-calls N] [--soak-lanes N] [--out DIR] | --from FILE.json';
+  const opts = {
+    quick: false,
+    kernels: null,
+    sizes: null,
+    threads: null,
+    native: true,
+    dispatch: true,
+    soak: true,
+    soakCalls: null,
+    soakLanes: 32,
+    out: path.join(__dirname, 'results'),
+    from: null,
+  };
+  const count = (i) => {
+    const v = Number(argv[i]);
+    if (!Number.isInteger(v) || v < 1) throw new Error(`${argv[i - 1]} needs a positive integer\n${usage}`);
+    return v;
+  };
   const list = (i) => {
     if (argv[i] === undefined) throw new Error(`${argv[i - 1]} needs a value\n${usage}`);
     return argv[i].split(',').filter(Boolean);
@@ -71,6 +96,9 @@ function parseArgs(argv) {
     else if (a === '--threads') opts.threads = list(++i).map(Number);
     else if (a === '--no-native') opts.native = false;
     else if (a === '--no-dispatch') opts.dispatch = false;
+    else if (a === '--no-soak') opts.soak = false;
+    else if (a === '--soak-calls') opts.soakCalls = count(++i);
+    else if (a === '--soak-lanes') opts.soakLanes = count(++i);
     else if (a === '--out') opts.out = path.resolve(list(++i).join(','));
     else if (a === '--from') opts.from = path.resolve(list(++i).join(','));
     else if (a === '--help' || a === '-h') {
@@ -89,6 +117,7 @@ function parseArgs(argv) {
     if (!cases[k] || !js[k] || !sabre.kernels[k]) throw new Error(`unknown kernel ${k}; known: ${Object.keys(cases).join(', ')}`);
   }
   opts.sizes ??= opts.quick ? ['small'] : SIZES;
+  opts.soakCalls ??= opts.quick ? 5000 : 100_000;
   for (const s of opts.sizes) if (!SIZES.includes(s)) throw new Error(`unknown size ${s}; use ${SIZES.join(',')}`);
   const max = os.availableParallelism();
   opts.threads ??= opts.quick ? [...new Set([1, max])] : threadCounts(max);
@@ -126,40 +155,6 @@ function agreement(kernel, n) {
   const bytes = b instanceof Uint8Array || b instanceof Uint8ClampedArray;
   const rel = scale === 0 ? diff : diff / scale;
   return { agrees: bytes ? diff <= 1 : rel <= 1e-4, maxDiff: diff, maxRelDiff: rel };
-}
-
-/**
- * Indented JSON in which any object or array that fits in 100 characters
- * (run times, event-loop figures, a mode's speed-ups ...) stays on one line,
- * so that a run's file reads well and stays small. Non-finite numbers become
- * strings.
- */
-function toJson(value) {
-  // Timings to 5 significant digits: the machine's noise is far above that.
-  const fix = (k, v) => (typeof v !== 'number' ? v : !Number.isFinite(v) ? String(v) : Number.isInteger(v) ? v : Number(v.toPrecision(5)));
-  const plain = JSON.parse(JSON.stringify(value, fix));
-  const fmt = (v, indent) => {
-    const one = JSON.stringify(v);
-    if (v === null || typeof v !== 'object' || one.length + indent.length <= 100) return one.replace(/,(?=["\[{\d-])/g, ', ').replace(/":/g, '": ');
-    const inner = `${indent}  `;
-    if (Array.isArray(v) && v.every((x) => typeof x !== 'object')) {
-      // A long list of numbers: as many per line as fit.
-      const lines = [];
-      let line = '';
-      for (const x of v.map((y) => JSON.stringify(y))) {
-        if (line && inner.length + line.length + x.length + 2 > 100) {
-          lines.push(line);
-          line = '';
-        }
-        line += line ? `, ${x}` : x;
-      }
-      lines.push(line);
-      return `[\n${lines.map((l) => inner + l).join(',\n')}\n${indent}]`;
-    }
-    if (Array.isArray(v)) return `[\n${v.map((x) => inner + fmt(x, inner)).join(',\n')}\n${indent}]`;
-    return `{\n${Object.entries(v).map(([k, x]) => `${inner}${JSON.stringify(k)}: ${fmt(x, inner)}`).join(',\n')}\n${indent}}`;
-  };
-  return `${fmt(plain, '')}\n`;
 }
 
 /** --from: the tables and the chart again from a saved JSON (goals re-evaluated), without measuring. */
@@ -281,6 +276,12 @@ async function main() {
     log(`copy cost ... (${elapsed()})`);
     copy = await copyCostBench({ threads: maxThreads, quick: opts.quick, reps, log });
   }
+  let soak = null;
+  if (opts.soak) {
+    log(`soak: ${opts.soakCalls.toLocaleString('en')} mixed calls, ${opts.soakLanes} lanes, pool×${maxThreads} ... (${elapsed()})`);
+    soak = await soakBench({ calls: opts.soakCalls, lanes: opts.soakLanes, threads: maxThreads, quick: opts.quick, log });
+    log(`  soak: ${soak.verdict.flat === null ? 'not judged' : soak.verdict.flat ? 'flat' : 'NOT flat'}: ${soak.verdict.why}`);
+  }
 
   for (const row of results) derive(row, opts.threads);
   const meta = {
@@ -300,7 +301,7 @@ async function main() {
     freeCores: { start: freeAtStart, end: freeAtEnd, of: maxThreads },
     durationS: (performance.now() - t0) / 1000,
   };
-  const out = { meta, results, dispatch, copy };
+  const out = { meta, results, dispatch, copy, soak };
   out.goals = goals(out);
 
   // Output: tables, JSON, SVG.

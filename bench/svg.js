@@ -5,7 +5,10 @@
 //      piscina, and native rayon (the hardware's practical limit), with the
 //      ideal line (speed-up = threads) dashed;
 //   2. time per mode: one bar per mode, as a share of the slowest mode, with
-//      its time in ms.
+//      its time in ms;
+// and, when the soak ran, its curves against calls: heap used and array
+// buffers after GC, RSS, calls/s (soakPanels; soakChart alone for
+// bench/soak.js).
 
 const COLORS = { js: '#8c8c8c', wasm: '#7b4fb3', pool: '#1f6fd1', piscina: '#e07b14', native: '#2e9b4f', rayon: '#2e9b4f', ideal: '#b8b8b8' };
 const FONT = 'font-family="Helvetica, Arial, sans-serif"';
@@ -120,8 +123,91 @@ function legend(x, y) {
   return out.join('\n');
 }
 
+/**
+ * Curves against calls, from 0 to a nice max: a soak panel. `series`:
+ * [{ points: [[calls, v]], color, label }]; `limit`, if given, a dashed
+ * horizontal line.
+ */
+function linePanel(series, { title, x0, y0, w, h, xmax, limit }) {
+  const pad = { l: 38, r: 10, t: 18, b: 22 };
+  const pw = w - pad.l - pad.r;
+  const ph = h - pad.t - pad.b;
+  const ymax = niceMax(Math.max(0, limit ?? 0, ...series.flatMap(({ points }) => points.map(([, v]) => v))));
+  const xs = (c) => x0 + pad.l + (xmax > 0 ? (c / xmax) * pw : 0);
+  const ys = (v) => y0 + pad.t + ph - (v / ymax) * ph;
+  const out = [];
+  out.push(`<rect x="${x0 + 0.5}" y="${y0 + 0.5}" width="${w - 1}" height="${h - 1}" fill="#fff" stroke="#e3e3e3"/>`);
+  out.push(text(x0 + pad.l, y0 + 13, title, { size: 11, weight: 'bold' }));
+  for (let i = 0; i <= 4; i++) {
+    const v = (ymax * i) / 4;
+    out.push(`<line x1="${x0 + pad.l}" x2="${x0 + pad.l + pw}" y1="${n2(ys(v))}" y2="${n2(ys(v))}" stroke="${i ? '#f0f0f0' : '#999'}"/>`);
+    out.push(text(x0 + pad.l - 3, ys(v) + 3, Number(v.toPrecision(3)).toLocaleString('en'), { size: 8, anchor: 'end', color: '#666' }));
+  }
+  for (const c of [0, xmax / 2, xmax]) {
+    out.push(text(xs(c), y0 + h - 10, Math.round(c).toLocaleString('en'), { size: 8, anchor: c === 0 ? 'start' : c === xmax ? 'end' : 'middle', color: '#666' }));
+  }
+  out.push(text(x0 + pad.l + pw, y0 + h - 2, 'calls', { size: 8, anchor: 'end', color: '#999' }));
+  if (limit !== undefined) {
+    out.push(`<line x1="${x0 + pad.l}" x2="${x0 + pad.l + pw}" y1="${n2(ys(limit))}" y2="${n2(ys(limit))}" stroke="${COLORS.ideal}" stroke-dasharray="4 3"/>`);
+  }
+  series.forEach(({ points, color, label }, i) => {
+    if (points.length) {
+      const d = points.map(([c, v], j) => `${j ? 'L' : 'M'}${n2(xs(c))},${n2(ys(v))}`).join(' ');
+      out.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="1.8"/>`);
+    }
+    // A white halo keeps the label readable over the curves.
+    if (label) out.push(text(x0 + pad.l + pw, y0 + 27 + 10 * i, label, { size: 9, anchor: 'end', color }).replace('<text ', '<text stroke="#fff" stroke-width="3" paint-order="stroke" '));
+  });
+  return out.join('\n');
+}
+
+/** The soak's curves, a row of four panels at (0, y) across width W; returns { svg, h }. */
+function soakPanels(soak, y, W) {
+  const v = soak.verdict;
+  const flat = v.flat === null ? 'not judged' : v.flat ? 'flat' : 'NOT flat';
+  const slope = Number(v.heapMB.slopePer10k);
+  const detail = `heap after GC ${slope >= 0 ? '+' : ''}${slope.toFixed(2)} MB per 10k calls over the last half, caller arrays alive at most ${v.liveArrays.lastHalfMax} (in flight: at most ${v.inFlightArrays})`;
+  const parts = [
+    text(12, y + 14, `Soak: ${soak.done.toLocaleString('en')} mixed calls, ${soak.lanes} lanes, pool×${soak.threads}: ${flat} (${soak.stopped ? `stopped: ${soak.stopped.reason}` : detail})`, { size: 12 }),
+  ];
+  const ss = soak.samples;
+  const pts = (key, from = ss) => from.filter((s) => typeof s[key] === 'number').map((s) => [s.calls, s[key]]);
+  const xmax = Math.max(soak.done, 1);
+  const pw = W / 4;
+  const h = 150;
+  const panels = [
+    ['heap used after GC, MB', [{ points: pts('heapMB'), color: COLORS.pool }]],
+    ['caller arrays alive after GC', [{ points: pts('liveArrays'), color: COLORS.piscina, label: 'dashed: the most the calls in flight hold' }], v.inFlightArrays],
+    [
+      'memory, MB',
+      [
+        { points: pts('rssMB'), color: COLORS.wasm, label: 'RSS' },
+        { points: pts('arrayBuffersMB'), color: COLORS.js, label: 'array buffers after GC' },
+      ],
+    ],
+    ['calls/s', [{ points: pts('callsPerSecond', ss.filter((s) => s.calls > 0)), color: COLORS.native }]],
+  ];
+  panels.forEach(([title, series, limit], i) => parts.push(linePanel(series, { title, x0: i * pw, y0: y + 22, w: pw, h, xmax, limit })));
+  return { svg: parts.join('\n'), h: 22 + h };
+}
+
+/** A document of the soak's curves alone (bench/soak.js). */
+function soakChart(soak, meta) {
+  const W = 1200;
+  const head = text(12, 24, `sabre soak: ${meta.cpu}, ${meta.cores} cores, Node ${meta.node}, ${meta.date.slice(0, 10)}`, { size: 15, weight: 'bold' });
+  const { svg, h } = soakPanels(soak, 34, W);
+  const H = Math.ceil(34 + h + 10);
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">
+<rect width="${W}" height="${H}" fill="#fafafa"/>
+${head}
+${svg}
+</svg>
+`;
+}
+
 /** The whole SVG document. */
-function chart({ meta, results }) {
+function chart({ meta, results, soak }) {
   const rows = largestRows(results).filter((r) => r.modes.wasm);
   const threads = meta.threads;
   const W = 1200;
@@ -153,6 +239,11 @@ function chart({ meta, results }) {
     }
   });
   y += 10;
+  if (soak?.samples.length) {
+    const p = soakPanels(soak, y + 10, W);
+    parts.push(p.svg);
+    y += 10 + p.h + 10;
+  }
   const H = Math.ceil(y);
   return `<?xml version="1.0" encoding="UTF-8"?>
 <svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">
@@ -162,4 +253,4 @@ ${parts.join('\n')}
 `;
 }
 
-module.exports = { chart };
+module.exports = { chart, soakChart };

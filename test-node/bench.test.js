@@ -1,6 +1,7 @@
 'use strict';
 // The benchmark runs: `bench/run.js --quick` on two kernels, in a child
-// process, exits 0 and writes results of the expected shape. Only the shape
+// process, exits 0 and writes results of the expected shape; so does the
+// soak alone (bench/soak.js). Only the shape
 // is checked, never a timing (benchmarks are programs, not tests). With
 // cargo on the machine this also builds and runs the native benchmark
 // (bench/native), once per machine.
@@ -56,8 +57,53 @@ test('bench/run.js --quick runs every mode and writes JSON and SVG', () => {
     assert.ok(res.copy.length >= 2 && res.copy.every((c) => c.ms['kernel alone (in wasm memory)'] > 0));
     assert.ok(res.goals.length >= 5 && res.goals.every((g) => g.evaluated === g.met + g.missed));
 
+    // The soak: its shape only. Whether it is flat, and whether every result
+    // was right, is what it reports, not what this checks (today's pool
+    // keeps settled calls under load, and a timeout that ends a worker can
+    // re-run another call's in-place chunk that had already committed).
+    const soak = res.soak;
+    assert.match(r.stdout, /### soak:/);
+    assert.strictEqual(soak.calls, 5000);
+    assert.strictEqual(soak.error, null, soak.error);
+    assert.ok(soak.done > 0 && soak.done <= soak.calls);
+    assert.ok(soak.samples.length >= 3, 'a baseline and samples under load');
+    assert.strictEqual(soak.samples[0].calls, 0);
+    for (const s of soak.samples) {
+      for (const k of ['calls', 's', 'callsPerSecond', 'heapMB', 'arrayBuffersMB', 'rssMB', 'gcMs']) assert.strictEqual(typeof s[k], 'number', `sample.${k}`);
+      assert.ok(s.heapMB > 0 && s.rssMB > 0);
+      assert.ok(s.liveArrays === null || Number.isInteger(s.liveArrays));
+    }
+    assert.ok(soak.samples.every((s, i) => i === 0 || s.calls > soak.samples[i - 1].calls), 'samples in call order');
+    const o = soak.outcomes;
+    assert.strictEqual(o.ok + o.wrong + o.aborted + o.timedOut + o.failed, soak.done);
+    assert.ok(o.aborted > 0 && o.timedOut > 0, 'failure paths soaked too');
+    assert.ok([true, false, null].includes(soak.verdict.flat) && typeof soak.verdict.why === 'string');
+    assert.strictEqual(typeof soak.verdict.heapMB.slopePer10k, 'number');
+    assert.ok(soak.drained.rssMB > 0 && soak.closed.rssMB > 0);
+    assert.ok(res.goals.some((g) => g.id === 'soak') && res.goals.some((g) => g.id === 'soak-results'));
+
     const svg = fs.readFileSync(path.join(out, 'latest-quick.svg'), 'utf8');
     assert.match(svg, /^<\?xml[^]*<svg [^]*<\/svg>\s*$/);
+    assert.match(svg, /Soak: /);
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('bench/soak.js runs alone and writes JSON and SVG', () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'sabre-soak-'));
+  try {
+    const r = spawnSync(process.execPath, [path.join(root, 'bench', 'soak.js'), '--calls', '400', '--lanes', '8', '--every', '100', '--out', out], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    assert.strictEqual(r.status, 0, `exit ${r.status}\n${r.stderr}`);
+    assert.match(r.stdout, /### soak: 400 of 400 mixed calls, 8 lanes/);
+    const { meta, soak } = JSON.parse(fs.readFileSync(path.join(out, 'latest-soak.json'), 'utf8'));
+    assert.strictEqual(meta.node, process.version);
+    assert.strictEqual(soak.lanes, 8);
+    assert.deepStrictEqual(soak.samples.map((s) => s.calls).slice(0, 2), [0, 100]);
+    assert.match(fs.readFileSync(path.join(out, 'latest-soak.svg'), 'utf8'), /^<\?xml[^]*<\/svg>\s*$/);
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
   }
