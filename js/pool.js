@@ -51,6 +51,8 @@ const {
 } = require('./errors');
 
 const workerScript = path.join(__dirname, 'worker.js');
+/** Held by a worker while it switches V8's process-wide --expose-gc flag (see worker.js). */
+const gcLock = new Int32Array(new SharedArrayBuffer(4));
 /** A chunk whose worker died while running it is tried this many times in all. */
 const MAX_ATTEMPTS = 2;
 /** Consecutive workers that die before their ready message: give up. */
@@ -307,6 +309,7 @@ class ThreadPool extends EventEmitter {
         kernelsModule: this.#opts.kernelsModule,
         port: port2,
         doorbell,
+        gcLock,
         atomics: this.#opts.atomics,
       },
       transferList: [port2],
