@@ -133,14 +133,22 @@ class Engine {
   }
 
   /**
-   * Writes a chunk's results into the caller's arrays. Each write is one
-   * TypedArray#set (a memcpy, which no interrupt splits).
+   * `[source, target, from]` for each write: what to copy (a view of the
+   * scratch slot, or the private array) into which caller's array, at which
+   * element. Made before a write-back begins, so the write-back itself is
+   * only TypedArray#set calls (see worker.js).
    */
+  sourcesOf(writes) {
+    return writes.map(([slot, view, from, to]) => [
+      typeof slot === 'number' ? new view.constructor(this.memory.buffer, this.ptrs[slot], to - from) : slot,
+      view,
+      from,
+    ]);
+  }
+
+  /** Writes a chunk's results into the caller's arrays: one memcpy each. */
   commit(writes) {
-    for (const [slot, view, from, to] of writes) {
-      if (typeof slot === 'number') view.set(new view.constructor(this.memory.buffer, this.ptrs[slot], to - from), from);
-      else view.set(slot, from);
-    }
+    for (const [source, target, from] of this.sourcesOf(writes)) target.set(source, from);
   }
 
   /** compute, then commit: a chunk on the calling thread. */

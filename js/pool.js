@@ -29,6 +29,7 @@
 const { Worker, MessageChannel } = require('node:worker_threads');
 const { EventEmitter } = require('node:events');
 const path = require('node:path');
+const v8 = require('node:v8');
 const { performance } = require('node:perf_hooks');
 const debuglog = require('node:util').debuglog('sabre');
 const { kernelTable } = require('./kernels');
@@ -135,7 +136,7 @@ class WorkerSlot {
     this.ready = false;
     this.tasks = []; // { id, call, index, ref, value }, in the order the worker runs them
     this.exiting = false; // terminate() was called
-    this.exitReason = null; // why the pool ended it: 'timeout', 'crash', 'idle', 'shutdown'
+    this.exitReason = null; // why the pool ended it: 'timeout', 'crash' (simulated), 'idle', 'shutdown'
     this.pendingRetire = null; // a retire deferred until its write-back ends
     this.idleTimer = null;
     this.blocksSent = 0; // task-state blocks this worker has
@@ -259,11 +260,13 @@ class ThreadPool extends EventEmitter {
 
   /**
    * Ends one busy worker abruptly, as if it had crashed: for resilience tests
-   * and demos of the retry path. The chunk it was running counts as a failed
-   * attempt and runs again elsewhere; one it had already written back stays
-   * written and is never run again (a crash between write-back and reply is
-   * the worst moment, and this lands there whenever the reply is still on
-   * its way). Returns its threadId, or null when no worker is busy.
+   * and drills. It lands anywhere but inside a write-back (its tasks are
+   * cancelled first, and a write-back under way is let finish; a real crash
+   * there fails the call with ERR_SABRE_COMMIT_INTERRUPTED): a chunk the
+   * worker was running counts as a failed attempt and runs again elsewhere,
+   * and one it had written stays written and is never run again, its value
+   * kept, even when its reply dies with the worker. Returns its threadId, or
+   * null when no worker is busy.
    */
   simulateCrash() {
     for (const slot of this.#slots) {
@@ -388,6 +391,12 @@ class ThreadPool extends EventEmitter {
 
   #onExit(slot, code) {
     this.#slots.delete(slot);
+    if (Atomics.compareExchange(gcLock, 0, slot.threadId, 0) === slot.threadId) {
+      // Ended while switching the --expose-gc flag (worker.js): switch it
+      // back off and let the other workers have the lock.
+      v8.setFlagsFromString('--no-expose-gc');
+      Atomics.notify(gcLock, 0);
+    }
     clearTimeout(slot.idleTimer);
     const held = slot.tasks;
     slot.tasks = [];
@@ -442,11 +451,10 @@ class ThreadPool extends EventEmitter {
     if (attempts >= MAX_ATTEMPTS) {
       const [s, t] = call.range(index);
       const { code, cause } = crash;
-      const how = code === undefined ? 'simulated crash' : `last exit code ${code}`;
       this.#fail(
         call,
         new WorkerCrashError(
-          `sabre: ${call.label} failed: the worker running units [${s}, ${t}) died ${attempts} times (${how}${cause ? `: ${cause.message}` : ''})`,
+          `sabre: ${call.label} failed: the worker running units [${s}, ${t}) died ${attempts} times (last exit code ${code}${cause ? `: ${cause.message}` : ''})`,
           { code: 'ERR_SABRE_WORKER_CRASHED', cause: cause ?? undefined, kernel: call.label, start: s, end: t },
         ),
       );
@@ -708,8 +716,8 @@ class ThreadPool extends EventEmitter {
    * Ends a worker on purpose (`reason`: 'timeout', 'crash', 'idle',
    * 'shutdown'). Every task it holds is cancelled first and its chunk sent
    * elsewhere (for 'crash', the running one counts as a failed attempt), so
-   * the worker can no longer begin a write-back; if one is under way, the
-   * end waits for its reply.
+   * the worker can no longer begin a write-back; if one is under way, the end
+   * waits for its reply.
    */
   #retire(slot, reason) {
     if (slot.exiting) return;
@@ -719,8 +727,9 @@ class ThreadPool extends EventEmitter {
       const before = tasks.read(task.ref);
       if (tasks.cancel(task.ref)) {
         const call = this.#detach(task);
-        const crashed = reason === 'crash' && i === 0 && before === tasks.RUNNING;
-        this.#requeue(call, task.index, crashed ? { code: undefined, cause: null } : null);
+        // A simulated crash hits the chunk the worker was running.
+        const hit = reason === 'crash' && i === 0 && before === tasks.RUNNING;
+        this.#requeue(call, task.index, hit ? { code: 'none (simulated crash)', cause: null } : null);
         this.#maybeSettleFailed(call);
       } else if (tasks.read(task.ref) === tasks.COMMITTING) {
         writing = true;
@@ -764,4 +773,4 @@ class ThreadPool extends EventEmitter {
   }
 }
 
-module.exports = { ThreadPool };
+module.exports = { ThreadPool, gcLock };

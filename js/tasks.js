@@ -77,12 +77,9 @@ function cancel(ref) {
 /** Main thread: cancels a task only if its worker has not started it. */
 const cancelQueued = (ref) => Atomics.compareExchange(ref.view, ref.index, QUEUED, CANCELLED) === QUEUED;
 
-// Worker side: the slot is `view[index]` of a block it was sent.
+// Worker side: the slot is `view[index]` of a block it was sent. (The
+// write-back's own transitions are written out inline in worker.js.)
 const start = (view, index) => Atomics.compareExchange(view, index, QUEUED, RUNNING) === QUEUED;
-const beginCommit = (view, index) => Atomics.compareExchange(view, index, RUNNING, COMMITTING) === RUNNING;
-function endCommit(view, index) {
-  Atomics.store(view, index, COMMITTED);
-}
 
 module.exports = {
   TaskStates,
@@ -95,6 +92,4 @@ module.exports = {
   cancel,
   cancelQueued,
   start,
-  beginCommit,
-  endCommit,
 };

@@ -52,15 +52,17 @@ const engine = new Engine({ module: workerData.module, gluePath: workerData.glue
  * after every SHARED_BYTES_PER_GC of them: the handles are short-lived, so a
  * minor collection frees them. V8's `gc` is reached by exposing it for one
  * new context only; the flag is process-wide, so workers switch it on and
- * off under a lock shared by every pool of the process (`gcLock`), and a
- * worker that still cannot reach `gc` simply goes without.
+ * off under a lock shared by every pool of the process (`gcLock`, holding
+ * the holder's threadId: the pool releases it if that worker is ended while
+ * it holds it), and a worker that still cannot reach `gc` goes without.
  */
 const SHARED_BYTES_PER_GC = 64 << 20;
 const collectYoung = (() => {
   const v8 = require('node:v8');
   const vm = require('node:vm');
+  const { threadId } = require('node:worker_threads');
   const lock = workerData.gcLock;
-  while (Atomics.compareExchange(lock, 0, 0, 1) !== 0) Atomics.wait(lock, 0, 1, 10);
+  for (let held; (held = Atomics.compareExchange(lock, 0, 0, threadId)) !== 0; ) Atomics.wait(lock, 0, held, 10);
   try {
     v8.setFlagsFromString('--expose-gc');
     const gc = vm.runInNewContext('typeof gc === "function" ? gc : null');
@@ -69,7 +71,7 @@ const collectYoung = (() => {
     return () => {};
   } finally {
     v8.setFlagsFromString('--no-expose-gc');
-    Atomics.store(lock, 0, 0);
+    Atomics.compareExchange(lock, 0, threadId, 0);
     Atomics.notify(lock, 0);
   }
 })();
@@ -116,20 +118,26 @@ function run(msg) {
     parentPort.postMessage({ id, value: out.value, runMs: performance.now() - t0 });
     return;
   }
-  if (!tasks.beginCommit(states, index)) {
-    // Cancelled while it ran: its results are dropped, nothing was written.
-    parentPort.postMessage({ id, skipped: true, runMs: performance.now() - t0 });
-    return;
-  }
   // A chunk that writes and also returns a value posts the value first: if
   // this worker dies after the write-back, the pool still has the value (Node
   // delivers a worker's messages before its 'exit') and never runs it again.
   const early = out.value !== undefined;
   if (early) parentPort.postMessage({ id, value: out.value, provisional: true });
-  spec.faultPoint?.('committing', msg.call, msg.start, msg.end);
-  eng.commit(out.writes);
-  tasks.endCommit(states, index);
-  spec.faultPoint?.('committed', msg.call, msg.start, msg.end);
+  const copies = eng.sourcesOf(out.writes);
+  // The write-back: a compare-and-swap, the copies, a store, with nothing
+  // else in between, so that the window in which a dying worker leaves a
+  // chunk COMMITTING (fate unknown: the call fails) is as short as it can
+  // be. The pool itself never ends a worker inside it (see pool.js #retire).
+  if (Atomics.compareExchange(states, index, tasks.RUNNING, tasks.COMMITTING) !== tasks.RUNNING) {
+    // Cancelled while it ran: its results are dropped, nothing was written.
+    parentPort.postMessage({ id, skipped: true, runMs: performance.now() - t0 });
+    return;
+  }
+  if (spec.faultPoint) spec.faultPoint('committing', msg.call, msg.start, msg.end);
+  if (copies.length === 1) copies[0][1].set(copies[0][0], copies[0][2]);
+  else for (const [source, target, from] of copies) target.set(source, from);
+  Atomics.store(states, index, tasks.COMMITTED);
+  if (spec.faultPoint) spec.faultPoint('committed', msg.call, msg.start, msg.end);
   parentPort.postMessage(early ? { id, runMs: performance.now() - t0 } : { id, value: undefined, runMs: performance.now() - t0 });
 }
 

@@ -398,6 +398,36 @@ describe('every promise settles on time', () => {
   });
 });
 
+describe('shutdown at the worst moment', () => {
+  it('pools destroyed while their workers start leave nothing stuck for the next pool', async () => {
+    // A worker ended inside its start-up (e.g. holding the lock around the
+    // --expose-gc switch, worker.js) must not block the workers after it.
+    for (let i = 0; i < 20; i++) {
+      const pool = new sabre.Pool({ threads: 2 });
+      if (i % 2) await new Promise((resolve) => setImmediate(resolve));
+      await within(pool.destroy(), 10_000, `destroy ${i}`);
+    }
+    const pool = new sabre.Pool({ threads: 2 });
+    assert.equal(await within(pool.kernels.countPrimes(0, 1e6), 10_000, 'a call on the next pool'), 78_498);
+    await pool.close();
+  });
+
+  it('a worker ended while it holds the --expose-gc lock: the pool releases it, the next worker starts', async () => {
+    const { gcLock } = require(path.join(root, 'dist', 'pool.js'));
+    const pool = faultPool({ threads: 1 });
+    const gate = newGate();
+    const held = pool.kernels.gate(sabre.shared.float64(4).fill(1), gate);
+    await heldBy(gate);
+    // As if the busy worker had been ended inside its locked start-up step.
+    const threadId = pool.simulateCrash();
+    assert.equal(Atomics.compareExchange(gcLock, 0, 0, threadId), 0);
+    open(gate);
+    assert.equal(await within(held, 10_000, 'the retried call on a new worker'), 4);
+    assert.equal(Atomics.load(gcLock, 0), 0);
+    await pool.close();
+  });
+});
+
 describe('any error out of wasm leaves a usable instance', () => {
   it('a stack overflow inside wasm is a KernelError; the next call on that worker works (pool)', async () => {
     const pool = faultPool({ threads: 1 });
