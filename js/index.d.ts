@@ -175,7 +175,11 @@ export interface Progress {
 
 /** Per-call options, passed after a kernel's own arguments on a pool. */
 export interface CallOptions {
-  /** Aborting drops queued chunks; chunks in flight are not written back. */
+  /**
+   * Aborting rejects the call at once with an AbortError (after a chunk
+   * already writing back has finished): queued chunks are dropped, chunks
+   * still computing are not written back.
+   */
   signal?: AbortSignal;
   /** Milliseconds of run time (from the first chunk's start, not from enqueue). */
   timeout?: number;
@@ -284,7 +288,11 @@ export interface PoolOptions {
   idleTimeout?: number;
   /** Calls that may wait for their first chunk before new calls reject. Default Infinity. */
   maxQueue?: number;
-  /** Passed to each Worker. */
+  /**
+   * Passed to each Worker, each field checked against what Node can run (MB):
+   * maxOldGenerationSizeMb 8..2^20, maxYoungGenerationSizeMb 1..2^16,
+   * codeRangeSizeMb 1..4096, stackSizeMb 0.5..4096; other keys are refused.
+   */
   resourceLimits?: import('node:worker_threads').ResourceLimits;
   /** The Atomics.wait / receiveMessageOnPort dispatch fast path. Default true. */
   atomics?: boolean;
@@ -344,7 +352,11 @@ export class Pool extends EventEmitter implements AsyncDisposable {
   /** True while the queue is at maxQueue; 'drain' fires when it has room again. */
   readonly needsDrain: boolean;
   stats(): PoolStats;
-  /** Ends one busy worker abruptly, as a crash would (its chunk is retried). Returns its threadId or null. */
+  /**
+   * Ends one busy worker abruptly, as a crash would, anywhere but inside a
+   * write-back: a chunk it was running is retried, one it had written stays
+   * written once. Returns its threadId or null.
+   */
   simulateCrash(): number | null;
   /** A user's own kernels (see defineKernels), returning Promises. */
   load(definition: KernelDefinition): Record<string, (...args: any[]) => Promise<any>>;
@@ -424,9 +436,16 @@ export const shared: {
 export class SabreError extends Error {
   code: string;
 }
-/** A kernel panicked or trapped; the message is the panic's. */
+/**
+ * A kernel panicked or trapped (code ERR_SABRE_KERNEL_PANIC; the message is
+ * the panic's) or exhausted the stack (ERR_SABRE_KERNEL_STACK_OVERFLOW).
+ */
 export class KernelError extends SabreError {}
-/** A worker died twice on the same chunk; `kernel`, `start`, `end` name it. */
+/**
+ * A worker died twice on the same chunk (ERR_SABRE_WORKER_CRASHED), or died
+ * inside a chunk's write-back, which may then be partly written
+ * (ERR_SABRE_COMMIT_INTERRUPTED); `kernel`, `start`, `end` name the chunk.
+ */
 export class WorkerCrashError extends SabreError {
   kernel: string;
   start: number;

@@ -8,7 +8,12 @@
 //   prepare(args, shared)  checks arguments, returns the call's plain-data form
 //   units(call)       total units of work; grain(call): units per chunk
 //   run(engine, call, start, end) -> { value, writes }
-//   combine(call, partials)  the call's result from chunk results in order
+//   combine(call, partials)  the call's result from chunk results in order,
+//                     or a Continuation (js/chunks.js) to run a further pass
+//   faultPoint(phase, call, start, end)  test-only kernels: called by the
+//                     worker inside a write-back ('committing', 'committed')
+// prepare returns canonical views of typed arrays (js/validate.js), never the
+// caller's own objects; see docs/ARCHITECTURE.md.
 
 // Each family lives in its own file beside this one; this file joins them.
 const kernels = Object.freeze({
