@@ -65,6 +65,8 @@ const MAX_STARTUP_FAILURES = 3;
  * ~1 ms chunks (the worker idled while the main thread handled its reply).
  */
 const PIPELINE = 2;
+/** A chunk queued behind one that has run this long moves to an idle worker. */
+const STEAL_AFTER_MS = 2;
 
 /**
  * What the caller asked for: one promise, one signal, one time limit and one
@@ -106,8 +108,11 @@ class Call {
     this.completed = 0;
     this.unitsDone = 0;
     this.tasks = new Set(); // its tasks that workers hold and have not answered
+    this.seenBy = new Set(); // workers sent a chunk of it (each counts its bytes once)
     this.failure = null; // the error this call will reject with
     this.settled = false;
+    this.readyPrev = undefined; // its neighbours in the ReadyQueue, while in it
+    this.readyNext = undefined;
   }
 
   get label() {
@@ -127,6 +132,49 @@ class Call {
   }
 }
 
+/**
+ * The calls with chunks to send, in round-robin order: a doubly linked list
+ * through the calls themselves, so adding, removing and moving a call to the
+ * back are O(1) and a removed call is referenced from nowhere. (A Set
+ * deleted from its front left holes that every iteration skipped: measured
+ * 10-18 % fewer tiny calls per second with 1,000 in flight.)
+ */
+class ReadyQueue {
+  #head = null;
+  #tail = null;
+  size = 0;
+
+  has(call) {
+    return call.readyPrev !== undefined;
+  }
+
+  /** Appends `call` unless it is already queued. */
+  add(call) {
+    if (this.has(call)) return;
+    call.readyPrev = this.#tail;
+    call.readyNext = null;
+    if (this.#tail) this.#tail.readyNext = call;
+    else this.#head = call;
+    this.#tail = call;
+    this.size++;
+  }
+
+  delete(call) {
+    if (!this.has(call)) return;
+    const { readyPrev: prev, readyNext: next } = call;
+    if (prev) prev.readyNext = next;
+    else this.#head = next;
+    if (next) next.readyPrev = prev;
+    else this.#tail = prev;
+    call.readyPrev = call.readyNext = undefined;
+    this.size--;
+  }
+
+  first() {
+    return this.#head;
+  }
+}
+
 class WorkerSlot {
   constructor(worker, port, doorbell) {
     this.worker = worker;
@@ -134,7 +182,7 @@ class WorkerSlot {
     this.doorbell = doorbell;
     this.threadId = worker.threadId; // worker.threadId is -1 once it exited
     this.ready = false;
-    this.tasks = []; // { id, call, index, ref, value }, in the order the worker runs them
+    this.tasks = []; // { id, call, index, ref, value, headAt }, in the order the worker runs them
     this.exiting = false; // terminate() was called
     this.exitReason = null; // why the pool ended it: 'timeout', 'crash' (simulated), 'idle', 'shutdown'
     this.pendingRetire = null; // a retire deferred until its write-back ends
@@ -154,7 +202,7 @@ class ThreadPool extends EventEmitter {
   #opts;
   #module;
   #slots = new Set();
-  #ready = new Set(); // calls with chunks to send, in round-robin order
+  #ready = new ReadyQueue(); // calls with chunks to send, in round-robin order
   #live = new Set(); // every call (pass) not yet settled
   #nextCallId = 1;
   #nextTaskId = 1;
@@ -169,6 +217,7 @@ class ThreadPool extends EventEmitter {
   #unstarted = 0; // requests no worker has taken a chunk of (queueSize)
   #pending = 0; // chunks of live calls not yet sent to a worker
   #reffed = null; // whether workers and timers keep the process alive
+  #stealTimer = null; // a second look for chunks to move to idle workers
 
   constructor(options = {}) {
     super();
@@ -522,7 +571,7 @@ class ThreadPool extends EventEmitter {
 
   /** The next call with a chunk to send: each turn moves it to the back. */
   #nextCall() {
-    for (const call of this.#ready) {
+    for (let call = this.#ready.first(); call !== null; call = this.#ready.first()) {
       this.#ready.delete(call);
       if (!call.hasPending()) continue;
       // Moved to the back only if it has more after the chunk taken now.
@@ -532,20 +581,43 @@ class ThreadPool extends EventEmitter {
     return null;
   }
 
-  /** Moves one queued-behind task to the idle worker's queue. True if one moved. */
+  /**
+   * Moves one task queued behind another worker's running chunk to an idle
+   * worker's queue; true if one moved. Only behind a chunk that has run for
+   * STEAL_AFTER_MS: with chunks of ~1 ms the victim starts the queued one
+   * about as soon as the idle worker could, and moving it costs a message
+   * each way (measured: 7-25 % slower small-chunk calls when it moved at
+   * once). A worker that falls idle before that arms a timer to look again.
+   */
   #steal() {
     let idle = false;
     for (const slot of this.#slots) if (slot.idle) idle = true;
     if (!idle) return false;
+    const now = performance.now();
+    let soonest = Infinity;
     for (const victim of this.#slots) {
+      if (victim.tasks.length < 2) continue;
+      const ranFor = now - victim.tasks[0].headAt;
       for (let i = victim.tasks.length - 1; i >= 1; i--) {
         const task = victim.tasks[i];
-        if (task.call === null || !tasks.cancelQueued(task.ref)) continue;
+        if (task.call === null) continue;
+        if (ranFor < STEAL_AFTER_MS) {
+          soonest = Math.min(soonest, STEAL_AFTER_MS - ranFor);
+          continue;
+        }
+        if (!tasks.cancelQueued(task.ref)) continue;
         const call = this.#detach(task);
         debuglog('call %d: chunk %d moved off a busy worker', call.request.id, task.index);
         this.#requeue(call, task.index, null);
         return true;
       }
+    }
+    if (soonest !== Infinity && this.#stealTimer === null) {
+      this.#stealTimer = setTimeout(() => {
+        this.#stealTimer = null;
+        this.#schedule();
+      }, Math.ceil(soonest));
+      if (!this.#reffed) this.#stealTimer.unref();
     }
     return false;
   }
@@ -567,6 +639,10 @@ class ThreadPool extends EventEmitter {
     const def = call.spec.definition;
     if (def && !slot.loaded.has(def)) msg.load = { filename: def, module: this.#userModules.get(def) };
     if (slot.blocksSent < this.#states.blocks.length) msg.blocks = this.#states.blocks.slice(slot.blocksSent);
+    // The first chunk of a pass this worker gets: it counts that pass's
+    // shared bytes once, not once per chunk (see worker.js countShared).
+    const firstOfPass = !call.seenBy.has(slot);
+    if (firstOfPass) msg.firstOfPass = true;
     try {
       slot.port.postMessage(msg);
     } catch (err) {
@@ -582,8 +658,9 @@ class ThreadPool extends EventEmitter {
       return;
     }
     if (def) slot.loaded.add(def);
+    if (firstOfPass) call.seenBy.add(slot);
     slot.blocksSent = this.#states.blocks.length;
-    const task = { id, call, index, ref, value: undefined };
+    const task = { id, call, index, ref, value: undefined, headAt: 0 };
     slot.tasks.push(task);
     call.tasks.add(task);
     clearTimeout(slot.idleTimer);
@@ -610,6 +687,7 @@ class ThreadPool extends EventEmitter {
    * request's time limit counts from its first chunk's start.
    */
   #taskStarted(task) {
+    task.headAt = performance.now();
     const request = task.call?.request;
     if (!request || request.startedAt !== null) return;
     request.startedAt = performance.now();
@@ -706,7 +784,8 @@ class ThreadPool extends EventEmitter {
       if (busy) slot.worker.ref();
       else slot.worker.unref();
     }
-    for (const t of this.#respawnTimers) {
+    for (const t of [...this.#respawnTimers, this.#stealTimer]) {
+      if (t === null) continue;
       if (busy) t.ref();
       else t.unref();
     }
@@ -762,11 +841,13 @@ class ThreadPool extends EventEmitter {
     for (const call of [...this.#live]) this.#fail(call, err);
     for (const t of this.#respawnTimers) clearTimeout(t);
     this.#respawnTimers.clear();
+    clearTimeout(this.#stealTimer);
     await this.#terminateAll();
   }
 
   async #terminateAll() {
     this.#stopping = true;
+    clearTimeout(this.#stealTimer);
     const slots = [...this.#slots];
     for (const slot of slots) this.#retire(slot, 'shutdown');
     await Promise.all(slots.map((slot) => slot.exited));

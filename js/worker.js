@@ -48,7 +48,8 @@ const engine = new Engine({ module: workerData.module, gluePath: workerData.glue
  * almost nothing of its own, so its collector may not run for thousands of
  * calls: on fresh 1 MiB arrays, measured up to 3 GB of dead caller buffers
  * held by two workers (bench/soak.js). So the worker counts the shared bytes
- * it has been handed and runs a young-generation collection (~30 us here)
+ * it has been handed (once per pass, on the first chunk of it it gets: the
+ * other chunks' handles share those buffers) and runs a young-generation collection (~30 us here)
  * after every SHARED_BYTES_PER_GC of them: the handles are short-lived, so a
  * minor collection frees them. V8's `gc` is reached by exposing it for one
  * new context only; the flag is process-wide, so workers switch it on and
@@ -91,7 +92,7 @@ const { port, doorbell, atomics } = workerData;
 const stateBlocks = []; // task-state blocks, sent once each by the pool
 
 function run(msg) {
-  countShared(msg.call);
+  if (msg.firstOfPass) countShared(msg.call);
   const t0 = performance.now();
   if (msg.blocks) stateBlocks.push(...msg.blocks);
   if (msg.load) loadDefinition(msg.load);
