@@ -122,7 +122,11 @@ class Signal {
   }
 
   get aborted() {
-    return Reflect.apply(abortedGetter, this.signal, []);
+    try {
+      return Reflect.apply(abortedGetter, this.signal, []);
+    } catch (err) {
+      throw signalError(this.signal, err);
+    }
   }
 
   /** The abort reason, or the error reading it threw. */

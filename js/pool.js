@@ -265,18 +265,27 @@ class ThreadPool extends EventEmitter {
         throw new PoolClosedError('The pool is closed and accepts no new calls', { code: 'ERR_SABRE_POOL_CLOSED' });
       }
       if (this.#broken) throw this.#broken;
-      if (opts.signal?.aborted) throw new AbortError(undefined, { cause: opts.signal.reason });
       if (this.#unstarted >= this.#opts.maxQueue && this.#mustQueue()) {
         throw new QueueFullError(`The pool's queue is full (maxQueue ${this.#opts.maxQueue})`, { code: 'ERR_SABRE_QUEUE_FULL' });
       }
       const request = new Request(this.#nextCallId++, spec.displayName ?? kernel, opts);
       const call = new Call(request, kernel, spec, prepared);
       request.pass = call;
-      // Listening may throw (a hostile signal): do it before registering.
-      opts.signal?.listen(() => {
-        const pass = request.pass;
-        if (!pass.settled) this.#fail(pass, new AbortError(undefined, { cause: opts.signal.reason }));
-      });
+      // Listening may throw (a hostile signal): do it before registering,
+      // and look at `aborted` after it, so no abort can fall between.
+      if (opts.signal) {
+        opts.signal.listen(() => {
+          const pass = request.pass;
+          if (this.#live.has(pass)) this.#fail(pass, new AbortError(undefined, { cause: opts.signal.reason }));
+        });
+        let aborted = true;
+        try {
+          aborted = opts.signal.aborted;
+        } finally {
+          if (aborted) opts.signal.unlisten();
+        }
+        if (aborted) throw new AbortError(undefined, { cause: opts.signal.reason });
+      }
       this.stats.callSubmitted(request.label);
       this.#unstarted++;
       this.#register(call);
