@@ -22,7 +22,7 @@ function open(gate) {
   Atomics.store(gate, 0, 1);
   Atomics.notify(gate, 0);
 }
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const { performance } = require('node:perf_hooks');
 /** Rejects if `promise` has not settled within `ms`: a failure guard, not a synchronisation. */
 function within(promise, ms, what) {
   let timer;
@@ -314,12 +314,21 @@ describe('every promise settles on time', () => {
   });
 
   it('timeout counts run time, not time queued behind another call', async () => {
-    const { pool, gate, held } = await heldWorker();
+    // The chunk ahead (held at its gate) has a 400 ms limit and is ended by
+    // it; the call behind has 200 ms and waits longer than that for the
+    // worker, yet its clock starts only when its chunk does. No sleeps: the
+    // first timeout is the event the test waits for.
+    const pool = faultPool({ threads: 1 });
+    const gate = newGate();
+    const x = sabre.shared.float64(4).fill(1);
+    const held = pool.kernels.gate(x, gate, { timeout: 400 });
+    await heldBy(gate);
     const behind = pool.kernels.sum(twoChunks(), { timeout: 200 });
-    await sleep(500); // queued far longer than its timeout
-    open(gate);
-    assert.equal(await held, 4);
-    assert.equal(await behind, 2 ** 18 + 1);
+    const t0 = performance.now();
+    await within(assert.rejects(held, { name: 'TimeoutError' }), 10_000, 'the held call, past its limit');
+    assert.ok(performance.now() - t0 >= 200, 'the call behind waited longer than its own limit');
+    assert.equal(await within(behind, 10_000, 'the call behind'), 2 ** 18 + 1);
+    assert.ok(x.every((v) => v === 1), 'the timed-out call wrote nothing');
     await pool.close();
   });
 
