@@ -1,10 +1,12 @@
 'use strict';
 // `npm test`: everything, from a fresh clone, with nothing installed by hand.
 //   1. build (toolchain, wasm, the fault-injection wasm, dist/)
-//   2. cargo test: the kernels natively
-//   3. node --test test-node/ on this Node
-//   4. the same suite on Node 24 LTS (npm package node@24, cached in .cache/)
-// Set SABRE_SKIP_NODE24=1 to skip step 4 while iterating.
+//   2. lint: cargo fmt --check, cargo clippy -D warnings (native tests, the
+//      wasm build, the fault-injection build)
+//   3. cargo test: the kernels natively
+//   4. node --test test-node/ on this Node
+//   5. the same suite on Node 24 LTS (npm package node@24, cached in .cache/)
+// Set SABRE_SKIP_NODE24=1 to skip step 5 while iterating.
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -36,6 +38,14 @@ function nodeTests(nodeBin) {
 
 const started = Date.now();
 build({ withFaults: true, withExamples: true });
+log('lint: cargo fmt --check, cargo clippy -D warnings');
+run('cargo', ['fmt', '--all', '--', '--check'], { env: env() });
+run('cargo', ['clippy', '--quiet', '--all-targets', '--', '-D', 'warnings'], { env: env() });
+for (const features of [[], ['fault-injection']]) {
+  const args = ['clippy', '--quiet', '--target', 'wasm32-unknown-unknown', '--release'];
+  if (features.length) args.push('--features', features.join(','));
+  run('cargo', [...args, '--', '-D', 'warnings'], { env: { ...env(), RUSTFLAGS: '-C target-feature=+simd128' } });
+}
 log('cargo test');
 run('cargo', ['test', '--quiet'], { env: env() });
 log(`node --test on ${process.version}`);
