@@ -52,6 +52,15 @@ const {
 } = require('./errors');
 
 const workerScript = path.join(__dirname, 'worker.js');
+
+/** A thrown value's message for a log line; never throws, whatever was thrown. */
+function messageOf(err) {
+  try {
+    return err instanceof Error ? String(err.message) : `a thrown ${err === null ? 'null' : typeof err}`;
+  } catch {
+    return 'an error whose message cannot be read';
+  }
+}
 /** Held by a worker while it switches V8's process-wide --expose-gc flag (see worker.js). */
 const gcLock = new Int32Array(new SharedArrayBuffer(4));
 /** A chunk whose worker died while running it is tried this many times in all. */
@@ -109,7 +118,8 @@ class Call {
     this.unitsDone = 0;
     this.tasks = new Set(); // its tasks that workers hold and have not answered
     this.seenBy = new Set(); // workers sent a chunk of it (each counts its bytes once)
-    this.failure = null; // the error this call will reject with
+    this.failed = false; // once true, `failure` is what it rejects with (any value a callback threw)
+    this.failure = undefined;
     this.settled = false;
     this.readyPrev = undefined; // its neighbours in the ReadyQueue, while in it
     this.readyNext = undefined;
@@ -120,7 +130,7 @@ class Call {
   }
 
   hasPending() {
-    return this.failure === null && (this.retry.length > 0 || this.next < this.chunks);
+    return !this.failed && (this.retry.length > 0 || this.next < this.chunks);
   }
 
   takeChunk() {
@@ -249,7 +259,8 @@ class ThreadPool extends EventEmitter {
    * start at once. Workers still starting count as idle.
    */
   #mustQueue() {
-    let idle = 0;
+    // Workers the pool may still start count too (threads.min below max).
+    let idle = Math.max(0, this.#opts.maxThreads - this.#slots.size);
     for (const slot of this.#slots) if (!slot.exiting && slot.tasks.length === 0) idle++;
     return this.#unstarted >= idle;
   }
@@ -430,7 +441,7 @@ class ThreadPool extends EventEmitter {
   }
 
   #chunkDone(call, index, value) {
-    if (call.failure !== null) return;
+    if (call.failed) return;
     call.partials[index] = value;
     call.completed++;
     const [s, t] = call.range(index);
@@ -444,7 +455,7 @@ class ThreadPool extends EventEmitter {
       }
     }
     // onProgress may have failed the call (an abort, or a throw in it).
-    if (call.completed === call.chunks && call.failure === null) this.#finish(call);
+    if (call.completed === call.chunks && !call.failed) this.#finish(call);
   }
 
   #onExit(slot, code) {
@@ -467,7 +478,7 @@ class ThreadPool extends EventEmitter {
       const call = task.call;
       if (!call) continue;
       call.tasks.delete(task);
-      if (call.failure === null) {
+      if (!call.failed) {
         if (state === tasks.COMMITTED) {
           // Written back, but the reply was lost with the worker: done.
           this.#chunkDone(call, task.index, task.value);
@@ -503,7 +514,7 @@ class ThreadPool extends EventEmitter {
    * workers died MAX_ATTEMPTS times fails its call.
    */
   #requeue(call, index, crash) {
-    if (call.failure !== null) return;
+    if (call.failed) return;
     const attempts = (call.attempts.get(index) ?? 0) + (crash ? 1 : 0);
     call.attempts.set(index, attempts);
     if (attempts >= MAX_ATTEMPTS) {
@@ -512,7 +523,7 @@ class ThreadPool extends EventEmitter {
       this.#fail(
         call,
         new WorkerCrashError(
-          `sabre: ${call.label} failed: the worker running units [${s}, ${t}) died ${attempts} times (last exit code ${code}${cause ? `: ${cause.message}` : ''})`,
+          `sabre: ${call.label} failed: the worker running units [${s}, ${t}) died ${attempts} times (last exit code ${code}${cause ? `: ${messageOf(cause)}` : ''})`,
           { code: 'ERR_SABRE_WORKER_CRASHED', cause: cause ?? undefined, kernel: call.label, start: s, end: t },
         ),
       );
@@ -544,7 +555,7 @@ class ThreadPool extends EventEmitter {
 
   #breakPool(cause, code) {
     this.#broken = new SabreError(
-      `sabre: workers cannot start (${MAX_STARTUP_FAILURES} exited before they were ready, last exit code ${code}${cause ? `: ${cause.message}` : ''})`,
+      `sabre: workers cannot start (${MAX_STARTUP_FAILURES} exited before they were ready, last exit code ${code}${cause ? `: ${messageOf(cause)}` : ''})`,
       { code: 'ERR_SABRE_WORKER_START', cause },
     );
     for (const call of [...this.#live]) this.#fail(call, this.#broken);
@@ -725,7 +736,8 @@ class ThreadPool extends EventEmitter {
    * is writing back (at once, unless one is).
    */
   #fail(call, err) {
-    if (call.failure !== null || call.settled) return;
+    if (call.failed || call.settled) return;
+    call.failed = true;
     call.failure = err;
     this.#pending -= call.retry.length + (call.chunks - call.next); // never sent now
     call.retry = [];
@@ -733,12 +745,12 @@ class ThreadPool extends EventEmitter {
     this.#ready.delete(call);
     for (const task of call.tasks) if (tasks.cancel(task.ref)) this.#detach(task);
     this.stats.callFailed(call.label);
-    debuglog('call %d failed: %s', call.request.id, err.message);
+    if (debuglog.enabled) debuglog('call %d failed: %s', call.request.id, messageOf(err));
     this.#maybeSettleFailed(call);
   }
 
   #maybeSettleFailed(call) {
-    if (call.failure !== null && call.tasks.size === 0 && !call.settled) {
+    if (call.failed && call.tasks.size === 0 && !call.settled) {
       this.#settle(call);
       call.request.reject(call.failure);
     }

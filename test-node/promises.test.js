@@ -370,6 +370,24 @@ describe('every promise settles on time', () => {
     assert.deepEqual({ calls, failed }, { calls: 1, failed: 1 });
   });
 
+  it('an onProgress that throws null, undefined or a hostile object rejects its call with that very value', async () => {
+    const pool = new sabre.Pool({ threads: 1 });
+    const hostile = Object.create(Error.prototype, { message: { get() { throw new Error('no message'); } } });
+    for (const thrown of [null, undefined, hostile, 42]) {
+      const p = pool.kernels.sum(sabre.shared.float64(4), { onProgress: () => { throw thrown; } });
+      await within(assert.rejects(p, (err) => err === thrown), 5000, `onProgress throwing ${typeof thrown}`);
+    }
+    assert.equal(await pool.kernels.countPrimes(0, 100), 25);
+    await pool.close();
+  });
+
+  it('threads.min 0 with maxQueue 0: a call starts a worker instead of being refused', async () => {
+    const pool = new sabre.Pool({ threads: { min: 0, max: 1 }, maxQueue: 0 });
+    assert.equal(pool.threads, 0);
+    assert.equal(await within(pool.kernels.countPrimes(0, 100), 10_000, 'the call'), 25);
+    await pool.close();
+  });
+
   it('a queued call aborted while the queue is full emits drain', async () => {
     const pool = faultPool({ threads: 1, maxQueue: 1 });
     const gate = newGate();
