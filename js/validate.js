@@ -11,7 +11,7 @@
 // or an inherited `Object.prototype` key cannot change what was checked.
 
 const { types: utilTypes } = require('node:util');
-const { invalidArgType, outOfRange } = require('./errors');
+const { invalidArgType, outOfRange, messageOf } = require('./errors');
 
 const FLOATS = [Float32Array, Float64Array];
 const BYTES = [Uint8Array, Uint8ClampedArray];
@@ -173,7 +173,7 @@ function ownProps(name, obj, keys) {
       d = Reflect.getOwnPropertyDescriptor(obj, key);
       out[key] = d === undefined ? undefined : 'value' in d ? d.value : d.get === undefined ? undefined : Reflect.apply(d.get, obj, []);
     } catch (err) {
-      const e = invalidArgType(label, 'a readable property', obj, `a property whose read threw: ${err?.message ?? String(err)}`);
+      const e = invalidArgType(label, 'a readable property', obj, `a property whose read threw: ${messageOf(err)}`);
       e.cause = err;
       throw e;
     }

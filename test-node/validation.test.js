@@ -4,6 +4,7 @@
 
 const { describe, it, after } = require('node:test');
 const assert = require('node:assert/strict');
+const path = require('node:path');
 const { sabre, badInputSuite } = require('./helpers');
 
 const f32 = (n) => sabre.shared.float32(n).fill(1);
@@ -71,3 +72,105 @@ describe('the pool needs SharedArrayBuffer-backed arrays', () => {
     assert.throws(() => new sabre.Pool(null), { name: 'TypeError', message: /"options"/ });
   });
 });
+
+// Each of these was found by test-node/fuzz.test.js (seed 9): a refusal that
+// escaped as one of V8's own messages or as the caller's error, ran the
+// caller's code, or a call that misbehaved on a value it accepts.
+describe('hostile values: a refusal naming the argument, never a V8 message, never the value\'s own code', () => {
+  const ranCode = [];
+  /** Records any conversion of it to a primitive. */
+  const tattle = () => ({
+    valueOf() {
+      ranCode.push('valueOf');
+      return 1;
+    },
+    toString() {
+      ranCode.push('toString');
+      return '1';
+    },
+  });
+  const notNumbers = () => [
+    Symbol('s'),
+    Object.create(null),
+    new Proxy({}, { get: () => ranCode.push('Proxy get') }),
+    { [Symbol.toPrimitive]: () => ranCode.push('toPrimitive') },
+    tattle(),
+  ];
+  /** What a getter or trap may throw: not only Errors. */
+  const thrownValues = () => [
+    null,
+    undefined,
+    Symbol('thrown'),
+    Object.create(null),
+    { get message() { throw new Error('the message getter threw'); } },
+    Object.assign(Object.create(null), { message: Symbol('message') }),
+    new Proxy({}, { get() { throw new Error('a trap threw'); } }),
+  ];
+  const names = (name) => (err) => {
+    assert.ok(err instanceof TypeError || err instanceof RangeError, `${err?.name}: ${err?.message}`);
+    assert.equal(typeof err.code, 'string', err.message);
+    assert.ok(err.message.includes(`"${name}"`), err.message);
+    assert.doesNotMatch(err.message, /\[object /);
+    return true;
+  };
+  const pool = new sabre.Pool({ threads: 1 });
+  after(() => pool.close());
+
+  it('pool options that are not numbers: idleTimeout, maxQueue, threads, threads.min, threads.max', () => {
+    for (const [name, wrap] of [
+      ['options.idleTimeout', (x) => ({ idleTimeout: x })],
+      ['options.maxQueue', (x) => ({ maxQueue: x })],
+      ['options.threads', (x) => ({ threads: x })],
+      ['options.threads.min', (x) => ({ threads: { min: x } })],
+      ['options.threads.max', (x) => ({ threads: { max: x } })],
+    ]) {
+      for (const value of notNumbers()) if (!(name === 'options.threads' && typeof value === 'object')) assert.throws(() => new sabre.Pool(wrap(value)), names(name));
+    }
+    assert.deepEqual(ranCode, []);
+  });
+
+  it('threads.min is checked before it is used: an out-of-range min names min, not the max derived from it', () => {
+    assert.throws(() => new sabre.Pool({ threads: { min: 2000 } }), names('options.threads.min'));
+    assert.throws(() => new sabre.Pool({ threads: { min: 2.5 } }), names('options.threads.min'));
+  });
+
+  it('a call option timeout that is not a number', async () => {
+    for (const timeout of notNumbers()) await assert.rejects(pool.kernels.sum(f64(2), { timeout }), names('options.timeout'));
+    assert.deepEqual(ranCode, []);
+  });
+
+  it('a getter or a Proxy trap that throws anything: null, undefined, a Symbol, an object whose message throws', async () => {
+    for (const thrown of thrownValues()) {
+      const getter = (key, rest = {}) => Object.defineProperty({ ...rest }, key, { enumerable: true, get: () => { throw thrown; } });
+      const trap = new Proxy({}, { getOwnPropertyDescriptor: () => { throw thrown; } });
+      assert.throws(() => sabre.kernels.mandelbrot(new Uint8Array(4), getter('width', { height: 2 })), names('view.width'));
+      assert.throws(() => sabre.kernels.mandelbrot(new Uint8Array(4), trap), names('view.width'));
+      assert.throws(() => new sabre.Pool(getter('idleTimeout')), names('options.idleTimeout'));
+      assert.throws(() => new sabre.Pool(trap), names('options.threads'));
+      assert.throws(() => sabre.kmeans(sabre.shared.float32(4), 1, 1, getter('seed')), names('options.seed'));
+      await assert.rejects(pool.kernels.sum(f64(2), getter('timeout')), names('options.timeout'));
+      await assert.rejects(pool.kernels.sum(f64(2), { signal: new Proxy(new AbortController().signal, { getPrototypeOf: () => { throw thrown; } }) }), names('options.signal'));
+    }
+  });
+
+  it('a user kernel scalar whose getter throws anything cannot be sent: a TypeError naming it', async () => {
+    const mine = pool.load(require(path.join(__dirname, 'fixtures', 'user-faults.js')));
+    const x = f64(8);
+    for (const thrown of thrownValues()) {
+      const value = Object.defineProperty({}, 'field', { enumerable: true, get: () => { throw thrown; } });
+      await assert.rejects(mine.addOne(x, value), names('options'));
+    }
+    assert.ok(x.every((v) => v === 1), 'nothing ran');
+  });
+
+  it('a Proxy around an AbortSignal is refused, and none of its traps runs', async () => {
+    const traps = [];
+    const handler = Object.fromEntries(Object.getOwnPropertyNames(Reflect).map((t) => [t, (...a) => (traps.push(t), Reflect[t](...a))]));
+    const x = f64(4);
+    await assert.rejects(pool.kernels.scale(x, 2, { signal: new Proxy(new AbortController().signal, handler) }), names('options.signal'));
+    assert.deepEqual(traps, []);
+    assert.ok(x.every((v) => v === 1));
+  });
+
+});
+
