@@ -172,5 +172,14 @@ describe('hostile values: a refusal naming the argument, never a V8 message, nev
     assert.ok(x.every((v) => v === 1));
   });
 
+  it('an option getter that detaches an array argument: a TypeError naming the array, not V8\'s detached-buffer message (direct)', () => {
+    const detach = (a) => structuredClone(a.buffer, { transfer: [a.buffer] });
+    const out = new Uint8Array(0);
+    const view = { width: 0, height: 3, get xMin() { detach(out); return -2; } };
+    assert.throws(() => sabre.kernels.mandelbrot(out, view), (err) => names('out')(err) && /detached/.test(err.message));
+    const points = new Float32Array(8).fill(1);
+    assert.throws(() => sabre.kmeans(points, 2, 2, { get maxIter() { detach(points); return 5; } }), (err) => names('points')(err) && /detached/.test(err.message));
+  });
+
 });
 

@@ -9,8 +9,10 @@ module.exports = {
   mandelbrot: {
     params: ['out', 'view'],
     prepare([rawOut, rawView], shared) {
-      const out = v.typedArray('out', rawOut, [Uint8Array], shared);
+      // The view first: its getters are the caller's last code to run, so
+      // none can detach or shrink `out` after it was checked.
       const view = v.ownProps('view', rawView, ['width', 'height', 'xMin', 'xMax', 'yMin', 'yMax', 'maxIter']);
+      const out = v.typedArray('out', rawOut, [Uint8Array], shared);
       const p = {
         width: v.integer('view.width', view.width, 0, 2 ** 31 - 1),
         height: v.integer('view.height', view.height, 0, 2 ** 31 - 1),
