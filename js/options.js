@@ -179,4 +179,16 @@ function callOptions(opts) {
   return { signal: signal === undefined ? undefined : new Signal(signal), timeout, onProgress };
 }
 
-module.exports = { poolOptions, callOptions };
+/**
+ * The own `signal`, `timeout` and `onProgress` of call options, each read
+ * once, as a plain object: for a helper that makes many calls with the same
+ * options (pool.kmeans), so a getter runs once, not once per call. Checked
+ * by callOptions at each call.
+ */
+function readCallOptions(opts) {
+  if (opts === undefined) return undefined;
+  const { signal, timeout, onProgress } = v.ownProps('options', opts, ['signal', 'timeout', 'onProgress']);
+  return { signal, timeout, onProgress };
+}
+
+module.exports = { poolOptions, callOptions, readCallOptions };

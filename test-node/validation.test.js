@@ -181,5 +181,14 @@ describe('hostile values: a refusal naming the argument, never a V8 message, nev
     assert.throws(() => sabre.kmeans(points, 2, 2, { get maxIter() { detach(points); return 5; } }), (err) => names('points')(err) && /detached/.test(err.message));
   });
 
+  it('pool.kmeans reads its call options once, not once per iteration', async () => {
+    const points = sabre.shared.float32(64);
+    for (let i = 0; i < points.length; i++) points[i] = (i * 5) % 7;
+    let reads = 0;
+    const callOptions = { get timeout() { reads++; return 60_000; } };
+    const fit = await pool.kmeans(points, 2, 3, { maxIter: 10, tol: 0 }, callOptions);
+    assert.ok(fit.iterations > 1, `${fit.iterations} iterations`);
+    assert.equal(reads, 1);
+  });
 });
 
