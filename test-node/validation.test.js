@@ -192,3 +192,14 @@ describe('hostile values: a refusal naming the argument, never a V8 message, nev
   });
 });
 
+describe('values a kernel accepts but mishandled (found by test-node/fuzz.test.js)', () => {
+  it('gaussianBlur with a sigma so small that 2 sigma^2 underflows is the identity, not a failure inside the kernel', () => {
+    for (const sigma of [1e-300, 5e-324, 1e-160]) {
+      const input = new Uint8Array(4 * 3 * 5).map((_, i) => (i * 37) & 255);
+      const out = new Uint8Array(input.length);
+      assert.equal(sabre.kernels.gaussianBlur(out, input, 3, 5, sigma), out, `sigma ${sigma}`);
+      assert.deepEqual(out, input, `sigma ${sigma}`);
+    }
+  });
+
+});
