@@ -202,4 +202,14 @@ describe('values a kernel accepts but mishandled (found by test-node/fuzz.test.j
     }
   });
 
+  it('an image with no pixels is one empty chunk, however many rows it claims', async () => {
+    const pool = new sabre.Pool({ threads: 1 });
+    const reports = [];
+    const onProgress = (p) => reports.push(p.chunks);
+    const empty = sabre.shared.uint8(0);
+    assert.equal(await pool.kernels.mandelbrot(empty, { width: 0, height: 2 ** 31 - 1 }, { onProgress }), empty);
+    assert.equal(await pool.kernels.gaussianBlur(empty, sabre.shared.uint8(0), 0, 2 ** 31 - 1, 100, { onProgress }), empty);
+    assert.deepEqual(reports, [1, 1]);
+    await pool.close();
+  });
 });

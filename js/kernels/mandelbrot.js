@@ -27,7 +27,7 @@ module.exports = {
       }
       return { out, view: p };
     },
-    units: (c) => c.view.height, // rows
+    units: (c) => (c.view.width === 0 ? 0 : c.view.height), // rows; none without pixels (one empty chunk, not 2^16)
     grain: (c) => Math.max(1, Math.floor(MANDEL_PIXELS / Math.max(1, c.view.width))),
     run(e, c, s, t) {
       const w = c.view.width;

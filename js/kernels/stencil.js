@@ -72,7 +72,7 @@ const specs = {
       v.noOverlap('input', input, 'out', out);
       return { out, input, width, height, weights: gaussianWeights(sigma) };
     },
-    units: (c) => c.height, // rows
+    units: (c) => (c.width === 0 ? 0 : c.height), // rows; none without pixels (one empty chunk, not millions)
     grain: (c) => Math.max(1, Math.floor(BLUR_WORK / (Math.max(1, c.width) * c.weights.length))),
     run(e, c, s, t) {
       const row = 4 * c.width;
