@@ -181,6 +181,14 @@ describe('hostile values: a refusal naming the argument, never a V8 message, nev
     assert.throws(() => sabre.kmeans(points, 2, 2, { get maxIter() { detach(points); return 5; } }), (err) => names('points')(err) && /detached/.test(err.message));
   });
 
+  it('null is not "absent": a null view bound or thread count is refused, not replaced by its default', () => {
+    for (const key of ['xMin', 'xMax', 'yMin', 'yMax', 'maxIter']) {
+      assert.throws(() => sabre.kernels.mandelbrot(new Uint8Array(4), { width: 2, height: 2, [key]: null }), names(`view.${key}`));
+    }
+    assert.throws(() => new sabre.Pool({ threads: { min: null } }), names('options.threads.min'));
+    assert.throws(() => new sabre.Pool({ threads: { max: null } }), names('options.threads.max'));
+  });
+
   it('pool.kmeans reads its call options once, not once per iteration', async () => {
     const points = sabre.shared.float32(64);
     for (let i = 0; i < points.length; i++) points[i] = (i * 5) % 7;
