@@ -8,7 +8,9 @@
 // which a subclass or a Proxy can fake; and it is replaced by a plain view of
 // the same memory (`canonical`), so no code of the caller's runs later in the
 // call. Option objects are read once each, own properties only, so a getter
-// or an inherited `Object.prototype` key cannot change what was checked.
+// or an inherited `Object.prototype` key cannot change what was checked; and
+// a spec reads them before it checks any array, so a getter (the caller's
+// last code to run in the call) cannot detach or shrink a checked array.
 
 const { types: utilTypes } = require('node:util');
 const { invalidArgType, outOfRange, messageOf } = require('./errors');
