@@ -18,7 +18,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { fileURLToPath } = require('node:url');
 const v = require('./validate');
-const { SabreError, invalidArgType, outOfRange } = require('./errors');
+const { SabreError, invalidArgType, outOfRange, messageOf } = require('./errors');
 const { from: sharedFrom, isShared } = require('./shared');
 
 const SPLIT_MODES = ['in', 'inout', 'out'];
@@ -105,7 +105,7 @@ function sendable(name, value) {
     return structuredClone(value);
   } catch (err) {
     const e = invalidArgType(name, 'a value that can be sent to a worker thread (structured-cloneable)', value);
-    e.message += ` (${err.message})`;
+    e.message += ` (${messageOf(err)})`;
     e.cause = err;
     throw e;
   }

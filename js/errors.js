@@ -48,16 +48,54 @@ class AbortError extends Error {
   }
 }
 
-/** What a refused value was, for a message; runs none of the value's own code. */
+/** The own data property `key` of a plain object (never a getter, a Proxy trap or an inherited one), or undefined. */
+function ownData(obj, key) {
+  if (obj === null || typeof obj !== 'object' || isProxy(obj)) return undefined;
+  return Object.getOwnPropertyDescriptor(obj, key)?.value;
+}
+
+/**
+ * What a refused value was, for a message. Runs none of the value's own
+ * code: no conversion to a primitive (a Symbol or a null-prototype object
+ * has none; an object's toString is the caller's code), no getter, no
+ * Proxy trap. An object is named by its prototype's own `constructor` and
+ * that function's own `name`, both read as data properties.
+ */
 function describe(value) {
   if (value === null) return 'null';
   if (typeof value === 'function') return 'a function';
-  if (typeof value !== 'object') return `${typeof value} ${String(value).slice(0, 40)}`;
+  if (typeof value === 'symbol') return `symbol ${value.description === undefined ? 'Symbol()' : `Symbol(${value.description.slice(0, 40)})`}`;
+  if (typeof value === 'bigint') return `bigint ${String(value).slice(0, 40)}n`;
+  if (typeof value === 'string') return `string '${value.slice(0, 40)}'`;
+  if (typeof value !== 'object') return `${typeof value} ${Object.is(value, -0) ? '-0' : String(value)}`;
   if (isProxy(value)) return 'a Proxy';
   const kind = typedArrayKind(value);
   if (kind !== undefined) return `an instance of ${kind}`;
-  const ctor = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(value) ?? {}, 'constructor')?.value;
-  return `an instance of ${typeof ctor === 'function' && typeof ctor.name === 'string' && ctor.name ? ctor.name : 'Object'}`;
+  const proto = Object.getPrototypeOf(value); // not a Proxy: no trap
+  if (proto === null) return 'an object with a null prototype';
+  const name = ownData(ownData(proto, 'constructor'), 'name');
+  return `an instance of ${typeof name === 'string' && name ? name : 'Object'}`;
+}
+
+/**
+ * The message of something a caller's getter or trap threw, for the
+ * refusal that wraps it: an Error's own string message, else a description
+ * of the value. Never throws, whatever was thrown (null, a Symbol, a Proxy,
+ * an object whose `message` is a getter that throws).
+ */
+function messageOf(thrown) {
+  if (thrown instanceof Error && !isProxy(thrown)) {
+    const own = ownData(thrown, 'message');
+    if (typeof own === 'string') return own;
+    try {
+      // A built-in's message may be an accessor (DOMException's is).
+      const message = thrown.message;
+      if (typeof message === 'string') return message;
+    } catch {
+      // described below
+    }
+  }
+  return typeof thrown === 'string' ? thrown : `a thrown ${describe(thrown)}`;
 }
 
 /**
@@ -70,9 +108,13 @@ function invalidArgType(name, expected, value, received = describe(value)) {
   return err;
 }
 
-/** RangeError for argument `name`, with Node's ERR_OUT_OF_RANGE code. */
+/**
+ * RangeError for argument `name`, with Node's ERR_OUT_OF_RANGE code. A
+ * number is shown as it is; anything else is described (never converted).
+ */
 function outOfRange(name, expected, value) {
-  const err = new RangeError(`The value of "${name}" is out of range. It must be ${expected}. Received ${value}`);
+  const received = typeof value === 'number' ? (Object.is(value, -0) ? '-0' : String(value)) : describe(value);
+  const err = new RangeError(`The value of "${name}" is out of range. It must be ${expected}. Received ${received}`);
   err.code = 'ERR_OUT_OF_RANGE';
   return err;
 }
@@ -124,6 +166,8 @@ module.exports = {
   QueueFullError,
   PoolClosedError,
   AbortError,
+  describe,
+  messageOf,
   invalidArgType,
   outOfRange,
   serializeError,

@@ -15,6 +15,7 @@ const { original } = require('./validate');
 const { ThreadPool } = require('./pool');
 const { kmeans } = require('./kernels/kmeans');
 const { defineKernels, checkDefinition, specsOf, qualifiedName } = require('./custom');
+const { readCallOptions } = require('./options');
 const shared = require('./shared');
 const errors = require('./errors');
 
@@ -106,7 +107,8 @@ class Pool extends EventEmitter {
    * onProgress) apply to each iteration.
    */
   async kmeans(points, dims, k, options = {}, callOptions = undefined) {
-    return kmeans((...args) => this.#pool.submit('kmeansStep', args, callOptions), points, dims, k, options);
+    const perStep = readCallOptions(callOptions); // read once, not once per iteration
+    return kmeans((...args) => this.#pool.submit('kmeansStep', args, perStep), points, dims, k, options);
   }
 
   /**

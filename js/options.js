@@ -9,8 +9,9 @@
 // naming `options.signal`, raised before the call is registered.
 
 const os = require('node:os');
+const { isProxy } = require('node:util').types;
 const v = require('./validate');
-const { invalidArgType, outOfRange } = require('./errors');
+const { invalidArgType, outOfRange, messageOf } = require('./errors');
 
 const POOL_KEYS = ['threads', 'maxQueue', 'idleTimeout', 'atomics', 'resourceLimits'];
 
@@ -47,25 +48,28 @@ function resourceLimits(value) {
   return out;
 }
 
+const MAX_THREADS = 1024;
+
 function threadCounts(threads) {
-  const count = (name, x) => {
-    if (!Number.isInteger(x) || x < 1 || x > 1024) throw outOfRange(name, 'an integer >= 1 and <= 1024', x);
-    return x;
-  };
+  // Each count is checked before it is used in any arithmetic: Math.max on a
+  // Symbol throws, and on an object runs its valueOf.
+  const count = (name, x, min) => v.integer(name, x, min, MAX_THREADS);
   if (threads === undefined) {
     const n = os.availableParallelism();
     return { minThreads: n, maxThreads: n };
   }
   if (typeof threads === 'object' && threads !== null) {
     const { min, max } = v.ownProps('options.threads', threads, ['min', 'max']);
-    const maxThreads = count('options.threads.max', max ?? Math.max(os.availableParallelism(), min ?? 1));
+    if (min !== undefined) count('options.threads.min', min, 0);
+    const maxThreads = max === undefined ? Math.max(os.availableParallelism(), min ?? 1) : count('options.threads.max', max, 1);
     const minThreads = min === undefined ? Math.min(1, maxThreads) : min;
-    if (!Number.isInteger(minThreads) || minThreads < 0 || minThreads > maxThreads) {
+    if (minThreads > maxThreads) {
       throw outOfRange('options.threads.min', `an integer >= 0 and <= threads.max (${maxThreads})`, minThreads);
     }
     return { minThreads, maxThreads };
   }
-  const n = count('options.threads', threads);
+  if (typeof threads !== 'number') throw invalidArgType('options.threads', 'a number or an object { min, max }', threads);
+  const n = count('options.threads', threads, 1);
   return { minThreads: n, maxThreads: n };
 }
 
@@ -74,9 +78,11 @@ function poolOptions(options, internal = {}) {
   const o = v.ownProps('options', options, POOL_KEYS);
   const { threads, maxQueue = Infinity, idleTimeout = 30_000, atomics = true } = o;
   v.boolean('options.atomics', atomics);
-  if (!(typeof idleTimeout === 'number' && idleTimeout >= 0 && idleTimeout <= 2 ** 31 - 1)) {
+  v.number('options.idleTimeout', idleTimeout);
+  if (!(idleTimeout >= 0 && idleTimeout <= 2 ** 31 - 1)) {
     throw outOfRange('options.idleTimeout', 'a number of milliseconds >= 0 and <= 2^31 - 1', idleTimeout);
   }
+  v.number('options.maxQueue', maxQueue);
   if (maxQueue !== Infinity && (!Number.isInteger(maxQueue) || maxQueue < 0)) {
     throw outOfRange('options.maxQueue', 'a non-negative integer or Infinity', maxQueue);
   }
@@ -97,7 +103,7 @@ const reasonGetter = intrinsicGet(AbortSignal.prototype, 'reason');
 const { addEventListener, removeEventListener } = EventTarget.prototype;
 
 function signalError(value, err) {
-  const e = invalidArgType('options.signal', 'an AbortSignal', value, `an object that fails as one (${err?.message ?? String(err)})`);
+  const e = invalidArgType('options.signal', 'an AbortSignal', value, `an object that fails as one (${messageOf(err)})`);
   e.cause = err;
   return e;
 }
@@ -105,9 +111,14 @@ function signalError(value, err) {
 /** An AbortSignal, used only through the built-in accessors. */
 class Signal {
   constructor(signal) {
+    // A Proxy is refused outright: Node's AbortSignal and EventTarget
+    // accessors check their receiver by reading its own symbol-keyed
+    // fields, which a Proxy's traps answer, so through a Proxy even the
+    // built-in accessors would run the caller's code and could be lied to.
+    if (isProxy(signal)) throw invalidArgType('options.signal', 'an AbortSignal (not a Proxy)', signal);
     let isSignal = false;
     try {
-      isSignal = signal instanceof AbortSignal; // a Proxy's trap may throw
+      isSignal = signal instanceof AbortSignal;
     } catch {
       // not one
     }
@@ -163,7 +174,7 @@ class Signal {
 function callOptions(opts) {
   if (opts === undefined) return {};
   const { signal, timeout, onProgress } = v.ownProps('options', opts, ['signal', 'timeout', 'onProgress']);
-  if (timeout !== undefined && !(typeof timeout === 'number' && timeout > 0 && timeout <= 2 ** 31 - 1)) {
+  if (timeout !== undefined && !(v.number('options.timeout', timeout) > 0 && timeout <= 2 ** 31 - 1)) {
     throw outOfRange('options.timeout', 'a number of milliseconds > 0 and <= 2^31 - 1', timeout);
   }
   if (onProgress !== undefined && typeof onProgress !== 'function') {
@@ -172,4 +183,16 @@ function callOptions(opts) {
   return { signal: signal === undefined ? undefined : new Signal(signal), timeout, onProgress };
 }
 
-module.exports = { poolOptions, callOptions };
+/**
+ * The own `signal`, `timeout` and `onProgress` of call options, each read
+ * once, as a plain object: for a helper that makes many calls with the same
+ * options (pool.kmeans), so a getter runs once, not once per call. Checked
+ * by callOptions at each call.
+ */
+function readCallOptions(opts) {
+  if (opts === undefined) return undefined;
+  const { signal, timeout, onProgress } = v.ownProps('options', opts, ['signal', 'timeout', 'onProgress']);
+  return { signal, timeout, onProgress };
+}
+
+module.exports = { poolOptions, callOptions, readCallOptions };

@@ -8,10 +8,12 @@
 // which a subclass or a Proxy can fake; and it is replaced by a plain view of
 // the same memory (`canonical`), so no code of the caller's runs later in the
 // call. Option objects are read once each, own properties only, so a getter
-// or an inherited `Object.prototype` key cannot change what was checked.
+// or an inherited `Object.prototype` key cannot change what was checked; and
+// a spec reads them before it checks any array, so a getter (the caller's
+// last code to run in the call) cannot detach or shrink a checked array.
 
 const { types: utilTypes } = require('node:util');
-const { invalidArgType, outOfRange } = require('./errors');
+const { invalidArgType, outOfRange, messageOf } = require('./errors');
 
 const FLOATS = [Float32Array, Float64Array];
 const BYTES = [Uint8Array, Uint8ClampedArray];
@@ -173,7 +175,7 @@ function ownProps(name, obj, keys) {
       d = Reflect.getOwnPropertyDescriptor(obj, key);
       out[key] = d === undefined ? undefined : 'value' in d ? d.value : d.get === undefined ? undefined : Reflect.apply(d.get, obj, []);
     } catch (err) {
-      const e = invalidArgType(label, 'a readable property', obj, `a property whose read threw: ${err?.message ?? String(err)}`);
+      const e = invalidArgType(label, 'a readable property', obj, `a property whose read threw: ${messageOf(err)}`);
       e.cause = err;
       throw e;
     }

@@ -147,13 +147,15 @@ function seedRandom(points, dims, k, cents, rand) {
  * kmeansStep and receives its result.
  */
 function* iterate(rawPoints, dims, k, rawOptions) {
+  // The options first: their getters are the caller's last code to run, so
+  // none can detach or shrink `points` (or `init`) after it was checked.
+  const options = v.ownProps('options', rawOptions, ['maxIter', 'tol', 'seed', 'init']);
   const points = v.typedArray('points', rawPoints, [Float32Array]);
   v.integer('dims', dims, 1, 2 ** 32 - 1);
   if (points.length % dims !== 0) throw outOfRange('points.length', `a multiple of dims (${dims})`, points.length);
   const n = points.length / dims;
   if (n === 0) throw outOfRange('points.length', 'at least one point', 0);
   v.integer('k', k, 1, n);
-  const options = v.ownProps('options', rawOptions, ['maxIter', 'tol', 'seed', 'init']);
   const { maxIter = 100, tol = 1e-4, seed = 1, init = 'kmeans++' } = options;
   v.integer('options.maxIter', maxIter, 1, 2 ** 31 - 1);
   v.number('options.tol', tol);

@@ -34,7 +34,10 @@ function gaussianWeights(sigma) {
   const f = new Float64Array(r + 1);
   let total = 0;
   for (let i = 0; i <= r; i++) {
-    f[i] = Math.exp(-(i * i) / (2 * sigma * sigma));
+    // The centre is exactly 1: for a sigma so small that 2 sigma^2
+    // underflows to 0 the formula would give exp(-0 / 0) = NaN there (and 0
+    // for every other tap, which is right: the identity blur).
+    f[i] = i === 0 ? 1 : Math.exp(-(i * i) / (2 * sigma * sigma));
     total += i === 0 ? f[i] : 2 * f[i];
   }
   const g = f.map((x) => (x * ONE) / total);
@@ -69,7 +72,7 @@ const specs = {
       v.noOverlap('input', input, 'out', out);
       return { out, input, width, height, weights: gaussianWeights(sigma) };
     },
-    units: (c) => c.height, // rows
+    units: (c) => (c.width === 0 ? 0 : c.height), // rows; none without pixels (one empty chunk, not millions)
     grain: (c) => Math.max(1, Math.floor(BLUR_WORK / (Math.max(1, c.width) * c.weights.length))),
     run(e, c, s, t) {
       const row = 4 * c.width;
