@@ -49,18 +49,11 @@ const {
   WorkerCrashError,
   SabreError,
   deserializeError,
+  messageOf,
 } = require('./errors');
 
 const workerScript = path.join(__dirname, 'worker.js');
 
-/** A thrown value's message for a log line; never throws, whatever was thrown. */
-function messageOf(err) {
-  try {
-    return err instanceof Error ? String(err.message) : `a thrown ${err === null ? 'null' : typeof err}`;
-  } catch {
-    return 'an error whose message cannot be read';
-  }
-}
 /** Held by a worker while it switches V8's process-wide --expose-gc flag (see worker.js). */
 const gcLock = new Int32Array(new SharedArrayBuffer(4));
 /** A chunk whose worker died while running it is tried this many times in all. */
