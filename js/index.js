@@ -10,8 +10,7 @@
 const { EventEmitter } = require('node:events');
 const { Engine } = require('./engine');
 const { kernels } = require('./kernels');
-const { chunkCount, chunkRange, Continuation } = require('./chunks');
-const { original } = require('./validate');
+const { runSync } = require('./executor');
 const { ThreadPool } = require('./pool');
 const { kmeans } = require('./kernels/kmeans');
 const { defineKernels, checkDefinition, specsOf, qualifiedName } = require('./custom');
@@ -22,26 +21,13 @@ const errors = require('./errors');
 let directEngine = null;
 
 /**
- * Runs a call on this thread, chunk by chunk, exactly as the pool splits it,
- * with every further pass (Continuation) on the same engine. An in-place
- * kernel returns the caller's own array, not sabre's canonical view of it.
+ * Runs a call on this thread, chunk by chunk, exactly as the pool splits it
+ * (js/executor.js), every pass on the same engine. An in-place kernel
+ * returns the caller's own array, not sabre's canonical view of it.
  */
-function runDirect(spec, args, engine = (directEngine ??= new Engine())) {
-  let call = spec.prepare(args, false);
-  for (;;) {
-    const units = spec.units(call);
-    const grain = spec.grain(call);
-    const n = chunkCount(units, grain);
-    const partials = new Array(n);
-    for (let i = 0; i < n; i++) {
-      const [s, t] = chunkRange(i, units, grain);
-      partials[i] = engine.runChunk(spec, call, s, t);
-    }
-    const result = spec.combine(call, partials);
-    if (!(result instanceof Continuation)) return original(result);
-    spec = kernels[result.kernel]; // passes are sabre's own (user combines fold values)
-    call = result.args;
-  }
+function runDirect(table, kernel, args, engine = (directEngine ??= new Engine())) {
+  const call = table[kernel].prepare(args, false);
+  return runSync(table, kernel, call, (spec, c, s, t) => engine.runChunk(spec, c, s, t));
 }
 
 /** `{ name: (...args, options?) => ... }` for each kernel a declaration names. */
@@ -60,7 +46,7 @@ function methodsOf(def, invoke) {
 function load(def) {
   const { engine } = checkDefinition(def, Engine);
   const specs = specsOf(def);
-  return methodsOf(def, (name, args) => runDirect(specs[name], args.slice(0, specs[name].params.length), engine));
+  return methodsOf(def, (name, args) => runDirect(specs, name, args.slice(0, specs[name].params.length), engine));
 }
 
 /** Public kernels only: names starting with '_' are internal passes. */
@@ -70,7 +56,7 @@ const direct = Object.freeze(
   Object.fromEntries(
     publicEntries(kernels).map(([name, spec]) => [
       name,
-      { [name]: (...args) => runDirect(spec, args.slice(0, spec.params.length)) }[name],
+      { [name]: (...args) => runDirect(kernels, name, args.slice(0, spec.params.length)) }[name],
     ]),
   ),
 );

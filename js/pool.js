@@ -33,12 +33,11 @@ const v8 = require('node:v8');
 const { performance } = require('node:perf_hooks');
 const debuglog = require('node:util').debuglog('sabre');
 const { kernelTable } = require('./kernels');
-const { chunkCount, chunkRange, Continuation } = require('./chunks');
+const { Execution } = require('./executor');
 const { Engine, compileModule, defaultGlue } = require('./engine');
 const { specsOf, checkDefinition } = require('./custom');
 const { Stats } = require('./stats');
 const tasks = require('./tasks');
-const v = require('./validate');
 const { poolOptions, callOptions } = require('./options');
 const { internalOptions } = require('./internal');
 const {
@@ -72,11 +71,12 @@ const STEAL_AFTER_MS = 2;
 
 /**
  * What the caller asked for: one promise, one signal, one time limit and one
- * label, whatever the number of passes (see Continuation) that compute it.
+ * label, whatever the number of passes (see js/executor.js) that compute it.
  */
 class Request {
-  constructor(id, label, opts) {
+  constructor(id, label, opts, execution) {
     this.id = id;
+    this.execution = execution; // its passes and its progress
     this.label = label; // for stats and messages: never an internal pass name
     this.signal = opts.signal; // a Signal (js/options.js) or undefined
     this.timeout = opts.timeout;
@@ -93,22 +93,21 @@ class Request {
   }
 }
 
-/** One pass of a request over its data: chunks, partial results, tasks. */
+/** One pass of a request over its data, on the workers: chunks in flight, partial results, tasks. */
 class Call {
-  constructor(request, kernel, spec, args) {
+  constructor(request) {
+    const pass = request.execution.pass;
     this.request = request;
-    this.kernel = kernel;
-    this.spec = spec;
-    this.args = args;
-    this.units = spec.units(args);
-    this.grain = spec.grain(args);
-    this.chunks = chunkCount(this.units, this.grain);
+    this.pass = pass;
+    this.kernel = pass.kernel;
+    this.spec = pass.spec;
+    this.args = pass.args;
+    this.chunks = pass.chunks;
     this.next = 0; // next fresh chunk index
     this.retry = []; // chunk indexes to run again
     this.attempts = new Map(); // chunk index -> runs its workers died in
     this.partials = new Array(this.chunks);
     this.completed = 0;
-    this.unitsDone = 0;
     this.tasks = new Set(); // its tasks that workers hold and have not answered
     this.seenBy = new Set(); // workers sent a chunk of it (each counts its bytes once)
     this.failed = false; // once true, `failure` is what it rejects with (any value a callback threw)
@@ -131,7 +130,7 @@ class Call {
   }
 
   range(index) {
-    return chunkRange(index, this.units, this.grain);
+    return this.pass.range(index);
   }
 }
 
@@ -272,8 +271,8 @@ class ThreadPool extends EventEmitter {
       if (this.#unstarted >= this.#opts.maxQueue && this.#mustQueue()) {
         throw new QueueFullError(`The pool's queue is full (maxQueue ${this.#opts.maxQueue})`, { code: 'ERR_SABRE_QUEUE_FULL' });
       }
-      const request = new Request(this.#nextCallId++, spec.displayName ?? kernel, opts);
-      const call = new Call(request, kernel, spec, prepared);
+      const request = new Request(this.#nextCallId++, spec.displayName ?? kernel, opts, new Execution(this.kernels, kernel, prepared));
+      const call = new Call(request);
       request.pass = call;
       // Listening may throw (a hostile signal): do it before registering,
       // and look at `aborted` after it, so no abort can fall between.
@@ -293,7 +292,7 @@ class ThreadPool extends EventEmitter {
       this.stats.callSubmitted(request.label);
       this.#unstarted++;
       this.#register(call);
-      debuglog('call %d %s: %d units in %d chunks', request.id, kernel, call.units, call.chunks);
+      debuglog('call %d %s: %d units in %d chunks', request.id, kernel, call.pass.units, call.chunks);
       this.#schedule(); // ends with #grow(): a worker is added if work waits
       return request.promise;
     } catch (err) {
@@ -437,12 +436,11 @@ class ThreadPool extends EventEmitter {
     if (call.failed) return;
     call.partials[index] = value;
     call.completed++;
-    const [s, t] = call.range(index);
-    call.unitsDone += t - s;
+    const progress = call.request.execution.chunkDone(index);
     const { onProgress } = call.request;
     if (onProgress) {
       try {
-        onProgress({ done: call.unitsDone, total: call.units, chunksDone: call.completed, chunks: call.chunks });
+        onProgress(progress);
       } catch (err) {
         this.#fail(call, err);
       }
@@ -750,29 +748,29 @@ class ThreadPool extends EventEmitter {
   }
 
   #finish(call) {
-    let result;
+    let out;
     try {
-      result = call.spec.combine(call.args, call.partials);
+      out = call.request.execution.finishPass(call.partials);
     } catch (err) {
       this.#fail(call, err);
       return;
     }
-    if (result instanceof Continuation) {
-      this.#continue(call, result);
+    if (out === null) {
+      this.#continue(call);
       return;
     }
     this.#settle(call);
-    call.request.resolve(v.original(result));
+    call.request.resolve(out.value);
   }
 
-  /** Replaces a finished pass by the next one, under the same request. */
-  #continue(call, { kernel, args }) {
-    const next = new Call(call.request, kernel, this.kernels[kernel], args);
+  /** Replaces a finished pass by the request's next one. */
+  #continue(call) {
+    const next = new Call(call.request);
     call.request.pass = next;
     call.settled = true;
     this.#live.delete(call);
     this.#register(next);
-    debuglog('call %d continues with %s: %d chunks', call.request.id, kernel, next.chunks);
+    debuglog('call %d continues with %s: %d chunks', call.request.id, next.kernel, next.chunks);
     this.#schedule();
   }
 

@@ -130,6 +130,20 @@ describe('sort aborted mid-way (pool)', () => {
     [total, 'after the commit'],
   ];
 
+  it('reports progress over the whole call: one total, done only growing, every pass counted', async () => {
+    const pool = new sabre.Pool({ threads: 2 });
+    const reports = [];
+    await pool.kernels.sort(sabre.shared.from(original), { onProgress: (p) => reports.push(p) });
+    await pool.close();
+    assert.equal(reports.length, total, 'one report per chunk of every pass');
+    for (const [i, p] of reports.entries()) {
+      assert.deepEqual([p.total, p.chunks], [3 * n + 1, total], `report ${i}: the totals of the whole call`);
+      assert.equal(p.chunksDone, i + 1, `report ${i}: chunksDone`);
+      if (i > 0) assert.ok(p.done > reports[i - 1].done, `report ${i}: done grows (${reports[i - 1].done} -> ${p.done})`);
+    }
+    assert.equal(reports.at(-1).done, 3 * n + 1, 'the last report is all of it');
+  });
+
   for (const [k, where] of stops) {
     it(`leaves x unchanged or sorted, so a permutation of its values, when aborted ${where} (chunk ${k} of ${total})`, async () => {
       const pool = new sabre.Pool({ threads: 2 });

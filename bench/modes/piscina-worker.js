@@ -13,9 +13,14 @@ const { kernels } = require(path.join(dist, 'kernels'));
 
 const engine = new Engine();
 
-/** One task: units [start, end) of a prepared call of `kernel`. */
-function run({ kernel, call, start, end }) {
-  return engine.runChunk(kernels[kernel], call, start, end);
+/**
+ * One task: the chunks `ranges` ([start, end) each) of a prepared call of
+ * `kernel`, in order, giving their partial results; or, as the dispatch
+ * benchmark's tiny call, the one range [start, end).
+ */
+function run({ kernel, call, ranges, start, end }) {
+  if (!ranges) return engine.runChunk(kernels[kernel], call, start, end);
+  return ranges.map(([s, t]) => engine.runChunk(kernels[kernel], call, s, t));
 }
 
 module.exports = run;

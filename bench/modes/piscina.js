@@ -1,18 +1,18 @@
 'use strict';
 // piscina 5 running sabre's wasm kernels: the way a Node user parallelizes a
-// kernel today, written as such a user would. The call is split BY HAND into
-// `threads` even parts (not sabre's grain-sized chunks: one task per thread
-// is what one writes without a scheduler), each part is one piscina task,
-// then Promise.all and the combine. The combine is the kernel spec's own
-// (sum of counts, merge of moments, write-back of n-body states ...): the
-// same few lines a user would write, taken from dist/ so that the two modes
-// differ only in dispatch and splitting.
+// kernel today, written as such a user would. Each pass is split BY HAND into
+// `threads` parts, one piscina task per thread (what one writes without a
+// scheduler), then Promise.all and the combine. A part is a run of whole
+// chunks of sabre's own split (js/executor.js), so a combine sees the same
+// partials as on sabre's pool and a multi-pass kernel (a sort's merge rounds)
+// keeps its alignment; the combine is the kernel spec's own, taken from
+// dist/, so that the two modes differ only in dispatch and scheduling.
 const path = require('node:path');
 const { Piscina } = require('piscina');
 
 const dist = path.join(__dirname, '..', '..', 'dist');
 const { kernels } = require(path.join(dist, 'kernels'));
-const { Continuation } = require(path.join(dist, 'chunks'));
+const { Execution } = require(path.join(dist, 'executor'));
 
 const filename = path.join(__dirname, 'piscina-worker.js');
 
@@ -22,25 +22,20 @@ class PiscinaMode {
     this.pool = new Piscina({ filename, minThreads: threads, maxThreads: threads, idleTimeout: 60_000, ...options });
   }
 
-  /** The kernel on `args`, split into `threads` even parts. */
+  /** The kernel on `args`, each pass split into `threads` runs of chunks. */
   async call(kernel, args) {
-    let spec = kernels[kernel];
-    let call = spec.prepare(args, true);
+    const execution = new Execution(kernels, kernel, kernels[kernel].prepare(args, true));
     for (;;) {
-      const units = spec.units(call);
-      const parts = Math.max(1, Math.min(this.threads, units));
+      const { pass } = execution;
+      const parts = Math.min(this.threads, pass.chunks);
       const tasks = [];
       for (let i = 0; i < parts; i++) {
-        const start = Math.floor((units * i) / parts);
-        const end = Math.floor((units * (i + 1)) / parts);
-        tasks.push(this.pool.run({ kernel, call, start, end }));
+        const ranges = [];
+        for (let c = Math.floor((pass.chunks * i) / parts); c < Math.floor((pass.chunks * (i + 1)) / parts); c++) ranges.push(pass.range(c));
+        tasks.push(this.pool.run({ kernel: pass.kernel, call: pass.args, ranges }));
       }
-      const result = spec.combine(call, await Promise.all(tasks));
-      if (!(result instanceof Continuation)) return result;
-      // A multi-pass kernel (e.g. a sort's merge rounds): run the next pass.
-      kernel = result.kernel;
-      spec = kernels[kernel];
-      call = result.args;
+      const out = execution.finishPass((await Promise.all(tasks)).flat());
+      if (out) return out.value;
     }
   }
 

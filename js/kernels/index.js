@@ -10,6 +10,9 @@
 //   run(engine, call, start, end) -> { value, writes }
 //   combine(call, partials)  the call's result from chunk results in order,
 //                     or a Continuation (js/chunks.js) to run a further pass
+//   plan(call)        a multi-pass kernel only: [units, grain] of every pass
+//                     its combines will chain, so progress has one total
+//                     (js/executor.js)
 //   faultPoint(phase, call, start, end)  test-only kernels: called by the
 //                     worker inside a write-back ('committing', 'committed')
 // prepare returns canonical views of typed arrays (js/validate.js), never the

@@ -76,6 +76,19 @@ module.exports = {
     },
     units: (c) => c.x.length,
     grain: () => SORT_GRAIN,
+    // The sort pass, a merge round per doubling of the run width up to the
+    // length, and the commit: as combine chains them below.
+    plan(c) {
+      const n = c.x.length;
+      const passes = [[n, SORT_GRAIN]];
+      if (c.a === null) return passes;
+      for (let width = SORT_GRAIN; ; width *= 2) {
+        passes.push([n, MERGE_GRAIN]);
+        if (2 * width >= n) break;
+      }
+      passes.push([1, 1]);
+      return passes;
+    },
     run(e, c, s, t) {
       e.load(0, c.x, s, t);
       e.reserve(1, c.x, t - s);
