@@ -14,6 +14,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
 const { KernelError } = require('./errors');
+const { contractOf, BoundExport } = require('./contract');
 
 const defaultGlue = path.join(__dirname, 'wasm', 'sabre.js');
 
@@ -63,6 +64,7 @@ function instantiateGlue(gluePath, module, onPanic) {
 
 class Engine {
   #lastPanic = null;
+  #bound = new Map(); // export name -> BoundExport, for the current instance
 
   /**
    * `module`: the compiled WebAssembly.Module; `gluePath`: its wasm-bindgen
@@ -82,7 +84,23 @@ class Engine {
       this.#lastPanic = String(message);
     });
     this.ptrs = [];
+    this.#bound.clear();
     this.onInstance?.(this.wasm);
+  }
+
+  /**
+   * Export `name` of sabre's own module, with its scratch slots by name as
+   * the Rust side declares them (js/contract.js): what a spec's run uses.
+   */
+  kernel(name) {
+    let bound = this.#bound.get(name);
+    if (!bound) {
+      const entry = contractOf(this.module).get(name);
+      if (!entry) throw new Error(`sabre: the module has no kernel export "${name}" in its contract`);
+      bound = new BoundExport(this, entry);
+      this.#bound.set(name, bound);
+    }
+    return bound;
   }
 
   /** The instance's linear memory (sabre's own module only). */

@@ -861,6 +861,10 @@ class ThreadPool extends EventEmitter {
     this.#stopping = true;
     clearTimeout(this.#stealTimer);
     const slots = [...this.#slots];
+    // An unref'd worker that is ending (a crash just retired it, or this
+    // retire) may not keep the event loop alive until its 'exit': the
+    // process could end with close() pending. Hold every one until it exits.
+    for (const slot of slots) slot.worker.ref();
     for (const slot of slots) this.#retire(slot, 'shutdown');
     await Promise.all(slots.map((slot) => slot.exited));
   }

@@ -1,87 +1,53 @@
 'use strict';
-// Kernel specs: in-place maps on bytes and RGBA pixels. See js/kernels/index.js for the spec fields.
+// Kernels: in-place maps on bytes and RGBA pixels, declared (js/declare.js);
+// xorKey's chunks also need the key's bytes from the chunk's phase on, by hand.
 
 const v = require('../validate');
 const { outOfRange } = require('../errors');
 const shared = require('../shared');
+const { declare } = require('../declare');
 const { BYTE_GRAIN } = require('./grains');
 
 /** RGBA arrays hold whole pixels. */
-function rgbaArg(raw, isShared) {
-  const rgba = v.typedArray('rgba', raw, v.BYTES, isShared);
+function wholePixels(rgba) {
   if (rgba.length % 4 !== 0) {
     const err = new RangeError(`The "rgba" argument must hold whole RGBA pixels (length a multiple of 4). Received length ${rgba.length}`);
     err.code = 'ERR_OUT_OF_RANGE';
     throw err;
   }
-  return rgba;
 }
 
+function contrastArg(name, contrast) {
+  v.number(name, contrast);
+  if (!(contrast >= 0 && contrast <= 256)) throw outOfRange(name, '>= 0 and <= 256', contrast);
+  return contrast;
+}
+
+const bytes = { name: 'bytes', split: 'inout', type: v.BYTES };
+const rgba = { name: 'rgba', split: 'inout', type: v.BYTES, align: 4, check: wholePixels };
+
 module.exports = {
-  invert: {
-    params: ['bytes'],
-    prepare([bytes], isShared) {
-      return { bytes: v.typedArray('bytes', bytes, v.BYTES, isShared) };
-    },
-    units: (c) => c.bytes.length,
-    grain: () => BYTE_GRAIN,
-    run(e, c, s, t) {
-      e.load(0, c.bytes, s, t);
-      e.wasm.invert(t - s);
-      return { writes: [[0, c.bytes, s, t]] };
-    },
-    combine: (c) => c.bytes,
-  },
+  invert: declare({ export: 'invert', suffixed: false, params: [bytes], grain: BYTE_GRAIN }),
 
-  grayscale: {
-    params: ['rgba'],
-    prepare([rgba], isShared) {
-      return { rgba: rgbaArg(rgba, isShared) };
-    },
-    units: (c) => c.rgba.length / 4, // pixels: a chunk never cuts a pixel
-    grain: () => BYTE_GRAIN / 4,
-    run(e, c, s, t) {
-      e.load(0, c.rgba, 4 * s, 4 * t);
-      e.wasm.grayscaleRgba(4 * (t - s));
-      return { writes: [[0, c.rgba, 4 * s, 4 * t]] };
-    },
-    combine: (c) => c.rgba,
-  },
+  // Units are pixels: a chunk never cuts one.
+  grayscale: declare({ export: 'grayscaleRgba', suffixed: false, params: [rgba], grain: BYTE_GRAIN / 4 }),
 
-  brightnessContrast: {
-    params: ['rgba', 'brightness', 'contrast'],
-    prepare([raw, brightness, contrast], isShared) {
-      const rgba = rgbaArg(raw, isShared);
-      v.integer('brightness', brightness, -255, 255);
-      v.number('contrast', contrast);
-      if (!(contrast >= 0 && contrast <= 256)) throw outOfRange('contrast', '>= 0 and <= 256', contrast);
-      // The gain in 1/256 steps, as the kernel takes it (src/kernels/bytes.rs).
-      return { rgba, brightness, contrastQ8: Math.round(contrast * 256) };
-    },
-    units: (c) => c.rgba.length / 4, // pixels: a chunk never cuts a pixel
-    grain: () => BYTE_GRAIN / 4,
-    run(e, c, s, t) {
-      e.load(0, c.rgba, 4 * s, 4 * t);
-      e.wasm.brightnessContrast(4 * (t - s), c.brightness, c.contrastQ8);
-      return { writes: [[0, c.rgba, 4 * s, 4 * t]] };
-    },
-    combine: (c) => c.rgba,
-  },
+  brightnessContrast: declare({
+    export: 'brightnessContrast',
+    suffixed: false,
+    params: [rgba, { name: 'brightness', scalar: (n, x) => v.integer(n, x, -255, 255) }, { name: 'contrast', scalar: contrastArg }],
+    grain: BYTE_GRAIN / 4,
+    // The gain in 1/256 steps, as the kernel takes it (src/kernels/bytes.rs).
+    derive: ({ rgba, brightness, contrast }) => ({ rgba, brightness, contrastQ8: Math.round(contrast * 256) }),
+    args: (c) => [c.brightness, c.contrastQ8],
+  }),
 
-  threshold: {
-    params: ['bytes', 't'],
-    prepare([bytes, t], isShared) {
-      return { bytes: v.typedArray('bytes', bytes, v.BYTES, isShared), t: v.integer('t', t, 0, 256) };
-    },
-    units: (c) => c.bytes.length,
-    grain: () => BYTE_GRAIN,
-    run(e, c, s, t) {
-      e.load(0, c.bytes, s, t);
-      e.wasm.threshold(t - s, c.t);
-      return { writes: [[0, c.bytes, s, t]] };
-    },
-    combine: (c) => c.bytes,
-  },
+  threshold: declare({
+    export: 'threshold',
+    suffixed: false,
+    params: [bytes, { name: 't', scalar: (n, x) => v.integer(n, x, 0, 256) }],
+    grain: BYTE_GRAIN,
+  }),
 
   xorKey: {
     params: ['bytes', 'key'],
@@ -101,25 +67,26 @@ module.exports = {
       const { bytes, key } = c;
       const len = t - s;
       if (len === 0) return {};
-      e.load(0, bytes, s, t);
+      const x = e.kernel('xorKey');
+      x.load('bytes', bytes, s, t);
       // The key phase follows the absolute index: byte i uses key[i % k].
       const k = key.length;
       const p = s % k;
       if (k <= len) {
-        e.load(1, key, 0, k);
-        e.wasm.xorKey(len, k, p);
+        x.load('key', key, 0, k);
+        x.call(len, k, p);
       } else if (p + len <= k) {
         // A key longer than the chunk: copy only the window it uses.
-        e.load(1, key, p, p + len);
-        e.wasm.xorKey(len, len, 0);
+        x.load('key', key, p, p + len);
+        x.call(len, len, 0);
       } else {
         // The window wraps around the key's end: copy it in two pieces.
-        const dst = new Uint8Array(e.memory.buffer, e.reserve(1, key, len), len);
+        const dst = new Uint8Array(e.memory.buffer, x.reserve('key', key, len), len);
         dst.set(key.subarray(p));
         dst.set(key.subarray(0, len - (k - p)), k - p);
-        e.wasm.xorKey(len, len, 0);
+        x.call(len, len, 0);
       }
-      return { writes: [[0, bytes, s, t]] };
+      return { writes: [x.write('bytes', bytes, s, t)] };
     },
     combine: (c) => c.bytes,
   },

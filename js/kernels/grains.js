@@ -37,7 +37,4 @@ const MANDEL_PIXELS = 1 << 15;
 const SORT_GRAIN = 1 << 18;
 const MERGE_GRAIN = 1 << 18;
 
-/** 'F32' or 'F64': the suffix of a float kernel's wasm export. */
-const suffix = (arr) => (arr instanceof Float32Array ? 'F32' : 'F64');
-
-module.exports = { MAP_GRAIN, BYTE_GRAIN, PRIME_GRAIN, MAX_PRIME_CHUNKS, MAX_PRIME_GRAIN, MANDEL_PIXELS, SORT_GRAIN, MERGE_GRAIN, suffix };
+module.exports = { MAP_GRAIN, BYTE_GRAIN, PRIME_GRAIN, MAX_PRIME_CHUNKS, MAX_PRIME_GRAIN, MANDEL_PIXELS, SORT_GRAIN, MERGE_GRAIN };

@@ -50,11 +50,12 @@ const specs = {
     units: (c) => c.labels.length, // points
     grain: (c) => Math.max(MIN_POINTS, Math.floor(KMEANS_WORK / (c.k * c.dims))),
     run(e, c, s, t) {
-      e.load(0, c.points, s * c.dims, t * c.dims);
-      e.load(1, c.centroids, 0, c.centroids.length);
-      e.load(2, c.labels, s, t);
-      const value = e.wasm.kmeansAssign(t - s, c.dims, c.k);
-      return { value, writes: [[2, c.labels, s, t]] };
+      const x = e.kernel('kmeansAssign');
+      x.load('points', c.points, s * c.dims, t * c.dims);
+      x.load('centroids', c.centroids, 0, c.centroids.length);
+      x.load('labels', c.labels, s, t);
+      const value = x.call(t - s, c.dims, c.k);
+      return { value, writes: [x.write('labels', c.labels, s, t)] };
     },
     combine(c, partials) {
       const { k, dims, centroids } = c;

@@ -33,9 +33,10 @@ module.exports = {
     grain: (c) => Math.max(1, Math.floor(MANDEL_PIXELS / Math.max(1, c.view.width))),
     run(e, c, s, t) {
       const w = c.view.width;
-      e.reserve(0, c.out, (t - s) * w);
-      e.wasm.mandelbrot((t - s) * w, c.view, s);
-      return { writes: [[0, c.out, s * w, t * w]] };
+      const x = e.kernel('mandelbrot');
+      x.reserve('out', c.out, (t - s) * w);
+      x.call((t - s) * w, c.view, s);
+      return { writes: [x.write('out', c.out, s * w, t * w)] };
     },
     combine: (c) => c.out,
   },

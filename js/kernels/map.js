@@ -1,64 +1,33 @@
 'use strict';
-// Kernel specs: elementwise maps on float arrays. See js/kernels/index.js for the spec fields.
+// Kernels: elementwise maps in place on float arrays, declared (js/declare.js).
 
 const v = require('../validate');
 const { outOfRange } = require('../errors');
-const { MAP_GRAIN, suffix } = require('./grains');
-const { floatMap } = require('./shapes');
+const { declare } = require('../declare');
+const { MAP_GRAIN } = require('./grains');
+
+const x = { name: 'x', split: 'inout', type: v.FLOATS };
+const y = { name: 'y', split: 'inout', type: v.FLOATS };
+const xIn = { name: 'x', split: 'in', type: v.FLOATS };
+const num = (name) => ({ name, scalar: v.number });
 
 module.exports = {
-  scale: floatMap('scale', ['a']),
+  scale: declare({ export: 'scale', params: [x, num('a')], grain: MAP_GRAIN }),
 
-  axpy: {
-    params: ['y', 'a', 'x'],
-    prepare([rawY, a, rawX], shared) {
-      const y = v.typedArray('y', rawY, v.FLOATS, shared);
-      v.number('a', a);
-      const x = v.typedArray('x', rawX, v.FLOATS, shared);
-      v.sameType('x', x, y);
-      v.sameLength('x', x, y);
-      v.noPartialOverlap('x', x, y);
-      return { y, a, x };
-    },
-    units: (c) => c.y.length,
-    grain: () => MAP_GRAIN,
-    run(e, c, s, t) {
-      e.load(0, c.y, s, t);
-      e.load(1, c.x, s, t);
-      e.wasm[`axpy${suffix(c.y)}`](t - s, c.a);
-      return { writes: [[0, c.y, s, t]] };
-    },
-    combine: (c) => c.y,
-  },
+  axpy: declare({ export: 'axpy', params: [y, num('a'), xIn], grain: MAP_GRAIN }),
 
-  axpby: {
-    params: ['y', 'a', 'x', 'b'],
-    prepare([rawY, a, rawX, b], shared) {
-      const y = v.typedArray('y', rawY, v.FLOATS, shared);
-      v.number('a', a);
-      const x = v.typedArray('x', rawX, v.FLOATS, shared);
-      v.number('b', b);
-      v.sameType('x', x, y);
-      v.sameLength('x', x, y);
-      v.noPartialOverlap('x', x, y);
-      return { y, a, x, b };
-    },
-    units: (c) => c.y.length,
-    grain: () => MAP_GRAIN,
-    run(e, c, s, t) {
-      e.load(0, c.y, s, t);
-      e.load(1, c.x, s, t);
-      e.wasm[`axpby${suffix(c.y)}`](t - s, c.a, c.b);
-      return { writes: [[0, c.y, s, t]] };
-    },
-    combine: (c) => c.y,
-  },
+  axpby: declare({ export: 'axpby', params: [y, num('a'), xIn, num('b')], grain: MAP_GRAIN }),
 
-  clamp: floatMap('clamp', ['lo', 'hi'], ({ lo, hi }) => {
-    if (Number.isNaN(lo)) throw outOfRange('lo', 'a number, not NaN', lo);
-    if (Number.isNaN(hi)) throw outOfRange('hi', 'a number, not NaN', hi);
-    if (lo > hi) throw outOfRange('lo', `<= hi (${hi})`, lo);
+  clamp: declare({
+    export: 'clamp',
+    params: [x, num('lo'), num('hi')],
+    grain: MAP_GRAIN,
+    check({ lo, hi }) {
+      if (Number.isNaN(lo)) throw outOfRange('lo', 'a number, not NaN', lo);
+      if (Number.isNaN(hi)) throw outOfRange('hi', 'a number, not NaN', hi);
+      if (lo > hi) throw outOfRange('lo', `<= hi (${hi})`, lo);
+    },
   }),
 
-  abs: floatMap('abs'),
+  abs: declare({ export: 'abs', params: [x], grain: MAP_GRAIN }),
 };

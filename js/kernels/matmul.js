@@ -26,19 +26,13 @@ const MR = 4; // rows of the micro-kernel: bands are whole multiples of it
 const bCache = new WeakMap();
 const RUN = Math.random().toString(36).slice(2);
 let calls = 0;
-let cacheB = true;
 
 function loadB(e, call) {
-  if (!cacheB) {
-    e.load(2, call.b, 0, call.b.length);
-    return false;
-  }
   if (bCache.get(e.wasm) !== call.key) {
-    const ptr = e.wasm.matmulReserveB(call.b.length);
+    const ptr = e.kernel('matmulReserveB').call(call.b.length);
     new Float32Array(e.memory.buffer, ptr, call.b.length).set(call.b);
     bCache.set(e.wasm, call.key);
   }
-  return true;
 }
 
 const specs = {
@@ -64,18 +58,15 @@ const specs = {
       return Math.ceil(rows / MR) * MR;
     },
     run(e, c, s, t) {
-      e.load(1, c.a, s * c.k, t * c.k);
-      const cached = loadB(e, c);
-      e.reserve(0, c.c, (t - s) * c.n);
-      e.wasm.matmulF32(t - s, c.k, c.n, cached);
-      return { writes: [[0, c.c, s * c.n, t * c.n]] };
+      const x = e.kernel('matmulF32');
+      x.load('a', c.a, s * c.k, t * c.k);
+      loadB(e, c);
+      x.reserve('c', c.c, (t - s) * c.n);
+      x.call(t - s, c.k, c.n);
+      return { writes: [x.write('c', c.c, s * c.n, t * c.n)] };
     },
     combine: (c) => c.c,
   },
 };
-
-// For measurements (bench/): switch the per-call B cache off. Not enumerable,
-// so js/kernels/index.js does not take it for a kernel.
-Object.defineProperty(specs, 'setCacheB', { value: (on) => { cacheB = Boolean(on); } });
 
 module.exports = specs;

@@ -42,10 +42,11 @@ module.exports = {
     grain: (c) => 2 * Math.ceil(Math.max(1, Math.floor(NBODY_WORK / Math.max(1, c.mass.length))) / 2),
     run(e, c, s, t) {
       const n = c.mass.length;
-      e.load(0, c.pos, 0, 3 * n);
-      e.load(1, c.vel, 0, 3 * n);
-      e.load(2, c.mass, 0, n);
-      return { value: e.wasm.nbodyStep(n, s, t, c.dt, c.softening) };
+      const x = e.kernel('nbodyStep');
+      x.load('pos', c.pos, 0, 3 * n);
+      x.load('vel', c.vel, 0, 3 * n);
+      x.load('mass', c.mass, 0, n);
+      return { value: x.call(n, s, t, c.dt, c.softening) };
     },
     combine(c, partials) {
       let at = 0;

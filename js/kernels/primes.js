@@ -17,7 +17,7 @@ module.exports = {
     units: (c) => c.hi - c.lo,
     grain: (c) => Math.min(MAX_PRIME_GRAIN, Math.max(PRIME_GRAIN, Math.ceil((c.hi - c.lo) / MAX_PRIME_CHUNKS))),
     run(e, c, s, t) {
-      return { value: e.wasm.countPrimes(c.lo + s, c.lo + t) };
+      return { value: e.kernel('countPrimes').call(c.lo + s, c.lo + t) };
     },
     combine: (c, partials) => partials.reduce((a, b) => a + b, 0),
   },
@@ -32,9 +32,10 @@ module.exports = {
     units: (c) => c.out.length,
     grain: () => BYTE_GRAIN,
     run(e, c, s, t) {
-      e.reserve(0, c.out, t - s);
-      const value = e.wasm.markPrimes(t - s, c.lo + s);
-      return { value, writes: [[0, c.out, s, t]] };
+      const x = e.kernel('markPrimes');
+      x.reserve('out', c.out, t - s);
+      const value = x.call(t - s, c.lo + s);
+      return { value, writes: [x.write('out', c.out, s, t)] };
     },
     combine: (c, partials) => partials.reduce((a, b) => a + b, 0),
   },

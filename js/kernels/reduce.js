@@ -4,8 +4,14 @@
 const v = require('../validate');
 const { outOfRange } = require('../errors');
 const { compensatedSum, mergePair, pairValue, mergeMoments } = require('../chunks');
-const { BYTE_GRAIN } = require('./grains');
-const { floatReduction, floatPairReduction } = require('./shapes');
+const { declare } = require('../declare');
+const { MAP_GRAIN, BYTE_GRAIN } = require('./grains');
+
+const x = { name: 'x', split: 'in', type: v.FLOATS };
+const y = { name: 'y', split: 'in', type: v.FLOATS };
+
+/** A reduction over `x` (and `y`) whose export returns a chunk's partial. */
+const reduction = (name, params, combine, check) => declare({ export: name, params, grain: MAP_GRAIN, combine, check });
 
 /**
  * Chan, Golub & LeVeque's merge of two { n, mean, m2, sum, comp } partials,
@@ -28,10 +34,11 @@ function mergeStats(a, b) {
 }
 
 module.exports = {
-  sum: floatReduction('sum', (c, partials) => compensatedSum(partials)),
+  sum: reduction('sum', [x], (c, partials) => compensatedSum(partials)),
 
-  linearRegression: floatPairReduction(
+  linearRegression: reduction(
     'linreg',
+    [x, y],
     (c, partials) => {
       const m = partials.reduce(mergeMoments);
       // slope = Sxy / Sxx; a constant x (Sxx = 0) gives NaN, as the formula does.
@@ -43,20 +50,20 @@ module.exports = {
         n: m.n,
       };
     },
-    (x) => {
-      if (x.length < 2) throw outOfRange('x.length', 'at least 2 (a line needs two points)', x.length);
+    (c) => {
+      if (c.x.length < 2) throw outOfRange('x.length', 'at least 2 (a line needs two points)', c.x.length);
     },
   ),
 
-  dot: floatPairReduction('dot', (c, partials) => compensatedSum(partials)),
+  dot: reduction('dot', [x, y], (c, partials) => compensatedSum(partials)),
 
   // Math.min's rules (NaN wins, -0 < 0) are the kernel's, so it merges
   // partials; an empty array is one empty chunk: Infinity, like Math.min().
-  min: floatReduction('min', (c, partials) => Math.min(...partials)),
+  min: reduction('min', [x], (c, partials) => Math.min(...partials)),
 
-  max: floatReduction('max', (c, partials) => Math.max(...partials)),
+  max: reduction('max', [x], (c, partials) => Math.max(...partials)),
 
-  meanVariance: floatReduction('meanVariance', (c, partials) => {
+  meanVariance: reduction('meanVariance', [x], (c, partials) => {
     const { n, mean, m2 } = partials.reduce(mergeStats);
     // Population variance M2 / n, and the unbiased sample variance
     // M2 / (n - 1) (NaN below 2 elements). No data: every statistic is NaN.
@@ -68,21 +75,15 @@ module.exports = {
     };
   }),
 
-  histogram: {
-    params: ['bytes'],
-    prepare([bytes], shared) {
-      return { bytes: v.typedArray('bytes', bytes, v.BYTES, shared) };
-    },
-    units: (c) => c.bytes.length,
-    grain: () => BYTE_GRAIN,
-    run(e, c, s, t) {
-      e.load(0, c.bytes, s, t);
-      return { value: e.wasm.histogram(t - s) };
-    },
+  histogram: declare({
+    export: 'histogram',
+    suffixed: false,
+    params: [{ name: 'bytes', split: 'in', type: v.BYTES }],
+    grain: BYTE_GRAIN,
     combine(c, partials) {
       const counts = new Float64Array(256);
       for (const p of partials) for (let i = 0; i < 256; i++) counts[i] += p[i];
       return counts;
     },
-  },
+  }),
 };

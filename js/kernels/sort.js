@@ -29,12 +29,10 @@
 const v = require('../validate');
 const { Continuation } = require('../chunks');
 const { SORT_GRAIN, MERGE_GRAIN } = require('./grains');
+const { exportFor } = require('../declare');
 
 const TYPES = [Float64Array, Float32Array, Int32Array, Uint32Array];
-const SUFFIXES = ['F64', 'F32', 'I32', 'U32'];
-
-const typeIndex = (x) => TYPES.findIndex((T) => x instanceof T);
-const suffix = (x) => SUFFIXES[typeIndex(x)];
+const isFloat = (x) => x instanceof Float64Array || x instanceof Float32Array;
 
 /**
  * x strictly before y in the JS float order: -0 before +0, NaN (any) after
@@ -68,7 +66,7 @@ module.exports = {
     params: ['x'],
     prepare([raw], shared) {
       const x = v.typedArray('x', raw, TYPES, shared);
-      const T = TYPES[typeIndex(x)];
+      const T = x.constructor; // canonical views are of the built-in classes
       // Scratch runs for the merge rounds, allocated once per call.
       const Buf = shared ? SharedArrayBuffer : ArrayBuffer;
       const scratch = () => new T(new Buf(x.length * T.BYTES_PER_ELEMENT));
@@ -90,10 +88,11 @@ module.exports = {
       return passes;
     },
     run(e, c, s, t) {
-      e.load(0, c.x, s, t);
-      e.reserve(1, c.x, t - s);
-      e.wasm[`sort${suffix(c.x)}`](t - s);
-      return { writes: [[0, c.a ?? c.x, s, t]] };
+      const k = e.kernel(exportFor('sort', c.x));
+      k.load('x', c.x, s, t);
+      k.reserve('tmp', c.x, t - s);
+      k.call(t - s);
+      return { writes: [k.write('x', c.a ?? c.x, s, t)] };
     },
     combine(c) {
       if (c.a === null) return c.x;
@@ -114,21 +113,22 @@ module.exports = {
       const p = s - (s % (2 * width)); // the pair: runs src[p, m) and src[m, q)
       const m = Math.min(p + width, n);
       const q = Math.min(p + 2 * width, n);
-      const before = typeIndex(src) < 2 ? floatBefore : intBefore;
+      const before = isFloat(src) ? floatBefore : intBefore;
+      const k = e.kernel(exportFor('merge', src));
       const i0 = coRank(src, p, m, q, s - p, before);
       const i1 = coRank(src, p, m, q, t - p, before);
       const [j0, j1] = [s - p - i0, t - p - i1];
       if (i0 === i1 || j0 === j1) {
         // One run only (the odd last run, or already-ordered data): a copy.
-        if (i0 === i1) e.load(2, src, m + j0, m + j1);
-        else e.load(2, src, p + i0, p + i1);
+        if (i0 === i1) k.load('out', src, m + j0, m + j1);
+        else k.load('out', src, p + i0, p + i1);
       } else {
-        e.load(0, src, p + i0, p + i1);
-        e.load(1, src, m + j0, m + j1);
-        e.reserve(2, src, t - s);
-        e.wasm[`merge${suffix(src)}`](i1 - i0, j1 - j0);
+        k.load('a', src, p + i0, p + i1);
+        k.load('b', src, m + j0, m + j1);
+        k.reserve('out', src, t - s);
+        k.call(i1 - i0, j1 - j0);
       }
-      return { writes: [[2, dst, s, t]] };
+      return { writes: [k.write('out', dst, s, t)] };
     },
     combine(c) {
       const { x, src, dst, width } = c;

@@ -79,11 +79,12 @@ const specs = {
       const r = c.weights.length - 1;
       const lo = Math.max(0, s - r);
       const hi = Math.min(c.height, t + r);
-      e.load(1, c.input, lo * row, hi * row);
-      e.load(2, c.weights, 0, c.weights.length);
-      e.reserve(0, c.out, (t - s) * row);
-      e.wasm.gaussianBlurRgba(c.width, hi - lo, s - lo, t - s, c.weights.length);
-      return { writes: [[0, c.out, s * row, t * row]] };
+      const x = e.kernel('gaussianBlurRgba');
+      x.load('input', c.input, lo * row, hi * row);
+      x.load('weights', c.weights, 0, c.weights.length);
+      x.reserve('out', c.out, (t - s) * row);
+      x.call(c.width, hi - lo, s - lo, t - s, c.weights.length);
+      return { writes: [x.write('out', c.out, s * row, t * row)] };
     },
     combine: (c) => c.out,
   },

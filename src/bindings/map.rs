@@ -1,142 +1,88 @@
 //! Float maps and reductions: scale, axpy, axpby, clamp, abs, sum, dot,
-//! min, max, mean/variance, linear regression.
+//! min, max, mean/variance, linear regression. One `export!` per kernel
+//! and element type (see bindings/mod.rs).
 
-use super::{to_js, JsResult};
+use super::export;
 use crate::kernels::{map, reduce};
-use crate::scratch::{self, view};
+use crate::scratch::view;
 use wasm_bindgen::prelude::*;
 
-macro_rules! float_maps {
-    ($t:ty, $scale:ident = $scale_js:ident, $axpy:ident = $axpy_js:ident,
-     $sum:ident = $sum_js:ident, $linreg:ident = $linreg_js:ident,
-     $axpby:ident = $axpby_js:ident, $clamp:ident = $clamp_js:ident, $abs:ident = $abs_js:ident,
-     $dot:ident = $dot_js:ident, $min:ident = $min_js:ident, $max:ident = $max_js:ident,
-     $stats:ident = $stats_js:ident) => {
-        /// slot 0: x, slot 1: y. Returns the chunk's unrounded compensated
-        /// pair `{ sum, comp }` (see `reduce::Neumaier`).
-        #[wasm_bindgen(js_name = $dot_js)]
-        pub fn $dot(len: usize) -> JsResult<JsValue> {
-            let p = scratch::with_slots(|s| {
-                let [x, y, ..] = s;
-                reduce::dot(view::<$t>(x, len)?, view::<$t>(y, len)?)
-            })
-            .map_err(to_js)?;
-            Ok(serde_wasm_bindgen::to_value(&p)?)
-        }
-
-        /// slot 0: x. `+Infinity` when empty.
-        #[wasm_bindgen(js_name = $min_js)]
-        pub fn $min(len: usize) -> JsResult<f64> {
-            scratch::with_slots(|s| Ok(reduce::min(view::<$t>(&mut s[0], len)?))).map_err(to_js)
-        }
-
-        /// slot 0: x. `-Infinity` when empty.
-        #[wasm_bindgen(js_name = $max_js)]
-        pub fn $max(len: usize) -> JsResult<f64> {
-            scratch::with_slots(|s| Ok(reduce::max(view::<$t>(&mut s[0], len)?))).map_err(to_js)
-        }
-
-        /// slot 0: x. Returns `{ n, mean, m2 }`.
-        #[wasm_bindgen(js_name = $stats_js)]
-        pub fn $stats(len: usize) -> JsResult<JsValue> {
-            let st = scratch::with_slots(|s| Ok(reduce::Stats::of(view::<$t>(&mut s[0], len)?)))
-                .map_err(to_js)?;
-            Ok(serde_wasm_bindgen::to_value(&st)?)
-        }
-
-        /// slot 0: y (in/out), slot 1: x
-        #[wasm_bindgen(js_name = $axpby_js)]
-        pub fn $axpby(len: usize, a: $t, b: $t) -> JsResult<()> {
-            scratch::with_slots(|s| {
-                let [y, x, ..] = s;
-                map::axpby(view::<$t>(y, len)?, a, view::<$t>(x, len)?, b)
-            })
-            .map_err(to_js)
-        }
-
-        /// slot 0: x (in/out)
-        #[wasm_bindgen(js_name = $clamp_js)]
-        pub fn $clamp(len: usize, lo: $t, hi: $t) -> JsResult<()> {
-            scratch::with_slots(|s| map::clamp(view::<$t>(&mut s[0], len)?, lo, hi)).map_err(to_js)
-        }
-
-        /// slot 0: x (in/out)
-        #[wasm_bindgen(js_name = $abs_js)]
-        pub fn $abs(len: usize) -> JsResult<()> {
-            scratch::with_slots(|s| {
-                map::abs(view::<$t>(&mut s[0], len)?);
+macro_rules! float_kernels {
+    ($t:ty, $scale:ident, $axpy:ident, $axpby:ident, $clamp:ident, $abs:ident,
+     $sum:ident, $dot:ident, $min:ident, $max:ident, $stats:ident, $linreg:ident) => {
+        export! {
+            /// x in place: `x[i] *= a`.
+            $scale = fn $scale(len: usize, a: $t) [x] -> () {
+                map::scale(view::<$t>(x, len)?, a);
                 Ok(())
-            })
-            .map_err(to_js)
+            }
         }
-
-        /// slot 0: x (in/out)
-        #[wasm_bindgen(js_name = $scale_js)]
-        pub fn $scale(len: usize, a: $t) -> JsResult<()> {
-            scratch::with_slots(|s| {
-                map::scale(view::<$t>(&mut s[0], len)?, a);
-                Ok(())
-            })
-            .map_err(to_js)
-        }
-
-        /// slot 0: y (in/out), slot 1: x
-        #[wasm_bindgen(js_name = $axpy_js)]
-        pub fn $axpy(len: usize, a: $t) -> JsResult<()> {
-            scratch::with_slots(|s| {
-                let [y, x, ..] = s;
+        export! {
+            /// y in place: `y[i] += a * x[i]`.
+            $axpy = fn $axpy(len: usize, a: $t) [y, x] -> () {
                 map::axpy(view::<$t>(y, len)?, a, view::<$t>(x, len)?)
-            })
-            .map_err(to_js)
+            }
         }
-
-        /// slot 0: x. Returns the chunk's unrounded compensated pair
-        /// `{ sum, comp }` (see `reduce::Neumaier`).
-        #[wasm_bindgen(js_name = $sum_js)]
-        pub fn $sum(len: usize) -> JsResult<JsValue> {
-            let p = scratch::with_slots(|s| Ok(reduce::sum(view::<$t>(&mut s[0], len)?)))
-                .map_err(to_js)?;
-            Ok(serde_wasm_bindgen::to_value(&p)?)
+        export! {
+            /// y in place: `y[i] = a * x[i] + b * y[i]`.
+            $axpby = fn $axpby(len: usize, a: $t, b: $t) [y, x] -> () {
+                map::axpby(view::<$t>(y, len)?, a, view::<$t>(x, len)?, b)
+            }
         }
-
-        /// slot 0: x, slot 1: y. Returns `{ n, meanX, meanY, m2x, m2y, cxy }`.
-        #[wasm_bindgen(js_name = $linreg_js)]
-        pub fn $linreg(len: usize) -> JsResult<JsValue> {
-            let m = scratch::with_slots(|s| {
-                let [x, y, ..] = s;
+        export! {
+            /// x in place, clamped to `[lo, hi]`.
+            $clamp = fn $clamp(len: usize, lo: $t, hi: $t) [x] -> () {
+                map::clamp(view::<$t>(x, len)?, lo, hi)
+            }
+        }
+        export! {
+            /// x in place: `|x[i]|`.
+            $abs = fn $abs(len: usize) [x] -> () {
+                map::abs(view::<$t>(x, len)?);
+                Ok(())
+            }
+        }
+        export! {
+            /// The chunk's unrounded compensated pair `{ sum, comp }` (see
+            /// `reduce::Neumaier`).
+            $sum = fn $sum(len: usize) [x] -> serde reduce::Neumaier {
+                Ok(reduce::sum(view::<$t>(x, len)?))
+            }
+        }
+        export! {
+            /// The chunk's unrounded compensated pair `{ sum, comp }` of x . y.
+            $dot = fn $dot(len: usize) [x, y] -> serde reduce::Neumaier {
+                reduce::dot(view::<$t>(x, len)?, view::<$t>(y, len)?)
+            }
+        }
+        export! {
+            /// `+Infinity` when empty.
+            $min = fn $min(len: usize) [x] -> f64 {
+                Ok(reduce::min(view::<$t>(x, len)?))
+            }
+        }
+        export! {
+            /// `-Infinity` when empty.
+            $max = fn $max(len: usize) [x] -> f64 {
+                Ok(reduce::max(view::<$t>(x, len)?))
+            }
+        }
+        export! {
+            /// `{ n, mean, m2, sum, comp }`.
+            $stats = fn $stats(len: usize) [x] -> serde reduce::Stats {
+                Ok(reduce::Stats::of(view::<$t>(x, len)?))
+            }
+        }
+        export! {
+            /// `{ n, meanX, meanY, m2x, m2y, cxy }`.
+            $linreg = fn $linreg(len: usize) [x, y] -> serde reduce::Moments {
                 reduce::Moments::of(view::<$t>(x, len)?, view::<$t>(y, len)?)
-            })
-            .map_err(to_js)?;
-            Ok(serde_wasm_bindgen::to_value(&m)?)
+            }
         }
     };
 }
 
-float_maps!(
-    f32,
-    scale_f32 = scaleF32,
-    axpy_f32 = axpyF32,
-    sum_f32 = sumF32,
-    linreg_f32 = linregF32,
-    axpby_f32 = axpbyF32,
-    clamp_f32 = clampF32,
-    abs_f32 = absF32,
-    dot_f32 = dotF32,
-    min_f32 = minF32,
-    max_f32 = maxF32,
-    mean_variance_f32 = meanVarianceF32
-);
-float_maps!(
-    f64,
-    scale_f64 = scaleF64,
-    axpy_f64 = axpyF64,
-    sum_f64 = sumF64,
-    linreg_f64 = linregF64,
-    axpby_f64 = axpbyF64,
-    clamp_f64 = clampF64,
-    abs_f64 = absF64,
-    dot_f64 = dotF64,
-    min_f64 = minF64,
-    max_f64 = maxF64,
-    mean_variance_f64 = meanVarianceF64
-);
+#[rustfmt::skip]
+float_kernels!(f32, scaleF32, axpyF32, axpbyF32, clampF32, absF32, sumF32, dotF32, minF32, maxF32, meanVarianceF32, linregF32);
+#[rustfmt::skip]
+float_kernels!(f64, scaleF64, axpyF64, axpbyF64, clampF64, absF64, sumF64, dotF64, minF64, maxF64, meanVarianceF64, linregF64);

@@ -1,9 +1,9 @@
 //! Dense matrix product.
 
-use super::{to_js, JsResult};
+use super::export;
 use crate::error::Error;
 use crate::kernels::matmul;
-use crate::scratch::{self, view};
+use crate::scratch::view;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
@@ -21,39 +21,33 @@ fn elems(rows: usize, cols: usize) -> Result<usize, Error> {
     })
 }
 
-/// Makes the B cache hold `len` f32 and returns its address, for the JS side
-/// to copy B into. May grow wasm memory.
-#[wasm_bindgen(js_name = matmulReserveB)]
-pub fn matmul_reserve_b(len: usize) -> usize {
-    B_CACHE.with(|b| {
-        let mut b = b.borrow_mut();
-        if b.len() < len {
-            b.resize(len, 0.0);
-        }
-        b.as_mut_ptr() as usize
-    })
+export! {
+    /// Makes the B cache hold `len` f32 and returns its address, for the JS
+    /// side to copy B into. May grow wasm memory.
+    matmulReserveB = fn matmul_reserve_b(len: usize) [] -> usize {
+        Ok(B_CACHE.with(|b| {
+            let mut b = b.borrow_mut();
+            if b.len() < len {
+                b.resize(len, 0.0);
+            }
+            b.as_mut_ptr() as usize
+        }))
+    }
 }
 
-/// slot 0: C rows (written), `rows x n`; slot 1: A rows, `rows x k`; B
-/// (`k x n`) is in the B cache if `b_cached`, else in slot 2.
-#[wasm_bindgen(js_name = matmulF32)]
-pub fn matmul_f32(rows: usize, k: usize, n: usize, b_cached: bool) -> JsResult<()> {
-    scratch::with_slots(|s| {
-        let [c, a, b] = s;
+export! {
+    /// `c` (written): `rows x n` rows of C; `a`: their `rows x k` rows of A;
+    /// B (`k x n`) is in the B cache.
+    matmulF32 = fn matmul_f32(rows: usize, k: usize, n: usize) [c, a] -> () {
         let c = view::<f32>(c, elems(rows, n)?)?;
         let a = view::<f32>(a, elems(rows, k)?)?;
         let kn = elems(k, n)?;
-        if b_cached {
-            B_CACHE.with(|cache| {
-                let cache = cache.borrow();
-                let b = cache.get(..kn).ok_or_else(|| Error::Scratch {
-                    detail: format!("B cache holds {} of {kn} elements", cache.len()),
-                })?;
-                matmul::matmul_f32(c, a, b, rows, k, n)
-            })
-        } else {
-            matmul::matmul_f32(c, a, view::<f32>(b, kn)?, rows, k, n)
-        }
-    })
-    .map_err(to_js)
+        B_CACHE.with(|cache| {
+            let cache = cache.borrow();
+            let b = cache.get(..kn).ok_or_else(|| Error::Scratch {
+                detail: format!("B cache holds {} of {kn} elements", cache.len()),
+            })?;
+            matmul::matmul_f32(c, a, b, rows, k, n)
+        })
+    }
 }

@@ -5,6 +5,14 @@
 //! wasm-bindgen `&mut [T]` parameters: wasm-bindgen would malloc a copy per
 //! call and always write it back, even after a trap, whereas the JS engine
 //! needs to decide itself whether a chunk's result is written back.
+//!
+//! Every kernel export is declared once, with [`export!`]: the macro emits the
+//! `#[wasm_bindgen]` function and the export's entry in the module's
+//! `sabre_contract` custom section (its JS name, its arguments with their
+//! Rust types, and its scratch slots by name, in slot order). The JS side
+//! reads that section (js/contract.js): it finds slot numbers by name, and a
+//! test checks every JS kernel declaration against it, so the two sides
+//! cannot drift apart silently.
 
 use crate::error::Error;
 use crate::scratch;
@@ -42,6 +50,89 @@ fn start() {
         }
     }));
 }
+
+/// The bytes of a contract entry, as a fixed-size array for a `static`.
+pub(crate) const fn entry_bytes<const N: usize>(entry: &str) -> [u8; N] {
+    let bytes = entry.as_bytes();
+    let mut out = [0u8; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = bytes[i];
+        i += 1;
+    }
+    out
+}
+
+/// One kernel export and its contract entry.
+///
+/// ```ignore
+/// export! {
+///     /// doc comment of the export
+///     scaleF32 = fn scale_f32(len: usize, a: f32) [x] -> () {
+///         map::scale(view::<f32>(x, len)?, a);
+///         Ok(())
+///     }
+/// }
+/// ```
+///
+/// `[x, y, ..]` names the scratch slots the export uses, in slot order: the
+/// body sees each as `&mut Vec<u64>` (view it with `scratch::view`). The body
+/// returns `Result<R, Error>`; `-> R` returns R to JS as wasm-bindgen does,
+/// `-> serde R` as a plain JS object (serde_wasm_bindgen).
+macro_rules! export {
+    ($(#[$doc:meta])* $js:ident = fn $name:ident($($arg:ident: $ty:ty),* $(,)?) [$($slot:ident),*] -> serde $ret:ty $body:block) => {
+        $(#[$doc])*
+        #[allow(non_snake_case)] // the Rust name may be the JS name
+        #[wasm_bindgen(js_name = $js)]
+        pub fn $name($($arg: $ty),*) -> $crate::bindings::JsResult<JsValue> {
+            let r: $ret = $crate::bindings::with_named_slots!([$($slot),*] $body)?;
+            Ok(serde_wasm_bindgen::to_value(&r)?)
+        }
+        $crate::bindings::contract_entry!($js ($($arg: $ty),*) [$($slot),*] -> serde $ret);
+    };
+    ($(#[$doc:meta])* $js:ident = fn $name:ident($($arg:ident: $ty:ty),* $(,)?) [$($slot:ident),*] -> $ret:ty $body:block) => {
+        $(#[$doc])*
+        #[allow(non_snake_case)] // the Rust name may be the JS name
+        #[wasm_bindgen(js_name = $js)]
+        pub fn $name($($arg: $ty),*) -> $crate::bindings::JsResult<$ret> {
+            $crate::bindings::with_named_slots!([$($slot),*] $body)
+        }
+        $crate::bindings::contract_entry!($js ($($arg: $ty),*) [$($slot),*] -> $ret);
+    };
+}
+
+/// Runs `$body` with the named scratch slots bound, mapping its error to JS.
+macro_rules! with_named_slots {
+    ([] $body:block) => {
+        $crate::scratch::with_slots(|_| $body).map_err($crate::bindings::to_js)
+    };
+    ([$($slot:ident),+] $body:block) => {
+        $crate::scratch::with_slots(|s| {
+            #[allow(unused_variables)]
+            let [$($slot,)+ ..] = s;
+            $body
+        })
+        .map_err($crate::bindings::to_js)
+    };
+}
+
+/// The export's line in the `sabre_contract` custom section:
+/// `name(arg: type, ...) [slot, ...] -> return`, each ended by a NUL (the
+/// text of `stringify!` may break lines).
+macro_rules! contract_entry {
+    ($js:ident ($($arg:ident: $ty:ty),*) [$($slot:ident),*] -> $($ret:tt)+) => {
+        const _: () = {
+            const ENTRY: &str = concat!(
+                stringify!($js), "(", stringify!($($arg: $ty),*), ") [", stringify!($($slot),*), "] -> ", stringify!($($ret)+), "\0"
+            );
+            #[used]
+            #[link_section = "sabre_contract"]
+            static CONTRACT: [u8; ENTRY.len()] = $crate::bindings::entry_bytes(ENTRY);
+        };
+    };
+}
+
+pub(crate) use {contract_entry, export, with_named_slots};
 
 pub(crate) fn to_js(e: Error) -> JsValue {
     let err: js_sys::Error = match e.js_name() {

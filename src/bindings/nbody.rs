@@ -1,9 +1,9 @@
 //! Gravity: one leapfrog step.
 
-use super::{to_js, JsResult};
+use super::export;
 use crate::error::Error;
 use crate::kernels::nbody;
-use crate::scratch::{self, view};
+use crate::scratch::view;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
@@ -12,24 +12,20 @@ thread_local! {
     static HALF: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }
 
-/// slot 0: positions of all `n` bodies (3 n), slot 1: their velocities
-/// (3 n), slot 2: their masses (n). Returns the new positions then the new
-/// velocities of bodies `lo..hi` (6 (hi - lo) values), as a Float64Array.
-#[wasm_bindgen(js_name = nbodyStep)]
-pub fn nbody_step(n: usize, lo: usize, hi: usize, dt: f64, softening: f64) -> JsResult<Vec<f64>> {
-    let count = hi.checked_sub(lo).ok_or_else(|| {
-        to_js(Error::OutOfRange {
+export! {
+    /// `pos`: positions of all `n` bodies (3 n), `vel`: their velocities
+    /// (3 n), `mass`: their masses (n). Returns the new positions then the
+    /// new velocities of bodies `lo..hi` (6 (hi - lo) values).
+    nbodyStep = fn nbody_step(n: usize, lo: usize, hi: usize, dt: f64, softening: f64) [pos, vel, mass] -> Vec<f64> {
+        let count = hi.checked_sub(lo).ok_or_else(|| Error::OutOfRange {
             what: "bodies",
             detail: format!("hi {hi} < lo {lo}"),
-        })
-    })?;
-    let mut out = vec![0.0; 6 * count];
-    scratch::with_slots(|s| {
-        let [pos, vel, mass] = s;
+        })?;
         let n3 = n.checked_mul(3).ok_or(Error::OutOfRange {
             what: "n",
             detail: "too large".into(),
         })?;
+        let mut out = vec![0.0; 6 * count];
         HALF.with(|h| {
             nbody::step(
                 &mut out,
@@ -40,8 +36,7 @@ pub fn nbody_step(n: usize, lo: usize, hi: usize, dt: f64, softening: f64) -> Js
                 nbody::Step { dt, softening },
                 &mut h.borrow_mut(),
             )
-        })
-    })
-    .map_err(to_js)?;
-    Ok(out)
+        })?;
+        Ok(out)
+    }
 }

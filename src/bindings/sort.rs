@@ -1,39 +1,28 @@
 //! Sort chunks and merges of sorted runs, in JS order (see kernels/sort.rs).
 
-use super::{to_js, JsResult};
+use super::export;
 use crate::kernels::sort;
-use crate::scratch::{self, view};
+use crate::scratch::view;
 use wasm_bindgen::prelude::*;
 
 macro_rules! sorts {
-    ($t:ty, $sort:ident = $sort_js:ident, $merge:ident = $merge_js:ident) => {
-        /// slot 0: x (in/out), slot 1: working space of `len` elements
-        #[wasm_bindgen(js_name = $sort_js)]
-        pub fn $sort(len: usize) -> JsResult<()> {
-            scratch::with_slots(|s| {
-                let [x, tmp, ..] = s;
+    ($t:ty, $sort:ident, $merge:ident) => {
+        export! {
+            /// x in place; `tmp`: working space of `len` elements.
+            $sort = fn $sort(len: usize) [x, tmp] -> () {
                 sort::sort(view::<$t>(x, len)?, view::<$t>(tmp, len)?)
-            })
-            .map_err(to_js)
+            }
         }
-
-        /// slot 0: sorted run a, slot 1: sorted run b, slot 2: their merge (out)
-        #[wasm_bindgen(js_name = $merge_js)]
-        pub fn $merge(len_a: usize, len_b: usize) -> JsResult<()> {
-            scratch::with_slots(|s| {
-                let [a, b, out] = s;
-                sort::merge(
-                    view::<$t>(a, len_a)?,
-                    view::<$t>(b, len_b)?,
-                    view::<$t>(out, len_a + len_b)?,
-                )
-            })
-            .map_err(to_js)
+        export! {
+            /// The merge of the sorted runs `a` and `b` into `out`.
+            $merge = fn $merge(len_a: usize, len_b: usize) [a, b, out] -> () {
+                sort::merge(view::<$t>(a, len_a)?, view::<$t>(b, len_b)?, view::<$t>(out, len_a + len_b)?)
+            }
         }
     };
 }
 
-sorts!(f64, sort_f64 = sortF64, merge_f64 = mergeF64);
-sorts!(f32, sort_f32 = sortF32, merge_f32 = mergeF32);
-sorts!(i32, sort_i32 = sortI32, merge_i32 = mergeI32);
-sorts!(u32, sort_u32 = sortU32, merge_u32 = mergeU32);
+sorts!(f64, sortF64, mergeF64);
+sorts!(f32, sortF32, mergeF32);
+sorts!(i32, sortI32, mergeI32);
+sorts!(u32, sortU32, mergeU32);

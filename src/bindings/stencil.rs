@@ -1,9 +1,9 @@
 //! Stencils: Gaussian blur of RGBA bands.
 
-use super::{to_js, JsResult};
+use super::export;
 use crate::error::Error;
 use crate::kernels::stencil;
-use crate::scratch::{self, view};
+use crate::scratch::view;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
@@ -22,25 +22,14 @@ fn bytes(width: usize, rows: usize) -> Result<usize, Error> {
         })
 }
 
-/// slot 0: out (written), `band_rows` rows; slot 1: input, `rows_in` rows
-/// (the band plus its halo), the band starting at row `band_start`; slot 2:
-/// the `taps` weights as u32.
-#[wasm_bindgen(js_name = gaussianBlurRgba)]
-pub fn gaussian_blur_rgba(
-    width: usize,
-    rows_in: usize,
-    band_start: usize,
-    band_rows: usize,
-    taps: usize,
-) -> JsResult<()> {
-    scratch::with_slots(|s| {
-        let [out, input, weights] = s;
+export! {
+    /// `out` (written): `band_rows` rows; `input`: `rows_in` rows (the band
+    /// plus its halo), the band starting at row `band_start`; `weights`: the
+    /// `taps` integer weights.
+    gaussianBlurRgba = fn gaussian_blur_rgba(width: usize, rows_in: usize, band_start: usize, band_rows: usize, taps: usize) [out, input, weights] -> () {
         let out = view::<u8>(out, bytes(width, band_rows)?)?;
         let input = view::<u8>(input, bytes(width, rows_in)?)?;
         let weights = view::<u32>(weights, taps)?;
-        TMP.with(|t| {
-            stencil::gaussian_blur_rows(out, input, width, band_start, weights, &mut t.borrow_mut())
-        })
-    })
-    .map_err(to_js)
+        TMP.with(|t| stencil::gaussian_blur_rows(out, input, width, band_start, weights, &mut t.borrow_mut()))
+    }
 }
