@@ -1,6 +1,34 @@
-// sabre: hand-written public types.
+// sabre: hand-written public types. They stand alone: no @types/node and no
+// DOM lib needed. Where either declares AbortSignal, that type is used; the
+// Pool's event methods are declared below in the shape of Node's
+// EventEmitter, so a Pool is accepted where one is expected
+// (`events.once(pool, 'drain')`); and Symbol.asyncDispose is declared as
+// TypeScript's esnext.disposable lib and @types/node both declare it, for
+// a project whose lib has neither.
 
-import { EventEmitter } from 'node:events';
+declare global {
+  interface SymbolConstructor {
+    readonly asyncDispose: unique symbol;
+  }
+  interface AsyncDisposable {
+    [Symbol.asyncDispose](): PromiseLike<void>;
+  }
+}
+
+/** The global AbortSignal (Node's or the DOM's) if the project declares one; else what sabre reads of it. */
+export type AbortSignalType = typeof globalThis extends { AbortSignal: { prototype: infer S } }
+  ? S
+  : { readonly aborted: boolean; readonly reason: unknown };
+
+/** Node's worker resource limits (MB), the fields sabre accepts. */
+export interface ResourceLimits {
+  maxOldGenerationSizeMb?: number;
+  maxYoungGenerationSizeMb?: number;
+  codeRangeSizeMb?: number;
+  stackSizeMb?: number;
+}
+
+type Listener = (...args: any[]) => void;
 
 export type FloatArray = Float32Array | Float64Array;
 export type ByteArray = Uint8Array | Uint8ClampedArray;
@@ -208,7 +236,7 @@ export interface CallOptions {
    * already writing back has finished): queued chunks are dropped, chunks
    * still computing are not written back.
    */
-  signal?: AbortSignal;
+  signal?: AbortSignalType;
   /** Milliseconds of run time (from the first chunk's start, not from enqueue). */
   timeout?: number;
   /** Called after each chunk completes. */
@@ -233,7 +261,7 @@ export interface PoolOptions {
    * maxOldGenerationSizeMb 8..2^20, maxYoungGenerationSizeMb 1..2^16,
    * codeRangeSizeMb 1..4096, stackSizeMb 0.5..4096; other keys are refused.
    */
-  resourceLimits?: import('node:worker_threads').ResourceLimits;
+  resourceLimits?: ResourceLimits;
   /** The Atomics.wait / receiveMessageOnPort dispatch fast path. Default true. */
   atomics?: boolean;
 }
@@ -282,7 +310,8 @@ export interface WorkerExitEvent {
   reason: 'crash' | 'timeout' | 'idle' | 'shutdown';
 }
 
-export class Pool extends EventEmitter implements AsyncDisposable {
+/** A worker pool; an EventEmitter at run time. */
+export class Pool implements AsyncDisposable {
   constructor(options?: PoolOptions);
   readonly kernels: PoolKernels;
   /** Current number of worker threads. */
@@ -305,10 +334,25 @@ export class Pool extends EventEmitter implements AsyncDisposable {
   on(event: 'workerExit', listener: (e: WorkerExitEvent) => void): this;
   on(event: 'workerError', listener: (err: Error) => void): this;
   on(event: 'idle' | 'drain', listener: () => void): this;
+  on(event: string | symbol, listener: Listener): this;
   once(event: 'workerExit', listener: (e: WorkerExitEvent) => void): this;
   once(event: 'workerError', listener: (err: Error) => void): this;
   once(event: 'idle' | 'drain', listener: () => void): this;
-  off(event: string, listener: (...args: any[]) => void): this;
+  once(event: string | symbol, listener: Listener): this;
+  // The rest of Node's EventEmitter, so a Pool is one to the type checker too.
+  addListener(event: string | symbol, listener: Listener): this;
+  prependListener(event: string | symbol, listener: Listener): this;
+  prependOnceListener(event: string | symbol, listener: Listener): this;
+  off(event: string | symbol, listener: Listener): this;
+  removeListener(event: string | symbol, listener: Listener): this;
+  removeAllListeners(event?: string | symbol): this;
+  setMaxListeners(n: number): this;
+  getMaxListeners(): number;
+  listeners(event: string | symbol): Function[];
+  rawListeners(event: string | symbol): Function[];
+  emit(event: string | symbol, ...args: any[]): boolean;
+  listenerCount(event: string | symbol, listener?: Function): number;
+  eventNames(): (string | symbol)[];
   /** Stops accepting calls, finishes queued ones, then ends the workers. */
   close(): Promise<void>;
   /** Rejects every pending call and ends the workers now. */
