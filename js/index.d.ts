@@ -1,6 +1,34 @@
-// sabre: hand-written public types.
+// sabre: hand-written public types. They stand alone: no @types/node and no
+// DOM lib needed. Where either declares AbortSignal, that type is used; the
+// Pool's event methods are declared below in the shape of Node's
+// EventEmitter, so a Pool is accepted where one is expected
+// (`events.once(pool, 'drain')`); and Symbol.asyncDispose is declared as
+// TypeScript's esnext.disposable lib and @types/node both declare it, for
+// a project whose lib has neither.
 
-import { EventEmitter } from 'node:events';
+declare global {
+  interface SymbolConstructor {
+    readonly asyncDispose: unique symbol;
+  }
+  interface AsyncDisposable {
+    [Symbol.asyncDispose](): PromiseLike<void>;
+  }
+}
+
+/** The global AbortSignal (Node's or the DOM's) if the project declares one; else what sabre reads of it. */
+export type AbortSignalType = typeof globalThis extends { AbortSignal: { prototype: infer S } }
+  ? S
+  : { readonly aborted: boolean; readonly reason: unknown };
+
+/** Node's worker resource limits (MB), the fields sabre accepts. */
+export interface ResourceLimits {
+  maxOldGenerationSizeMb?: number;
+  maxYoungGenerationSizeMb?: number;
+  codeRangeSizeMb?: number;
+  stackSizeMb?: number;
+}
+
+type Listener = (...args: any[]) => void;
 
 export type FloatArray = Float32Array | Float64Array;
 export type ByteArray = Uint8Array | Uint8ClampedArray;
@@ -74,86 +102,114 @@ export interface KMeansResult {
   converged: boolean;
 }
 
-/** The kernels, as called directly (synchronous, on the calling thread). */
-export interface DirectKernels {
-  /** x[i] = a * x[i]; returns x. */
-  scale<T extends FloatArray>(x: T, a: number): T;
-  /** y[i] = a * x[i] + y[i]; returns y. */
-  axpy<T extends FloatArray>(y: T, a: number, x: T): T;
-  /** y[i] = a * x[i] + b * y[i] (not fused: each operation rounded, like JS); returns y. */
-  axpby<T extends FloatArray>(y: T, a: number, x: T, b: number): T;
+/** How kernels are called: directly (synchronous) or on a pool (Promises). */
+export type CallMode = 'direct' | 'pool';
+/** A kernel's result in mode M: R directly, a Promise of R on a pool. */
+export type Returns<M extends CallMode, R> = M extends 'pool' ? Promise<R> : R;
+/** A kernel's arguments after its own in mode M: none directly, optional CallOptions on a pool. */
+export type Extra<M extends CallMode> = M extends 'pool' ? [options?: CallOptions] : [];
+
+/**
+ * The kernels, as called directly (synchronous, on the calling thread):
+ * `DirectKernels` is `DirectKernels<'direct'>`. `DirectKernels<'pool'>`
+ * (that is, `PoolKernels`) is the same list on a pool: each method takes the
+ * same arguments plus optional CallOptions and returns a Promise of the
+ * direct result. One generic declaration rather than a mapped type over the
+ * direct one, because a mapped type (`Parameters`/`ReturnType`) erases each
+ * method's type parameter: `pool.kernels.scale(f32, 2)` would be a
+ * `Promise<Float32Array | Float64Array>`.
+ */
+export interface DirectKernels<M extends CallMode = 'direct'> {
+  /** x[i] = a * x[i] (a rounded to f32 for a Float32Array); returns x. */
+  scale<T extends FloatArray>(x: T, a: number, ...options: Extra<M>): Returns<M, T>;
+  /**
+   * y[i] = a * x[i] + y[i], not fused; returns y. Float64Array: exactly the JS
+   * expression; Float32Array: fround(fround(fround(a) * x[i]) + y[i]).
+   */
+  axpy<T extends FloatArray>(y: T, a: number, x: T, ...options: Extra<M>): Returns<M, T>;
+  /**
+   * y[i] = a * x[i] + b * y[i], not fused; returns y. Float64Array: exactly the
+   * JS expression; Float32Array: a and b rounded to f32 first and each multiply
+   * and the add rounded to f32, fround(fround(A * x[i]) + fround(B * y[i])).
+   */
+  axpby<T extends FloatArray>(y: T, a: number, x: T, b: number, ...options: Extra<M>): Returns<M, T>;
   /**
    * x[i] = x[i] < lo ? lo : x[i] > hi ? hi : x[i]; NaN stays NaN. RangeError
    * if lo or hi is NaN or lo > hi. Returns x.
    */
-  clamp<T extends FloatArray>(x: T, lo: number, hi: number): T;
+  clamp<T extends FloatArray>(x: T, lo: number, hi: number, ...options: Extra<M>): Returns<M, T>;
   /** x[i] = Math.abs(x[i]) (-0 becomes 0, NaN stays NaN); returns x. */
-  abs<T extends FloatArray>(x: T): T;
+  abs<T extends FloatArray>(x: T, ...options: Extra<M>): Returns<M, T>;
   /** b = 255 - b; returns bytes. */
-  invert<T extends ByteArray>(bytes: T): T;
+  invert<T extends ByteArray>(bytes: T, ...options: Extra<M>): Returns<M, T>;
   /** RGBA to grayscale in place (BT.601 luma, alpha kept); returns rgba. */
-  grayscale<T extends ByteArray>(rgba: T): T;
+  grayscale<T extends ByteArray>(rgba: T, ...options: Extra<M>): Returns<M, T>;
   /**
    * Brightness and contrast on RGBA in place, alpha kept; returns rgba. Each of
    * R, G, B becomes clamp(((v - 128) * c + 128 >> 8) + 128 + brightness, 0, 255),
    * with c = Math.round(contrast * 256). brightness: integer in [-255, 255];
    * contrast: gain in [0, 256] (1 = unchanged, 0 = flat grey).
    */
-  brightnessContrast<T extends ByteArray>(rgba: T, brightness: number, contrast: number): T;
+  brightnessContrast<T extends ByteArray>(rgba: T, brightness: number, contrast: number, ...options: Extra<M>): Returns<M, T>;
   /** b = b >= t ? 255 : 0, t an integer in [0, 256]; returns bytes. */
-  threshold<T extends ByteArray>(bytes: T, t: number): T;
+  threshold<T extends ByteArray>(bytes: T, t: number, ...options: Extra<M>): Returns<M, T>;
   /**
    * bytes[i] ^= key[i % key.length] (key not empty, not overlapping bytes);
    * returns bytes. On a pool, a key not on a SharedArrayBuffer is copied once.
    */
-  xorKey<T extends ByteArray>(bytes: T, key: ByteArray): T;
+  xorKey<T extends ByteArray>(bytes: T, key: ByteArray, ...options: Extra<M>): Returns<M, T>;
   /** Compensated (Neumaier) sum. */
-  sum(x: FloatArray): number;
+  sum(x: FloatArray, ...options: Extra<M>): Returns<M, number>;
   /** Compensated (Neumaier) sum of x[i] * y[i] (products in f64). */
-  dot<T extends FloatArray>(x: T, y: T): number;
+  dot<T extends FloatArray>(x: T, y: T, ...options: Extra<M>): Returns<M, number>;
   /** Smallest element, with Math.min's rules: any NaN gives NaN, -0 < 0, empty gives Infinity. */
-  min(x: FloatArray): number;
+  min(x: FloatArray, ...options: Extra<M>): Returns<M, number>;
   /** Largest element, with Math.max's rules: any NaN gives NaN, 0 > -0, empty gives -Infinity. */
-  max(x: FloatArray): number;
+  max(x: FloatArray, ...options: Extra<M>): Returns<M, number>;
   /** Mean, population and sample variance (all NaN when x is empty). */
-  meanVariance(x: FloatArray): MeanVariance;
+  meanVariance(x: FloatArray, ...options: Extra<M>): Returns<M, MeanVariance>;
   /** counts[b] = number of bytes equal to b, for b in 0..255 (256 entries). */
-  histogram(bytes: ByteArray): Float64Array;
+  histogram(bytes: ByteArray, ...options: Extra<M>): Returns<M, Float64Array>;
   /** Least-squares fit of y = slope * x + intercept. */
-  linearRegression<T extends FloatArray>(x: T, y: T): LinearFit;
-  /** Number of primes p with lo <= p < hi (hi <= 2^53 + 1). */
-  countPrimes(lo: number, hi: number): number;
-  /** out[i] = 1 if lo + i is prime, else 0; returns the number of primes. */
-  markPrimes(out: Uint8Array, lo: number): number;
-  /** Renders escape times (0-255, 255 = in the set) into out; returns out. */
-  mandelbrot(out: Uint8Array, view: MandelbrotView): Uint8Array;
+  linearRegression<T extends FloatArray>(x: T, y: T, ...options: Extra<M>): Returns<M, LinearFit>;
+  /** Number of primes p with lo <= p < hi (integers, 0 <= lo <= hi <= 2^53). */
+  countPrimes(lo: number, hi: number, ...options: Extra<M>): Returns<M, number>;
+  /** out[i] = 1 if lo + i is prime, else 0 (lo an integer, 0 <= lo <= 2^53 - out.length); returns the number of primes. */
+  markPrimes(out: Uint8Array, lo: number, ...options: Extra<M>): Returns<M, number>;
+  /**
+   * Renders escape times floor(255 * k / maxIter) into out (255 = in the set);
+   * returns out. Pixel out[row * width + col] samples its top-left corner,
+   * (xMin + col * ((xMax - xMin) / width), yMin + row * ((yMax - yMin) / height));
+   * README.md gives the exact loop.
+   */
+  mandelbrot(out: Uint8Array, view: MandelbrotView, ...options: Extra<M>): Returns<M, Uint8Array>;
   /**
    * Gaussian blur of an RGBA image (width * height * 4 bytes) into `out`, a
    * separate buffer (RangeError if they overlap); returns out. Radius
-   * ceil(3 * sigma), sigma in [0, 100]; edges clamped; integer arithmetic,
-   * so every split gives the same bytes. Alpha is blurred like the colours
-   * (no premultiplication).
+   * ceil(3 * sigma), sigma in [0, 100]; edges clamped; integer weights and
+   * arithmetic (README.md gives both), so every split gives the same bytes.
+   * Alpha is blurred like the colours (no premultiplication).
    */
-  gaussianBlur<T extends ByteArray>(out: T, input: ByteArray, width: number, height: number, sigma: number): T;
+  gaussianBlur<T extends ByteArray>(out: T, input: ByteArray, width: number, height: number, sigma: number, ...options: Extra<M>): Returns<M, T>;
   /**
    * C = A · B in f32, row-major: c is m x n, a is m x k, b is k x n; c must
    * not overlap a or b. Each element is summed in order of k with f32
    * rounding (equal to the naive loop bit for bit). Returns c.
    */
-  matmul(c: Float32Array, a: Float32Array, b: Float32Array, m: number, k: number, n: number): Float32Array;
+  matmul(c: Float32Array, a: Float32Array, b: Float32Array, m: number, k: number, n: number, ...options: Extra<M>): Returns<M, Float32Array>;
   /**
    * One drift-kick-drift leapfrog step of direct-sum gravity (G = 1, Plummer
    * softening): pos and vel hold x, y, z per body, mass one value per body.
    * All-or-nothing: pos and vel are written once every body's new state is
    * known. Pairs at distance 0 (with softening 0) are skipped. Returns pos.
    */
-  nbodyStep(pos: Float64Array, vel: Float64Array, mass: Float64Array, dt: number, softening: number): Float64Array;
+  nbodyStep(pos: Float64Array, vel: Float64Array, mass: Float64Array, dt: number, softening: number, ...options: Extra<M>): Returns<M, Float64Array>;
   /**
    * One Lloyd iteration over points (n x dims): labels[i] becomes the nearest
    * centroid (squared Euclidean in f32; lowest index on ties), and each
    * centroid with points becomes their mean, written into centroids.
    */
-  kmeansStep(points: Float32Array, dims: number, centroids: Float32Array, labels: Int32Array | Uint32Array): KMeansStep;
+  kmeansStep(points: Float32Array, dims: number, centroids: Float32Array, labels: Int32Array | Uint32Array, ...options: Extra<M>): Returns<M, KMeansStep>;
   /**
    * Sorts x in place, exactly like x.sort() without a comparator; returns x.
    * Floats: -Infinity < ... < -0 < +0 < ... < Infinity < NaN (every NaN
@@ -162,7 +218,7 @@ export interface DirectKernels {
    * On a pool, an aborted, timed-out or failed sort leaves x either
    * unchanged or completely sorted: always a permutation of its values.
    */
-  sort<T extends SortableArray>(x: T): T;
+  sort<T extends SortableArray>(x: T, ...options: Extra<M>): Returns<M, T>;
 }
 
 export interface Progress {
@@ -180,7 +236,7 @@ export interface CallOptions {
    * already writing back has finished): queued chunks are dropped, chunks
    * still computing are not written back.
    */
-  signal?: AbortSignal;
+  signal?: AbortSignalType;
   /** Milliseconds of run time (from the first chunk's start, not from enqueue). */
   timeout?: number;
   /** Called after each chunk completes. */
@@ -188,95 +244,7 @@ export interface CallOptions {
 }
 
 /** The same kernels on a pool: same arguments plus call options; they return Promises. */
-export interface PoolKernels {
-  /** x[i] = a * x[i]; returns x. */
-  scale<T extends FloatArray>(x: T, a: number, options?: CallOptions): Promise<T>;
-  /** y[i] = a * x[i] + y[i]; returns y. */
-  axpy<T extends FloatArray>(y: T, a: number, x: T, options?: CallOptions): Promise<T>;
-  /** y[i] = a * x[i] + b * y[i] (not fused: each operation rounded, like JS); returns y. */
-  axpby<T extends FloatArray>(y: T, a: number, x: T, b: number, options?: CallOptions): Promise<T>;
-  /**
-   * x[i] = x[i] < lo ? lo : x[i] > hi ? hi : x[i]; NaN stays NaN. RangeError
-   * if lo or hi is NaN or lo > hi. Returns x.
-   */
-  clamp<T extends FloatArray>(x: T, lo: number, hi: number, options?: CallOptions): Promise<T>;
-  /** x[i] = Math.abs(x[i]) (-0 becomes 0, NaN stays NaN); returns x. */
-  abs<T extends FloatArray>(x: T, options?: CallOptions): Promise<T>;
-  /** b = 255 - b; returns bytes. */
-  invert<T extends ByteArray>(bytes: T, options?: CallOptions): Promise<T>;
-  /** RGBA to grayscale in place (BT.601 luma, alpha kept); returns rgba. */
-  grayscale<T extends ByteArray>(rgba: T, options?: CallOptions): Promise<T>;
-  /**
-   * Brightness and contrast on RGBA in place, alpha kept; returns rgba. Each of
-   * R, G, B becomes clamp(((v - 128) * c + 128 >> 8) + 128 + brightness, 0, 255),
-   * with c = Math.round(contrast * 256). brightness: integer in [-255, 255];
-   * contrast: gain in [0, 256] (1 = unchanged, 0 = flat grey).
-   */
-  brightnessContrast<T extends ByteArray>(rgba: T, brightness: number, contrast: number, options?: CallOptions): Promise<T>;
-  /** b = b >= t ? 255 : 0, t an integer in [0, 256]; returns bytes. */
-  threshold<T extends ByteArray>(bytes: T, t: number, options?: CallOptions): Promise<T>;
-  /**
-   * bytes[i] ^= key[i % key.length] (key not empty, not overlapping bytes);
-   * returns bytes. On a pool, a key not on a SharedArrayBuffer is copied once.
-   */
-  xorKey<T extends ByteArray>(bytes: T, key: ByteArray, options?: CallOptions): Promise<T>;
-  /** Compensated (Neumaier) sum. */
-  sum(x: FloatArray, options?: CallOptions): Promise<number>;
-  /** Compensated (Neumaier) sum of x[i] * y[i] (products in f64). */
-  dot<T extends FloatArray>(x: T, y: T, options?: CallOptions): Promise<number>;
-  /** Smallest element, with Math.min's rules: any NaN gives NaN, -0 < 0, empty gives Infinity. */
-  min(x: FloatArray, options?: CallOptions): Promise<number>;
-  /** Largest element, with Math.max's rules: any NaN gives NaN, 0 > -0, empty gives -Infinity. */
-  max(x: FloatArray, options?: CallOptions): Promise<number>;
-  /** Mean, population and sample variance (all NaN when x is empty). */
-  meanVariance(x: FloatArray, options?: CallOptions): Promise<MeanVariance>;
-  /** counts[b] = number of bytes equal to b, for b in 0..255 (256 entries). */
-  histogram(bytes: ByteArray, options?: CallOptions): Promise<Float64Array>;
-  /** Least-squares fit of y = slope * x + intercept. */
-  linearRegression<T extends FloatArray>(x: T, y: T, options?: CallOptions): Promise<LinearFit>;
-  /** Number of primes p with lo <= p < hi (hi <= 2^53 + 1). */
-  countPrimes(lo: number, hi: number, options?: CallOptions): Promise<number>;
-  /** out[i] = 1 if lo + i is prime, else 0; returns the number of primes. */
-  markPrimes(out: Uint8Array, lo: number, options?: CallOptions): Promise<number>;
-  /** Renders escape times (0-255, 255 = in the set) into out; returns out. */
-  mandelbrot(out: Uint8Array, view: MandelbrotView, options?: CallOptions): Promise<Uint8Array>;
-  /**
-   * Gaussian blur of an RGBA image (width * height * 4 bytes) into `out`, a
-   * separate buffer (RangeError if they overlap); returns out. Radius
-   * ceil(3 * sigma), sigma in [0, 100]; edges clamped; integer arithmetic,
-   * so every split gives the same bytes. Alpha is blurred like the colours
-   * (no premultiplication).
-   */
-  gaussianBlur<T extends ByteArray>(out: T, input: ByteArray, width: number, height: number, sigma: number, options?: CallOptions): Promise<T>;
-  /**
-   * C = A · B in f32, row-major: c is m x n, a is m x k, b is k x n; c must
-   * not overlap a or b. Each element is summed in order of k with f32
-   * rounding (equal to the naive loop bit for bit). Returns c.
-   */
-  matmul(c: Float32Array, a: Float32Array, b: Float32Array, m: number, k: number, n: number, options?: CallOptions): Promise<Float32Array>;
-  /**
-   * One drift-kick-drift leapfrog step of direct-sum gravity (G = 1, Plummer
-   * softening): pos and vel hold x, y, z per body, mass one value per body.
-   * All-or-nothing: pos and vel are written once every body's new state is
-   * known. Pairs at distance 0 (with softening 0) are skipped. Returns pos.
-   */
-  nbodyStep(pos: Float64Array, vel: Float64Array, mass: Float64Array, dt: number, softening: number, options?: CallOptions): Promise<Float64Array>;
-  /**
-   * One Lloyd iteration over points (n x dims): labels[i] becomes the nearest
-   * centroid (squared Euclidean in f32; lowest index on ties), and each
-   * centroid with points becomes their mean, written into centroids.
-   */
-  kmeansStep(points: Float32Array, dims: number, centroids: Float32Array, labels: Int32Array | Uint32Array, options?: CallOptions): Promise<KMeansStep>;
-  /**
-   * Sorts x in place, exactly like x.sort() without a comparator; returns x.
-   * Floats: -Infinity < ... < -0 < +0 < ... < Infinity < NaN (every NaN
-   * last, whatever its sign or payload; NaNs come out as the canonical NaN).
-   * Uses 2 * x.byteLength of scratch memory when x is longer than one chunk.
-   * On a pool, an aborted, timed-out or failed sort leaves x either
-   * unchanged or completely sorted: always a permutation of its values.
-   */
-  sort<T extends SortableArray>(x: T, options?: CallOptions): Promise<T>;
-}
+export interface PoolKernels extends DirectKernels<'pool'> {}
 
 export interface PoolOptions {
   /**
@@ -293,7 +261,7 @@ export interface PoolOptions {
    * maxOldGenerationSizeMb 8..2^20, maxYoungGenerationSizeMb 1..2^16,
    * codeRangeSizeMb 1..4096, stackSizeMb 0.5..4096; other keys are refused.
    */
-  resourceLimits?: import('node:worker_threads').ResourceLimits;
+  resourceLimits?: ResourceLimits;
   /** The Atomics.wait / receiveMessageOnPort dispatch fast path. Default true. */
   atomics?: boolean;
 }
@@ -342,7 +310,8 @@ export interface WorkerExitEvent {
   reason: 'crash' | 'timeout' | 'idle' | 'shutdown';
 }
 
-export class Pool extends EventEmitter implements AsyncDisposable {
+/** A worker pool; an EventEmitter at run time. */
+export class Pool implements AsyncDisposable {
   constructor(options?: PoolOptions);
   readonly kernels: PoolKernels;
   /** Current number of worker threads. */
@@ -365,10 +334,25 @@ export class Pool extends EventEmitter implements AsyncDisposable {
   on(event: 'workerExit', listener: (e: WorkerExitEvent) => void): this;
   on(event: 'workerError', listener: (err: Error) => void): this;
   on(event: 'idle' | 'drain', listener: () => void): this;
+  on(event: string | symbol, listener: Listener): this;
   once(event: 'workerExit', listener: (e: WorkerExitEvent) => void): this;
   once(event: 'workerError', listener: (err: Error) => void): this;
   once(event: 'idle' | 'drain', listener: () => void): this;
-  off(event: string, listener: (...args: any[]) => void): this;
+  once(event: string | symbol, listener: Listener): this;
+  // The rest of Node's EventEmitter, so a Pool is one to the type checker too.
+  addListener(event: string | symbol, listener: Listener): this;
+  prependListener(event: string | symbol, listener: Listener): this;
+  prependOnceListener(event: string | symbol, listener: Listener): this;
+  off(event: string | symbol, listener: Listener): this;
+  removeListener(event: string | symbol, listener: Listener): this;
+  removeAllListeners(event?: string | symbol): this;
+  setMaxListeners(n: number): this;
+  getMaxListeners(): number;
+  listeners(event: string | symbol): Function[];
+  rawListeners(event: string | symbol): Function[];
+  emit(event: string | symbol, ...args: any[]): boolean;
+  listenerCount(event: string | symbol, listener?: Function): number;
+  eventNames(): (string | symbol)[];
   /** Stops accepting calls, finishes queued ones, then ends the workers. */
   close(): Promise<void>;
   /** Rejects every pending call and ends the workers now. */
