@@ -19,7 +19,7 @@
 // written only. `align` elements make one unit (4 for RGBA pixels); every
 // split array has the first one's element type and length, and a written
 // one may not partly overlap another. The export takes the chunk's length in
-// elements, then the scalars (or `args(call)`), and finds each split array
+// elements, then the scalars (or the fields `args` names), and finds each split array
 // in the scratch slot of its name (src/bindings, `export!`): the contract
 // test checks the names, the arguments and the slots against the wasm.
 //
@@ -38,6 +38,7 @@ const SUFFIXES = new Map([
 /** The export of a suffixed kernel for arrays like `view`. */
 const exportFor = (base, view) => base + SUFFIXES.get(view.constructor);
 
+
 function declare(decl) {
   const { params, grain } = decl;
   const splits = params.filter((p) => p.split);
@@ -46,11 +47,20 @@ function declare(decl) {
   const align = first.align ?? 1;
   const written = splits.filter((p) => p.split !== 'in');
   const suffixed = decl.suffixed ?? true;
-  const argsOf = decl.args ?? ((c) => scalars.map((p) => c[p.name]));
+  // The export's arguments after the chunk length: the scalars, or the
+  // fields `args` names (of what `derive` made).
+  const argNames = decl.args ?? scalars.map((p) => p.name);
+  const argsOf = (c) => argNames.map((name) => c[name]);
 
   return {
     params: params.map((p) => p.name),
-    declaration: decl,
+    // For the contract test: the exports this kernel calls, with the slots
+    // and the arguments it passes them.
+    contract: {
+      exports: suffixed ? first.type.map((T) => exportFor(decl.export, { constructor: T })) : [decl.export],
+      slots: splits.map((p) => p.name),
+      args: ['len', ...argNames],
+    },
     prepare(values, shared) {
       const call = {};
       params.forEach((p, i) => {

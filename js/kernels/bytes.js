@@ -39,7 +39,7 @@ module.exports = {
     grain: BYTE_GRAIN / 4,
     // The gain in 1/256 steps, as the kernel takes it (src/kernels/bytes.rs).
     derive: ({ rgba, brightness, contrast }) => ({ rgba, brightness, contrastQ8: Math.round(contrast * 256) }),
-    args: (c) => [c.brightness, c.contrastQ8],
+    args: ['brightness', 'contrastQ8'],
   }),
 
   threshold: declare({
@@ -51,6 +51,7 @@ module.exports = {
 
   xorKey: {
     params: ['bytes', 'key'],
+    contract: { exports: ['xorKey'] },
     prepare([rawBytes, rawKey], isShared) {
       const bytes = v.typedArray('bytes', rawBytes, v.BYTES, isShared);
       const key = v.typedArray('key', rawKey, v.BYTES, false);

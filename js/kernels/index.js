@@ -2,9 +2,14 @@
 // The kernel table: for each kernel, how its arguments are checked, how a
 // call splits into chunks, how one chunk runs on an Engine, and how partial
 // results combine. Both the direct path and the pool's workers use it.
+// Most kernels are declarations (js/declare.js) from which these fields are
+// derived; the others write `run` by hand (see docs/ARCHITECTURE.md).
 //
 // Spec fields:
 //   params            argument names (the arity; a pool call may add options)
+//   contract          { exports, slots?, args? }: the wasm exports it calls
+//                     (checked against the wasm's contract by
+//                     test-node/contract.test.js; js/declare.js fills it in)
 //   prepare(args, shared)  checks arguments, returns the call's plain-data form
 //   units(call)       total units of work; grain(call): units per chunk
 //   run(engine, call, start, end) -> { value, writes }

@@ -30,6 +30,7 @@ const MIN_POINTS = 256;
 const specs = {
   kmeansStep: {
     params: ['points', 'dims', 'centroids', 'labels'],
+    contract: { exports: ['kmeansAssign'] },
     prepare([rawPoints, dims, rawCentroids, rawLabels], shared) {
       const points = v.typedArray('points', rawPoints, [Float32Array], shared);
       v.integer('dims', dims, 1, 2 ** 32 - 1);

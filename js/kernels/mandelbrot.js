@@ -8,6 +8,7 @@ const { MANDEL_PIXELS } = require('./grains');
 module.exports = {
   mandelbrot: {
     params: ['out', 'view'],
+    contract: { exports: ['mandelbrot'] },
     prepare([rawOut, rawView], shared) {
       // The view first: its getters are the caller's last code to run, so
       // none can detach or shrink `out` after it was checked.

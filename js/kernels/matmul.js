@@ -38,6 +38,7 @@ function loadB(e, call) {
 const specs = {
   matmul: {
     params: ['c', 'a', 'b', 'm', 'k', 'n'],
+    contract: { exports: ['matmulF32', 'matmulReserveB'] },
     prepare([rawC, rawA, rawB, m, k, n], shared) {
       const c = v.typedArray('c', rawC, [Float32Array], shared);
       const a = v.typedArray('a', rawA, [Float32Array], shared);

@@ -23,6 +23,7 @@ const NBODY_WORK = 1 << 18;
 module.exports = {
   nbodyStep: {
     params: ['pos', 'vel', 'mass', 'dt', 'softening'],
+    contract: { exports: ['nbodyStep'] },
     prepare([rawPos, rawVel, rawMass, dt, softening], shared) {
       const pos = v.typedArray('pos', rawPos, [Float64Array], shared);
       const vel = v.typedArray('vel', rawVel, [Float64Array], shared);

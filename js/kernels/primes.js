@@ -9,6 +9,7 @@ const MAX_HI = 2 ** 53 + 1;
 module.exports = {
   countPrimes: {
     params: ['lo', 'hi'],
+    contract: { exports: ['countPrimes'] },
     prepare([lo, hi]) {
       v.integer('lo', lo, 0, MAX_HI);
       v.integer('hi', hi, lo, MAX_HI);
@@ -24,6 +25,7 @@ module.exports = {
 
   markPrimes: {
     params: ['out', 'lo'],
+    contract: { exports: ['markPrimes'] },
     prepare([rawOut, lo], shared) {
       const out = v.typedArray('out', rawOut, [Uint8Array], shared);
       v.integer('lo', lo, 0, MAX_HI - out.length);

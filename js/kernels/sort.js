@@ -64,6 +64,7 @@ function coRank(arr, a0, a1, b1, k, before) {
 module.exports = {
   sort: {
     params: ['x'],
+    contract: { exports: TYPES.map((T) => exportFor('sort', { constructor: T })) },
     prepare([raw], shared) {
       const x = v.typedArray('x', raw, TYPES, shared);
       const T = x.constructor; // canonical views are of the built-in classes
@@ -103,6 +104,7 @@ module.exports = {
   // One merge round: sorted runs of `width` in src, pairs merged into dst.
   _sortMerge: {
     params: ['call'],
+    contract: { exports: TYPES.map((T) => exportFor('merge', { constructor: T })) },
     prepare: ([call]) => call,
     units: (c) => c.src.length,
     // SORT_GRAIN is a multiple of MERGE_GRAIN, so no chunk spans two pairs.
@@ -142,6 +144,7 @@ module.exports = {
   // check inside TypedArray#set) stops half-way.
   _sortCommit: {
     params: ['call'],
+    contract: { exports: [] }, // a copy in JS
     prepare: ([call]) => call,
     units: () => 1,
     grain: () => 1,

@@ -59,6 +59,7 @@ function gaussianWeights(sigma) {
 const specs = {
   gaussianBlur: {
     params: ['out', 'input', 'width', 'height', 'sigma'],
+    contract: { exports: ['gaussianBlurRgba'] },
     prepare([rawOut, rawInput, width, height, sigma], shared) {
       const out = v.typedArray('out', rawOut, v.BYTES, shared);
       const input = v.typedArray('input', rawInput, v.BYTES, shared);
