@@ -7,8 +7,31 @@ use crate::kernels::{map, reduce};
 use crate::scratch::view;
 use wasm_bindgen::prelude::*;
 
+/// An in-place map over `x` with no other argument, exported for f32 and
+/// f64 (`x` in slot `x`, the chunk's length first): one line per kernel.
+macro_rules! float_map {
+    ($f32:ident, $f64:ident => $kernel:path) => {
+        export! {
+            /// x in place (f32); see the kernel's doc in kernels/map.rs.
+            $f32 = fn $f32(len: usize) [x] -> () {
+                $kernel(view::<f32>(x, len)?);
+                Ok(())
+            }
+        }
+        export! {
+            /// x in place (f64); see the kernel's doc in kernels/map.rs.
+            $f64 = fn $f64(len: usize) [x] -> () {
+                $kernel(view::<f64>(x, len)?);
+                Ok(())
+            }
+        }
+    };
+}
+
+float_map!(absF32, absF64 => map::abs);
+
 macro_rules! float_kernels {
-    ($t:ty, $scale:ident, $axpy:ident, $axpby:ident, $clamp:ident, $abs:ident,
+    ($t:ty, $scale:ident, $axpy:ident, $axpby:ident, $clamp:ident,
      $sum:ident, $dot:ident, $min:ident, $max:ident, $stats:ident, $linreg:ident) => {
         export! {
             /// x in place: `x[i] *= a`.
@@ -33,13 +56,6 @@ macro_rules! float_kernels {
             /// x in place, clamped to `[lo, hi]`.
             $clamp = fn $clamp(len: usize, lo: $t, hi: $t) [x] -> () {
                 map::clamp(view::<$t>(x, len)?, lo, hi)
-            }
-        }
-        export! {
-            /// x in place: `|x[i]|`.
-            $abs = fn $abs(len: usize) [x] -> () {
-                map::abs(view::<$t>(x, len)?);
-                Ok(())
             }
         }
         export! {
@@ -83,6 +99,6 @@ macro_rules! float_kernels {
 }
 
 #[rustfmt::skip]
-float_kernels!(f32, scaleF32, axpyF32, axpbyF32, clampF32, absF32, sumF32, dotF32, minF32, maxF32, meanVarianceF32, linregF32);
+float_kernels!(f32, scaleF32, axpyF32, axpbyF32, clampF32, sumF32, dotF32, minF32, maxF32, meanVarianceF32, linregF32);
 #[rustfmt::skip]
-float_kernels!(f64, scaleF64, axpyF64, axpbyF64, clampF64, absF64, sumF64, dotF64, minF64, maxF64, meanVarianceF64, linregF64);
+float_kernels!(f64, scaleF64, axpyF64, axpbyF64, clampF64, sumF64, dotF64, minF64, maxF64, meanVarianceF64, linregF64);
