@@ -140,6 +140,8 @@ export interface DirectKernels<M extends CallMode = 'direct'> {
   clamp<T extends FloatArray>(x: T, lo: number, hi: number, ...options: Extra<M>): Returns<M, T>;
   /** x[i] = Math.abs(x[i]) (-0 becomes 0, NaN stays NaN); returns x. */
   abs<T extends FloatArray>(x: T, ...options: Extra<M>): Returns<M, T>;
+  /** x[i] = Math.sqrt(x[i]), correctly rounded (f32: Math.fround of it); -0 stays -0, negatives NaN. Returns x. */
+  sqrt<T extends FloatArray>(x: T, ...options: Extra<M>): Returns<M, T>;
   /** b = 255 - b; returns bytes. */
   invert<T extends ByteArray>(bytes: T, ...options: Extra<M>): Returns<M, T>;
   /** RGBA to grayscale in place (BT.601 luma, alpha kept); returns rgba. */

@@ -79,6 +79,18 @@ for (const backend of backends()) {
       }
     });
 
+    it('sqrt matches Math.sqrt, rounded to the element type (-0 stays -0, negatives NaN)', async () => {
+      for (const Type of [Float32Array, Float64Array]) {
+        for (const n of SIZES) {
+          const x = data(Type, n, 7 * n + 1);
+          const want = Type.from(x, Math.sqrt);
+          const ret = await backend.call('sqrt', x);
+          assert.equal(ret, x);
+          assert.deepEqual(x, want, `${Type.name} n=${n}`);
+        }
+      }
+    });
+
     it('scale and axpy still match the reference on special values', async () => {
       for (const Type of [Float32Array, Float64Array]) {
         const r = rounder(Type);

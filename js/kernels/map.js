@@ -30,4 +30,6 @@ module.exports = {
   }),
 
   abs: declare({ export: 'abs', params: [x], grain: MAP_GRAIN }),
+
+  sqrt: declare({ export: 'sqrt', params: [x], grain: MAP_GRAIN }),
 };

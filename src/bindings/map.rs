@@ -29,6 +29,7 @@ macro_rules! float_map {
 }
 
 float_map!(absF32, absF64 => map::abs);
+float_map!(sqrtF32, sqrtF64 => map::sqrt);
 
 macro_rules! float_kernels {
     ($t:ty, $scale:ident, $axpy:ident, $axpby:ident, $clamp:ident,

@@ -21,17 +21,27 @@ pub trait Float:
 {
     #[doc(hidden)]
     fn abs_(self) -> Self;
+    #[doc(hidden)]
+    fn sqrt_(self) -> Self;
 }
 impl Float for f32 {
     #[inline(always)]
     fn abs_(self) -> Self {
         self.abs()
     }
+    #[inline(always)]
+    fn sqrt_(self) -> Self {
+        self.sqrt()
+    }
 }
 impl Float for f64 {
     #[inline(always)]
     fn abs_(self) -> Self {
         self.abs()
+    }
+    #[inline(always)]
+    fn sqrt_(self) -> Self {
+        self.sqrt()
     }
 }
 
@@ -110,6 +120,15 @@ pub fn clamp<T: Float>(x: &mut [T], lo: T, hi: T) -> Result<()> {
 pub fn abs<T: Float>(x: &mut [T]) {
     for v in x.iter_mut() {
         *v = v.abs_();
+    }
+}
+
+/// `x[i] = sqrt(x[i])`, correctly rounded (IEEE 754, like `Math.sqrt`, and
+/// `Math.fround(Math.sqrt(x))` for f32): `-0` stays `-0`, negatives and NaN
+/// become NaN.
+pub fn sqrt<T: Float>(x: &mut [T]) {
+    for v in x.iter_mut() {
+        *v = v.sqrt_();
     }
 }
 
@@ -304,5 +323,27 @@ mod tests {
             let want: Vec<f32> = orig.iter().map(|v| v.abs()).collect();
             assert!(same_bits32(&x, &want), "f32 n={n}");
         }
+    }
+
+    #[test]
+    fn sqrt_matches_reference() {
+        let mut rng = Rng::new(23);
+        for &n in EDGE_SIZES {
+            let orig = with_specials(rng.f64s(n));
+            let mut x = orig.clone();
+            sqrt(&mut x);
+            let want: Vec<f64> = orig.iter().map(|v| v.sqrt()).collect();
+            assert!(same_bits64(&x, &want), "f64 n={n}");
+            // f32: the f64 root rounded once to f32 (exact: f64 has more than
+            // twice f32's precision), which is what Math.fround(Math.sqrt(x)) does.
+            let orig: Vec<f32> = orig.iter().map(|&v| v as f32).collect();
+            let mut x = orig.clone();
+            sqrt(&mut x);
+            let want: Vec<f32> = orig.iter().map(|&v| (v as f64).sqrt() as f32).collect();
+            assert!(same_bits32(&x, &want), "f32 n={n}");
+        }
+        let mut x = [-0.0f64, -1.0, 4.0];
+        sqrt(&mut x);
+        assert!(x[0] == 0.0 && x[0].is_sign_negative() && x[1].is_nan() && x[2] == 2.0);
     }
 }
