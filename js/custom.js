@@ -9,10 +9,12 @@
 // workers load that same module by its file name, so the declaration can hold
 // functions (combine, init).
 //
-// Each chunk of a split array is copied into a private array of the worker
-// and handed to the export (wasm-bindgen copies it into wasm memory and, for
-// `&mut [T]`, back); the result is copied into the caller's array only after
-// the export returned and the call was not aborted: chunks stay transactional.
+// Each chunk of a split array is handed to the export as a subarray of the
+// caller's array: wasm-bindgen copies it into wasm memory, and its write-back
+// of a `&mut [T]` is routed into a private array (js/engine.js,
+// routeCopies), which is copied into the caller's array only after the export
+// returned and the call was not aborted: one copy each way, and chunks stay
+// transactional.
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -136,6 +138,60 @@ function buildSpec(def, name, k) {
   const first = splits[0];
   const unitLength = (p, arr) => arr.length / (p.align ?? 1);
   const copies = new PrivateCopies();
+  const zeros = new PrivateCopies(); // never written: what an 'out' chunk starts from
+
+  /**
+   * One copy each way: the glue copies the caller's subarray itself into
+   * wasm memory, and the `&mut [T]` write-back lands in a private array (an
+   * 'in' argument's is dropped) that the worker commits (see routeCopies in
+   * js/engine.js). A chunk thus stays transactional.
+   */
+  function runRouted(e, c, s, t) {
+    const routes = new Map();
+    const outs = [];
+    const args = params.map((p) => {
+      if (p.offset) return s;
+      const value = c[p.name];
+      if (!p.split) return value;
+      const a = p.align ?? 1;
+      const [from, to] = [s * a, t * a];
+      const passed = p.split === 'out' ? zeros.get(p.name, value.constructor, to - from) : value.subarray(from, to);
+      if (p.split === 'in') {
+        routes.set(passed, null);
+      } else {
+        const result = copies.get(p.name, value.constructor, to - from);
+        routes.set(passed, result);
+        outs.push([p, passed, result, value, from, to]);
+      }
+      return passed;
+    });
+    const { value, written } = e.callRouted(exportName, args, routes);
+    const writes = [];
+    for (const [p, passed, result, target, from, to] of outs) {
+      if (written.has(passed)) writes.push([result, target, from, to]);
+      // An export that took it as `&[T]` wrote nothing back: an 'inout'
+      // chunk is unchanged, an 'out' chunk is zeros (what it was given).
+      else if (p.split === 'out') writes.push([passed, target, from, to]);
+    }
+    return { value, writes };
+  }
+
+  /** A glue that writes `&mut [T]` back in JS: private copies in and out. */
+  function runCopied(e, c, s, t) {
+    const writes = [];
+    const args = params.map((p) => {
+      if (p.offset) return s;
+      const value = c[p.name];
+      if (!p.split) return value;
+      const a = p.align ?? 1;
+      const copy = copies.get(p.name, value.constructor, (t - s) * a);
+      if (p.split !== 'out') copy.set(value.subarray(s * a, t * a));
+      else copy.fill(0);
+      if (p.split !== 'in') writes.push([copy, value, s * a, t * a]);
+      return copy;
+    });
+    return { value: e.wasm[exportName](...args), writes };
+  }
 
   return {
     params: params.filter((p) => !p.offset).map((p) => p.name),
@@ -174,19 +230,7 @@ function buildSpec(def, name, k) {
     units: (c) => unitLength(first, c[first.name]),
     grain: (c) => k.grain ?? Math.max(1, Math.floor(DEFAULT_GRAIN_ELEMENTS / (first.align ?? 1))),
     run(e, c, s, t) {
-      const writes = [];
-      const args = params.map((p) => {
-        if (p.offset) return s;
-        const value = c[p.name];
-        if (!p.split) return value;
-        const a = p.align ?? 1;
-        const copy = copies.get(p.name, value.constructor, (t - s) * a);
-        if (p.split !== 'out') copy.set(value.subarray(s * a, t * a));
-        else copy.fill(0);
-        if (p.split !== 'in') writes.push([copy, value, s * a, t * a]);
-        return copy;
-      });
-      return { value: e.wasm[exportName](...args), writes };
+      return e.routesCopies ? runRouted(e, c, s, t) : runCopied(e, c, s, t);
     },
     combine(c, partials) {
       if (k.combine) return partials.reduce((acc, x) => k.combine(acc, x));

@@ -38,11 +38,16 @@ const isStackOverflow = (err) => err instanceof RangeError && /Maximum call stac
  * reports a panic's message: the channel is reachable from this Engine only,
  * never from other code in the process.
  */
-function instantiateGlue(gluePath, module, onPanic) {
+function instantiateGlue(gluePath, module, onPanic, routeCopy) {
   const source = fs.readFileSync(gluePath, 'utf8');
   const wasmPath = path.join(path.dirname(gluePath), path.basename(gluePath, '.js') + '_bg.wasm');
   const SharedWebAssembly = Object.create(WebAssembly, {
     Module: { value: function Module() { return module; } },
+    Instance: {
+      value: function Instance(mod, imports) {
+        return new WebAssembly.Instance(mod, routeCopies(imports, routeCopy));
+      },
+    },
   });
   const fsShim = {
     ...fs,
@@ -54,17 +59,66 @@ function instantiateGlue(gluePath, module, onPanic) {
   const localRequire = (id) => (id === 'fs' || id === 'node:fs' ? fsShim : require(id));
   const fn = vm.compileFunction(
     source,
-    ['exports', 'require', 'module', '__filename', '__dirname', 'WebAssembly', 'globalThis'],
+    ['exports', 'require', 'module', '__filename', '__dirname', 'WebAssembly', 'globalThis', 'console'],
     { filename: gluePath },
   );
   const mod = { exports: {} };
-  fn(mod.exports, localRequire, mod, gluePath, path.dirname(gluePath), SharedWebAssembly, privateGlobal);
+  fn(mod.exports, localRequire, mod, gluePath, path.dirname(gluePath), SharedWebAssembly, privateGlobal, panicConsole(onPanic));
   return mod.exports;
+}
+
+/**
+ * wasm-bindgen (0.2.9x on) writes a `&mut [T]` argument back into the JS
+ * array it was given through one import, `__wbindgen_copy_to_typed_array`,
+ * when the Rust function returns. Routed through `routeCopy(target)`, a user
+ * kernel's chunk can be passed the caller's own subarray (one copy in, by
+ * the glue) while its result lands in a private array (one copy out) that
+ * sabre commits later: `routeCopy` gives the array to write instead, `null`
+ * to drop the write (an 'in' argument), or undefined to leave it alone.
+ */
+function routeCopies(imports, routeCopy) {
+  const out = {};
+  for (const [ns, fns] of Object.entries(imports)) {
+    out[ns] = { ...fns };
+    for (const [name, f] of Object.entries(fns)) {
+      if (!name.includes('__wbindgen_copy_to_typed_array') || typeof f !== 'function') continue;
+      out[ns][name] = (ptr, len, target) => {
+        const to = routeCopy(target);
+        if (to === null) return;
+        f(ptr, len, to ?? target);
+      };
+    }
+  }
+  return out;
+}
+
+/** Whether a module's glue writes `&mut [T]` back through that import (see routeCopies). */
+const routesCopies = (module) => WebAssembly.Module.imports(module).some((i) => i.name.includes('__wbindgen_copy_to_typed_array'));
+
+/**
+ * The `console` a glue sees. console_error_panic_hook (the hook a user's
+ * crate installs with one line, see README) reports a panic with
+ * console.error just before the trap: that text becomes the panic's message
+ * (as `__sabre_panic` does for sabre's own crate). Everything else is the
+ * real console.
+ */
+function panicConsole(onPanic) {
+  return Object.create(console, {
+    error: {
+      value: (...args) => {
+        const text = args.map(String).join(' ');
+        if (/^panicked at /.test(text)) onPanic(text.replace(/\n\nStack:\n[\s\S]*$/, ''));
+        else console.error(...args);
+      },
+    },
+  });
 }
 
 class Engine {
   #lastPanic = null;
   #bound = new Map(); // export name -> BoundExport, for the current instance
+  #routesCopies = undefined;
+  #routes = null; // while a user export runs: its write-backs' routes (see routeCopies)
 
   /**
    * `module`: the compiled WebAssembly.Module; `gluePath`: its wasm-bindgen
@@ -80,9 +134,14 @@ class Engine {
   }
 
   #instantiate() {
-    this.wasm = instantiateGlue(this.gluePath, this.module, (message) => {
-      this.#lastPanic = String(message);
-    });
+    this.wasm = instantiateGlue(
+      this.gluePath,
+      this.module,
+      (message) => {
+        this.#lastPanic = String(message);
+      },
+      (target) => this.#routes?.get(target),
+    );
     this.ptrs = [];
     this.#bound.clear();
     this.onInstance?.(this.wasm);
@@ -101,6 +160,33 @@ class Engine {
       this.#bound.set(name, bound);
     }
     return bound;
+  }
+
+  /** Whether user exports can take the caller's subarrays (see routeCopies). */
+  get routesCopies() {
+    return (this.#routesCopies ??= routesCopies(this.module));
+  }
+
+  /**
+   * Calls user export `name` with `args`, its `&mut [T]` write-backs routed
+   * by `routes` (Map: the array passed -> the array to write, or null to
+   * drop). Returns the export's value and the set of passed arrays whose
+   * write-back came (a `&[T]` parameter declared 'inout' has none).
+   */
+  callRouted(name, args, routes) {
+    const written = new Set(); // the passed arrays whose write-back came
+    this.#routes = {
+      get(target) {
+        if (!routes.has(target)) return undefined;
+        written.add(target);
+        return routes.get(target);
+      },
+    };
+    try {
+      return { value: this.wasm[name](...args), written };
+    } finally {
+      this.#routes = null;
+    }
   }
 
   /** The instance's linear memory (sabre's own module only). */

@@ -486,6 +486,37 @@ describe('any error out of wasm leaves a usable instance', () => {
   });
 });
 
+describe('user kernels: one copy each way, and their panics reach the caller', () => {
+  const def = () => require(userFaults);
+
+  it("a panic in a user's crate (console_error_panic_hook installed) rejects with its message, directly and on the pool", async () => {
+    const direct = sabre.load(def());
+    const x = sabre.shared.float64(3000).fill(1);
+    assert.throws(() => direct.panics(x, 'bad model'), { name: 'KernelError', code: 'ERR_SABRE_KERNEL_PANIC', message: /bad model \(1024 elements\)/ });
+    const pool = new sabre.Pool({ threads: 1 });
+    const mine = pool.load(def());
+    await assert.rejects(mine.panics(x, 'bad pool model'), { name: 'KernelError', message: /bad pool model \(1024 elements\)/ });
+    assert.equal(await mine.scaleInout(x, 2), x, 'the worker runs on after the panic');
+    await pool.close();
+  });
+
+  it("a `&mut` export declared 'in' never writes the caller's array; declared 'out' it starts from zeros", async () => {
+    const direct = sabre.load(def());
+    const pool = new sabre.Pool({ threads: 2 });
+    const mine = pool.load(def());
+    for (const [name, k] of [['direct', direct], ['pool', mine]]) {
+      const x = sabre.shared.float64(2500).fill(5);
+      await k.scaleIn(x, 3);
+      assert.ok(x.every((v) => v === 5), `${name}: 'in' untouched`);
+      await k.scaleOut(x, 3);
+      assert.ok(x.every((v) => v === 0), `${name}: 'out' is the kernel's output from zeros`);
+      await k.scaleInout(x.fill(5), 3);
+      assert.ok(x.every((v) => v === 15), `${name}: 'inout' written once`);
+    }
+    await pool.close();
+  });
+});
+
 describe('ES module declarations', () => {
   it('export default defineKernels(import.meta.url, ...) loads on the pool and directly', async () => {
     const { default: def } = await import(path.join(__dirname, 'fixtures', 'user-faults.mjs'));

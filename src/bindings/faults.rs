@@ -77,3 +77,12 @@ pub fn user_add_one(x: &mut [f64], options: JsValue) -> f64 {
 pub fn user_recurse(x: &[f64], depth: f64) -> f64 {
     fault_recurse(depth) * 0.0 + x.len() as f64
 }
+
+/// Panics as a user's crate does with console_error_panic_hook installed
+/// (the one line the README asks of users): the hook reports the message
+/// with console.error just before the trap, and sabre attaches it.
+#[wasm_bindgen(js_name = userPanic)]
+pub fn user_panic(x: &[f64], message: String) -> f64 {
+    std::panic::set_hook(Box::new(console_error_panic_hook::hook));
+    panic!("{message} ({} elements)", x.len());
+}

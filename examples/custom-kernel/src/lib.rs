@@ -5,6 +5,14 @@
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
+/// Runs once per wasm instance: with the standard panic hook installed, a
+/// panic in a kernel rejects the caller's call with its message (sabre reads
+/// what the hook reports), not just "unreachable".
+#[wasm_bindgen(start)]
+fn start() {
+    console_error_panic_hook::set_once();
+}
+
 thread_local! {
     // State that lives across chunks: each pool worker has its own wasm
     // instance, so this is "per worker". `set_model` fills it once per
