@@ -172,7 +172,7 @@ function buildSpec(def, name, k) {
       return call;
     },
     units: (c) => unitLength(first, c[first.name]),
-    grain: (c) => k.grain ?? Math.max(1, Math.floor(DEFAULT_GRAIN_ELEMENTS / (first.align ?? 1))),
+    grain: () => k.grain ?? Math.max(1, Math.floor(DEFAULT_GRAIN_ELEMENTS / (first.align ?? 1))),
     run(e, c, s, t) {
       const writes = [];
       const args = params.map((p) => {
