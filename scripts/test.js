@@ -4,7 +4,9 @@
 //   2. lint: ESLint (eslint.config.js) over every JS folder, cargo fmt
 //      --check, cargo clippy -D warnings (native tests, the wasm build, the
 //      fault-injection build)
-//   3. cargo test: the kernels natively
+//   3. cargo test: the kernels natively, then in wasm under node:wasi, once
+//      with the simd128 variants and once with the portable loops
+//      (scripts/wasi-test.js)
 //   4. node --test test-node/ on this Node
 //   5. the same suite on Node 24 LTS (npm package node@24, cached in .cache/)
 // Set SABRE_SKIP_NODE24=1 to skip step 5 while iterating.
@@ -50,6 +52,7 @@ for (const features of [[], ['fault-injection']]) {
 }
 log('cargo test');
 run('cargo', ['test', '--quiet'], { env: env() });
+run(process.execPath, ['--disable-warning=ExperimentalWarning', path.join(__dirname, 'wasi-test.js')], { env: env() });
 log(`node --test on ${process.version}`);
 nodeTests(process.execPath);
 if (process.env.SABRE_SKIP_NODE24 !== '1') {
