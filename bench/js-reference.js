@@ -112,7 +112,7 @@ function min(x) {
   for (let i = 0; i < x.length; i++) {
     const v = x[i];
     if (v < m) m = v;
-    else if (v !== v) return NaN;
+    else if (v !== v) return NaN; // eslint-disable-line no-self-compare
   }
   if (m === 0) for (let i = 0; i < x.length; i++) if (Object.is(x[i], -0)) return -0;
   return m;
@@ -123,7 +123,7 @@ function max(x) {
   for (let i = 0; i < x.length; i++) {
     const v = x[i];
     if (v > m) m = v;
-    else if (v !== v) return NaN;
+    else if (v !== v) return NaN; // eslint-disable-line no-self-compare
   }
   if (Object.is(m, -0)) for (let i = 0; i < x.length; i++) if (Object.is(x[i], 0)) return 0;
   return m;

@@ -14,7 +14,7 @@ function toJson(value) {
   const plain = JSON.parse(JSON.stringify(value, fix));
   const fmt = (v, indent) => {
     const one = JSON.stringify(v);
-    if (v === null || typeof v !== 'object' || one.length + indent.length <= 100) return one.replace(/,(?=["\[{\d-])/g, ', ').replace(/":/g, '": ');
+    if (v === null || typeof v !== 'object' || one.length + indent.length <= 100) return one.replace(/,(?=["[{\d-])/g, ', ').replace(/":/g, '": ');
     const inner = `${indent}  `;
     if (Array.isArray(v) && v.every((x) => typeof x !== 'object')) {
       // A long list of numbers: as many per line as fit.

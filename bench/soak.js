@@ -53,6 +53,7 @@
 // there). --only keeps those kinds of the mix (their names are in mix()):
 // `--only sum` is issue 9's case, 32 lanes of sum on float64(2^17).
 
+/* global gc -- the child runs with --expose-gc (see above) */
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');

@@ -228,7 +228,7 @@ function buildSpec(def, name, k) {
       return call;
     },
     units: (c) => unitLength(first, c[first.name]),
-    grain: (c) => k.grain ?? Math.max(1, Math.floor(DEFAULT_GRAIN_ELEMENTS / (first.align ?? 1))),
+    grain: () => k.grain ?? Math.max(1, Math.floor(DEFAULT_GRAIN_ELEMENTS / (first.align ?? 1))),
     run(e, c, s, t) {
       return e.routesCopies ? runRouted(e, c, s, t) : runCopied(e, c, s, t);
     },

@@ -1,9 +1,12 @@
 'use strict';
 // `npm test`: everything, from a fresh clone, with nothing installed by hand.
 //   1. build (toolchain, wasm, the fault-injection wasm, dist/)
-//   2. lint: cargo fmt --check, cargo clippy -D warnings (native tests, the
-//      wasm build, the fault-injection build)
-//   3. cargo test: the kernels natively
+//   2. lint: ESLint (eslint.config.js) over every JS folder, cargo fmt
+//      --check, cargo clippy -D warnings (native tests, the wasm build, the
+//      fault-injection build)
+//   3. cargo test: the kernels natively, then in wasm under node:wasi, once
+//      with the simd128 variants and once with the portable loops
+//      (scripts/wasi-test.js)
 //   4. node --test test-node/ on this Node
 //   5. the same suite on Node 24 LTS (npm package node@24, cached in .cache/)
 // Set SABRE_SKIP_NODE24=1 to skip step 5 while iterating.
@@ -38,7 +41,8 @@ function nodeTests(nodeBin) {
 
 const started = Date.now();
 build({ withFaults: true, withExamples: true });
-log('lint: cargo fmt --check, cargo clippy -D warnings');
+log('lint: eslint, cargo fmt --check, cargo clippy -D warnings');
+run(process.execPath, [path.join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), '--max-warnings=0', 'eslint.config.js', 'js', 'scripts', 'bench', 'test-node', 'examples'], { env: env() });
 run('cargo', ['fmt', '--all', '--', '--check'], { env: env() });
 run('cargo', ['clippy', '--quiet', '--all-targets', '--', '-D', 'warnings'], { env: env() });
 for (const features of [[], ['fault-injection']]) {
@@ -48,6 +52,7 @@ for (const features of [[], ['fault-injection']]) {
 }
 log('cargo test');
 run('cargo', ['test', '--quiet'], { env: env() });
+run(process.execPath, ['--disable-warning=ExperimentalWarning', path.join(__dirname, 'wasi-test.js')], { env: env() });
 log(`node --test on ${process.version}`);
 nodeTests(process.execPath);
 if (process.env.SABRE_SKIP_NODE24 !== '1') {

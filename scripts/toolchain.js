@@ -42,9 +42,12 @@ function ensureRust() {
     throw new Error('cargo is not installed: sabre needs a Rust toolchain (rustup) to build its wasm');
   }
   const targets = capture('rustup', ['target', 'list', '--installed'], { env: e }) || '';
-  if (!targets.split('\n').includes('wasm32-unknown-unknown')) {
-    log('adding the wasm32-unknown-unknown target');
-    run('rustup', ['target', 'add', 'wasm32-unknown-unknown'], { env: e });
+  // wasm32-unknown-unknown builds the package; wasm32-wasip1 runs the
+  // kernels' unit tests in wasm (scripts/wasi-test.js).
+  for (const target of ['wasm32-unknown-unknown', 'wasm32-wasip1']) {
+    if (targets.split('\n').includes(target)) continue;
+    log(`adding the ${target} target`);
+    run('rustup', ['target', 'add', target], { env: e });
   }
   if (!capture('wasm-pack', ['--version'], { env: e })) {
     log('installing wasm-pack (cargo install, about 1.5 min)');

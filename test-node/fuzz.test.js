@@ -582,7 +582,7 @@ function mutateNumber(c, slot, shape) {
 /** Replaces an any-value slot (a user kernel's untyped scalar). */
 function mutateAny(c, slot) {
   const cloneable = [undefined, null, 0, NaN, 'text', 1n, [1, 2], { a: { b: [1] } }, new Map([[1, 2]]), new Date(0), new Uint8Array(3), c.typed(Float64Array, 2, { shared: true }).value];
-  const uncloneable = [() => 1, Symbol('s'), { f() {} }, new Proxy({}, {}), new WeakMap(), c.tattle(slot.name), getterThrowing(c, slot.name), Object.assign(Object.create(null), { s: Symbol('inner') })];
+  const uncloneable = [() => 1, Symbol('s'), { f() {} }, new Proxy({}, {}), new WeakMap(), c.tattle(slot.name), getterThrowing(c), Object.assign(Object.create(null), { s: Symbol('inner') })];
   if (c.chance(0.5)) {
     slot.value = c.pick(cloneable);
     slot.desc = `${describeValue(slot.value)} (cloneable)`;
@@ -596,7 +596,7 @@ function mutateAny(c, slot) {
 }
 
 /** An object with one enumerable getter that throws a hostile value. */
-function getterThrowing(c, label) {
+function getterThrowing(c) {
   const thrown = c.pick(thrownValues());
   return Object.defineProperty({}, 'field', {
     enumerable: true,

@@ -8,30 +8,52 @@ const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
 const { sabre, faultPool, randomShared, root } = require('./helpers');
+const { waitForTicks } = require('./fixtures/fault-kernels');
 
 describe('pool', () => {
-  it('keeps the event loop free during a multi-second call; the direct call blocks it', async () => {
-    const pool = new sabre.Pool();
-    let ticks = 0;
-    const timer = setInterval(() => ticks++, 1);
-    const progress = [];
-    const count = await pool.kernels.countPrimes(0, 3e9, {
-      onProgress: (p) => progress.push({ ...p, ticks }),
-    });
-    clearInterval(timer);
-    assert.equal(count, 144_449_537); // pi(3e9)
-    assert.ok(ticks >= 50, `timer fired ${ticks} times during the call`);
-    // Ticks kept coming between chunk completions, not only at the end.
-    assert.ok(progress.at(-1).ticks - progress[0].ticks >= 20);
-    assert.equal(progress.at(-1).done, 3e9);
+  it('keeps the event loop free while a chunk runs; the same wait on this thread sees no tick', async () => {
+    // The worker's chunk finishes only once this thread has run TICKS timer
+    // and immediate callbacks (fixtures/fault-kernels.js awaitTicks), so the
+    // call returns TICKS only if the event loop ran while the chunk was in
+    // flight; with a blocked main thread it returns the 0 ticks it saw.
+    const TICKS = 20;
+    const pool = faultPool({ threads: 1 });
+    const probe = new Int32Array(new SharedArrayBuffer(12)); // [ticks, started, want]
+    probe[2] = TICKS;
+    let settled = false;
+    const call = pool.kernels.awaitTicks(sabre.shared.float64(8), probe).finally(() => (settled = true));
+    while (Atomics.load(probe, 1) === 0) await Atomics.waitAsync(probe, 1, 0).value;
+    for (let i = 0; i < TICKS; i++) {
+      await new Promise((resolve) => (i % 2 ? setImmediate(resolve) : setTimeout(resolve, 0)));
+      assert.equal(settled, false, 'the chunk is still running');
+      Atomics.add(probe, 0, 1);
+      Atomics.notify(probe, 0);
+    }
+    assert.equal(await call, TICKS);
     await pool.close();
 
-    ticks = 0;
-    const t2 = setInterval(() => ticks++, 1);
-    sabre.kernels.countPrimes(0, 2e8);
-    const during = ticks;
-    clearInterval(t2);
-    assert.equal(during, 0, 'a direct call runs on, and blocks, this thread');
+    // The control: the same wait on this thread, as a direct call would run
+    // it, sees none of the callbacks queued before it (they run after).
+    const here = new Int32Array(new SharedArrayBuffer(12));
+    here[2] = 1;
+    const tick = () => Atomics.add(here, 0, 1);
+    setTimeout(tick, 0);
+    setImmediate(tick);
+    assert.equal(waitForTicks(here, 50), 0, 'nothing ticks while this thread is busy');
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await new Promise(setImmediate);
+    assert.equal(Atomics.load(here, 0), 2, 'the queued callbacks ran after it');
+  });
+
+  it('reports progress up to the whole range, in order', async () => {
+    const pool = new sabre.Pool({ threads: 2 });
+    const progress = [];
+    const count = await pool.kernels.countPrimes(0, 1e8, { onProgress: (p) => progress.push({ ...p }) });
+    assert.equal(count, 5_761_455); // pi(1e8)
+    assert.ok(progress.length > 1, `${progress.length} progress reports`);
+    for (let i = 1; i < progress.length; i++) assert.ok(progress[i].done >= progress[i - 1].done);
+    assert.equal(progress.at(-1).done, 1e8);
+    await pool.close();
   });
 
   it('gives bit-identical reductions on 1, 2 and 3 threads and directly', async () => {
@@ -99,6 +121,20 @@ describe('dispatch paths', () => {
       assert.equal(counts[0], 168);
       assert.equal(counts[9], 1229);
       await assert.rejects(pool.kernels.sum(x, { signal: AbortSignal.abort() }), { name: 'AbortError' });
+      await pool.close();
+    });
+
+    it(`atomics: ${atomics}: the worker ${atomics ? 'stays inside' : 'returns from'} its message callback between calls`, async () => {
+      // A chunk queues a microtask in its worker (loopProbeArm). Without the
+      // fast path the worker returns from its message callback after each
+      // request, so the microtask runs before the next message. With it the
+      // worker stays in its synchronous receive loop (worker.js serve()),
+      // so the next call's chunk, on the same single worker, sees it unrun.
+      const pool = faultPool({ threads: 1, atomics });
+      const x = sabre.shared.float64(8);
+      const flag = new Int32Array(new SharedArrayBuffer(4));
+      await pool.kernels.loopProbeArm(x, flag);
+      assert.equal(await pool.kernels.loopProbeRead(x, flag), atomics ? 0 : 1);
       await pool.close();
     });
   }

@@ -112,8 +112,9 @@ const LANES: usize = 4;
 /// That is exactly "the lowest index among the smallest non-NaN distances,
 /// else 0". Padding lanes past `k` measure NaN, which never wins.
 ///
-/// Portable version: plain lane arrays (checked by `cargo test`).
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+/// Portable version: plain lane arrays (checked natively by `cargo test`, and
+/// in wasm under `--cfg sabre_no_simd` by scripts/wasi-test.js).
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128", not(sabre_no_simd))))]
 mod lanes {
     use super::LANES;
 
@@ -144,7 +145,7 @@ mod lanes {
 
 /// wasm SIMD version: the same lanes in f32x4/i32x4 registers, the same
 /// operations in the same order, so the same bits.
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128", not(sabre_no_simd)))]
 mod lanes {
     use super::LANES;
     use core::arch::wasm32::*;

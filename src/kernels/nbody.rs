@@ -121,7 +121,7 @@ pub fn step(
 }
 
 /// The acceleration sums of two bodies. Portable version: two scalar lanes.
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128", not(sabre_no_simd))))]
 mod forces {
     #[inline(always)]
     pub fn pair(
@@ -157,7 +157,7 @@ mod forces {
 /// The acceleration sums of two bodies, one per f64x2 lane: each lane does
 /// exactly the portable version's operations in the same order (IEEE sqrt
 /// and division are correctly rounded in both), so the bits are the same.
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128", not(sabre_no_simd)))]
 mod forces {
     use core::arch::wasm32::*;
 
