@@ -440,7 +440,7 @@ describe('shutdown at the worst moment', () => {
   });
 
   it('a worker ended while it holds the --expose-gc lock: the pool releases it, the next worker starts', async () => {
-    const { gcLock } = require(path.join(root, 'dist', 'pool.js'));
+    const { gcLock } = require(path.join(root, 'dist', 'pool'));
     const pool = faultPool({ threads: 1 });
     const gate = newGate();
     const held = pool.kernels.gate(sabre.shared.float64(4).fill(1), gate);
