@@ -60,7 +60,14 @@ function workerInit({ module, gluePath, kernelsModule, port, doorbell, gcLock, a
  * forget: ids of settled passes whose data to drop first, or undefined
  */
 function chunk(id, pass, data, last, start, end, block, index, blocks, load, forget) {
-  return { type: CHUNK, id, pass, data, last, start, end, block, index, blocks, load, forget };
+  // The optional fields are left out rather than sent as undefined: every
+  // key costs the structured clone of every chunk.
+  const msg = { type: CHUNK, id, pass, last, start, end, block, index };
+  if (data !== undefined) msg.data = data;
+  if (blocks !== undefined) msg.blocks = blocks;
+  if (load !== undefined) msg.load = load;
+  if (forget !== undefined) msg.forget = forget;
+  return msg;
 }
 
 /** Per-pass data: `kernel` the spec's name, `args` its prepared arguments. */

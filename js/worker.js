@@ -127,6 +127,11 @@ function forgetPass(id) {
 }
 
 function passOf(msg) {
+  if (msg.last && msg.data !== undefined) {
+    // The pass's only chunk here (a one-chunk call, most often): nothing to keep.
+    countShared(sharedBytesOf(msg.data.args));
+    return msg.data;
+  }
   if (msg.data !== undefined) {
     const bytes = sharedBytesOf(msg.data.args);
     passes.set(msg.pass, { kernel: msg.data.kernel, args: msg.data.args, bytes, epoch: collections });
