@@ -134,8 +134,8 @@ function passOf(msg) {
   }
   if (msg.data !== undefined) {
     const bytes = sharedBytesOf(msg.data.args);
+    countShared(bytes); // first: a collection it runs now is not one the entry outlived
     passes.set(msg.pass, { kernel: msg.data.kernel, args: msg.data.args, bytes, epoch: collections });
-    countShared(bytes);
   }
   return passes.get(msg.pass);
 }
