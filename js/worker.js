@@ -1,6 +1,6 @@
 'use strict';
 // Worker entry: instantiates the shared wasm module once, says it is ready,
-// then runs one chunk per message. Each chunk has a task slot in shared
+// then runs one chunk per message (shapes: js/protocol.js). Each chunk has a task slot in shared
 // memory (js/tasks.js): the worker starts it only if it is still QUEUED, and
 // writes its results back only after moving it from RUNNING to COMMITTING,
 // so a chunk the main thread cancelled is never written, and one found
@@ -13,6 +13,7 @@ const { kernelTable } = require('./kernels');
 const { serializeError } = require('./errors');
 const { requireDefinition, specsOf } = require('./custom');
 const tasks = require('./tasks');
+const protocol = require('./protocol');
 
 const kernels = { ...kernelTable(workerData.kernelsModule) };
 const userEngines = new Map(); // glue path -> Engine of a user's crate
@@ -48,17 +49,17 @@ const engine = new Engine({ module: workerData.module, gluePath: workerData.glue
  * almost nothing of its own, so its collector may not run for thousands of
  * calls: on fresh 1 MiB arrays, measured up to 3 GB of dead caller buffers
  * held by two workers (bench/soak.js). So the worker counts the shared bytes
- * it has been handed (once per pass, on the first chunk of it it gets: the
- * other chunks' handles share those buffers) and runs a young-generation collection (~30 us here)
- * after every SHARED_BYTES_PER_GC of them: the handles are short-lived, so a
- * minor collection frees them. V8's `gc` is reached by exposing it for one
+ * it has been handed (once per pass: a pass's data crosses once, see
+ * `passes` below) and runs a young-generation collection (~30 us here) after
+ * every SHARED_BYTES_PER_GC of them: most handles are short-lived, so a
+ * minor collection frees them (the few that outlive one: `countDropped`). V8's `gc` is reached by exposing it for one
  * new context only; the flag is process-wide, so workers switch it on and
  * off under a lock shared by every pool of the process (`gcLock`, holding
  * the holder's threadId: the pool releases it if that worker is ended while
  * it holds it), and a worker that still cannot reach `gc` goes without.
  */
 const SHARED_BYTES_PER_GC = 64 << 20;
-const collectYoung = (() => {
+const gc = (() => {
   const v8 = require('node:v8');
   const vm = require('node:vm');
   const { threadId } = require('node:worker_threads');
@@ -66,10 +67,9 @@ const collectYoung = (() => {
   for (let held; (held = Atomics.compareExchange(lock, 0, 0, threadId)) !== 0; ) Atomics.wait(lock, 0, held, 10);
   try {
     v8.setFlagsFromString('--expose-gc');
-    const gc = vm.runInNewContext('typeof gc === "function" ? gc : null');
-    return gc ? () => gc({ type: 'minor' }) : () => {};
+    return vm.runInNewContext('typeof gc === "function" ? gc : null');
   } catch {
-    return () => {};
+    return null;
   } finally {
     v8.setFlagsFromString('--no-expose-gc');
     Atomics.compareExchange(lock, 0, threadId, 0);
@@ -77,22 +77,85 @@ const collectYoung = (() => {
   }
 })();
 let sharedBytes = 0;
-function countShared(args) {
+let oldBytes = 0;
+let collections = 0; // young collections run so far
+
+function sharedBytesOf(args) {
+  let n = 0;
   for (const key in args) {
     const value = args[key];
-    if (ArrayBuffer.isView(value) && value.buffer instanceof SharedArrayBuffer) sharedBytes += value.byteLength;
+    if (ArrayBuffer.isView(value) && value.buffer instanceof SharedArrayBuffer) n += value.byteLength;
   }
-  if (sharedBytes >= SHARED_BYTES_PER_GC) {
-    sharedBytes = 0;
-    collectYoung();
+  return n;
+}
+
+/** A pass's data arrived: count its shared bytes toward the next young collection. */
+function countShared(bytes) {
+  sharedBytes += bytes;
+  if (sharedBytes < SHARED_BYTES_PER_GC || !gc) return;
+  sharedBytes = 0;
+  collections++;
+  gc({ type: 'minor' });
+}
+
+/**
+ * A pass's data was dropped. Data cached across a young collection may have
+ * been promoted to the old generation, where only a full collection frees it
+ * (a long call's handles live as long as the call): count those bytes apart
+ * and run a full collection every SHARED_BYTES_PER_GC of them.
+ */
+function countDropped(entry) {
+  if (entry.epoch === collections || !gc) return;
+  oldBytes += entry.bytes;
+  if (oldBytes < SHARED_BYTES_PER_GC) return;
+  oldBytes = 0;
+  gc({ type: 'major' });
+}
+
+/**
+ * The data of the passes this worker runs chunks of, by pass id:
+ * `{ kernel, args, bytes, epoch }`. Sent once per pass (see js/protocol.js),
+ * dropped when the pool says so, so a settled call's arrays are not kept.
+ */
+const passes = new Map();
+
+function forgetPass(id) {
+  const entry = passes.get(id);
+  if (!entry) return;
+  passes.delete(id);
+  countDropped(entry);
+}
+
+function passOf(msg) {
+  if (msg.last && msg.data !== undefined) {
+    // The pass's only chunk here (a one-chunk call, most often): nothing to keep.
+    countShared(sharedBytesOf(msg.data.args));
+    return msg.data;
   }
+  if (msg.data !== undefined) {
+    const bytes = sharedBytesOf(msg.data.args);
+    countShared(bytes); // first: a collection it runs now is not one the entry outlived
+    passes.set(msg.pass, { kernel: msg.data.kernel, args: msg.data.args, bytes, epoch: collections });
+  }
+  return passes.get(msg.pass);
 }
 
 const { port, doorbell, atomics } = workerData;
 const stateBlocks = []; // task-state blocks, sent once each by the pool
 
-function run(msg) {
-  if (msg.firstOfPass) countShared(msg.call);
+/** Handles one message from the pool (shapes: js/protocol.js). */
+function handle(msg) {
+  if (msg.type === protocol.FORGET) {
+    for (const id of msg.passes) forgetPass(id);
+    return;
+  }
+  if (msg.forget) for (const id of msg.forget) forgetPass(id);
+  const pass = passOf(msg);
+  if (msg.last) forgetPass(msg.pass);
+  run(msg, pass);
+}
+
+function run(msg, pass) {
   const t0 = performance.now();
   if (msg.blocks) stateBlocks.push(...msg.blocks);
   if (msg.load) loadDefinition(msg.load);
@@ -101,45 +164,46 @@ function run(msg) {
   if (!tasks.start(states, index)) {
     // Cancelled while it waited here (its call failed, or another worker
     // took it over): nothing to do but say so, which frees its slot.
-    parentPort.postMessage({ id, skipped: true, runMs: 0 });
+    parentPort.postMessage(protocol.skipped(id, 0));
     return;
   }
+  const args = pass.args;
   let spec;
   let eng;
   let out;
   try {
-    spec = specOf(msg.kernel);
+    spec = specOf(pass.kernel);
     eng = spec.gluePath ? userEngines.get(spec.gluePath) : engine;
-    out = eng.compute(spec, msg.call, msg.start, msg.end);
+    out = eng.compute(spec, args, msg.start, msg.end);
   } catch (err) {
-    parentPort.postMessage({ id, error: serializeError(err), runMs: performance.now() - t0 });
+    parentPort.postMessage(protocol.failed(id, serializeError(err), performance.now() - t0));
     return;
   }
   if (!out.writes) {
-    parentPort.postMessage({ id, value: out.value, runMs: performance.now() - t0 });
+    parentPort.postMessage(protocol.done(id, out.value, performance.now() - t0));
     return;
   }
   // A chunk that writes and also returns a value posts the value first: if
   // this worker dies after the write-back, the pool still has the value (Node
   // delivers a worker's messages before its 'exit') and never runs it again.
   const early = out.value !== undefined;
-  if (early) parentPort.postMessage({ id, value: out.value, provisional: true });
+  if (early) parentPort.postMessage(protocol.provisional(id, out.value));
   const copies = eng.sourcesOf(out.writes);
   // The write-back: a compare-and-swap, the copies, a store, with nothing
   // else in between, so that the window in which a dying worker leaves a
   // chunk COMMITTING (fate unknown: the call fails) is as short as it can
-  // be. The pool itself never ends a worker inside it (see pool.js #retire).
+  // be. The pool itself never ends a worker inside it (see pool/slots.js retire).
   if (Atomics.compareExchange(states, index, tasks.RUNNING, tasks.COMMITTING) !== tasks.RUNNING) {
     // Cancelled while it ran: its results are dropped, nothing was written.
-    parentPort.postMessage({ id, skipped: true, runMs: performance.now() - t0 });
+    parentPort.postMessage(protocol.skipped(id, performance.now() - t0));
     return;
   }
-  if (spec.faultPoint) spec.faultPoint('committing', msg.call, msg.start, msg.end);
+  if (spec.faultPoint) spec.faultPoint('committing', args, msg.start, msg.end);
   if (copies.length === 1) copies[0][1].set(copies[0][0], copies[0][2]);
   else for (const [source, target, from] of copies) target.set(source, from);
   Atomics.store(states, index, tasks.COMMITTED);
-  if (spec.faultPoint) spec.faultPoint('committed', msg.call, msg.start, msg.end);
-  parentPort.postMessage(early ? { id, runMs: performance.now() - t0 } : { id, value: undefined, runMs: performance.now() - t0 });
+  if (spec.faultPoint) spec.faultPoint('committed', args, msg.start, msg.end);
+  parentPort.postMessage(protocol.done(id, early ? undefined : out.value, performance.now() - t0));
 }
 
 /**
@@ -153,14 +217,14 @@ function serve() {
   for (;;) {
     const rung = Atomics.load(doorbell, 0);
     const next = receiveMessageOnPort(port);
-    if (next) run(next.message);
+    if (next) handle(next.message);
     else Atomics.wait(doorbell, 0, rung);
   }
 }
 
 port.on('message', (msg) => {
-  run(msg);
+  handle(msg);
   if (atomics) serve();
 });
 
-parentPort.postMessage({ ready: true });
+parentPort.postMessage(protocol.ready());

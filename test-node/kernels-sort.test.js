@@ -119,7 +119,7 @@ describe('sort aborted mid-way (pool)', () => {
   const original = data(Float64Array, n, 77);
   const sorted = original.slice().sort();
   // Aborting in the progress callback of a pass's last chunk must not let
-  // the pass combine and continue (a bug found this way, fixed in pool.js).
+  // the pass combine and continue (a bug found this way, fixed in the pool).
   const stops = [
     [2, 'in the sort pass'],
     [4, 'at the end of the sort pass'],

@@ -151,6 +151,39 @@ describe('multi-pass calls', () => {
   });
 });
 
+describe('per-call data crosses to a worker once per pass', () => {
+  const chunks = 16;
+  const fresh = () => sabre.shared.float64(chunks * 1024).fill(1);
+
+  it('one worker sees one arguments object for all the chunks of a call; a new call, a new one', async () => {
+    const pool = faultPool({ threads: 1 });
+    const counter = new Int32Array(new SharedArrayBuffer(4));
+    assert.equal(await pool.kernels.countArgs(fresh(), counter), chunks * 1024);
+    assert.equal(Atomics.load(counter, 0), 1, `not once per chunk (${chunks})`);
+    await pool.kernels.countArgs(fresh(), counter);
+    assert.equal(Atomics.load(counter, 0), 2);
+    const two = faultPool({ threads: 2 });
+    const counted = new Int32Array(new SharedArrayBuffer(4));
+    await two.kernels.countArgs(fresh(), counted);
+    // Once per worker, plus once more where a worker told a chunk was the
+    // pass's last gets one back (a chunk moved off a busy worker).
+    assert.ok(Atomics.load(counted, 0) <= 4, `${Atomics.load(counted, 0)} objects on 2 workers`);
+    await Promise.all([pool.close(), two.close()]);
+  });
+
+  it('a chunk sent again to a new worker after a crash carries the data again', async () => {
+    const pool = faultPool({ threads: 1 });
+    const counter = new Int32Array(new SharedArrayBuffer(4));
+    await pool.kernels.countArgs(fresh(), counter); // the worker is up
+    const x = fresh();
+    const call = pool.kernels.countArgs(x, counter);
+    assert.notEqual(pool.simulateCrash(), null);
+    assert.equal(await call, chunks * 1024);
+    assert.ok(x.every((v) => v === 2), 'every chunk once, on the new worker');
+    await pool.close();
+  });
+});
+
 describe('pool failures', () => {
   it('a Rust panic rejects with its message; the worker recovers', async () => {
     const pool = faultPool({ threads: 1 });

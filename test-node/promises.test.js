@@ -439,8 +439,39 @@ describe('shutdown at the worst moment', () => {
     await pool.close();
   });
 
+  it('destroy() mid-flight fails each call once, the way any failure does: queue empty, stats consistent, nothing written', async () => {
+    // One worker held at a gate, the other busy with sums (one running, one
+    // pipelined behind it), the rest of the sums still in the queue.
+    const pool = faultPool({ threads: 2 });
+    const gate = newGate();
+    const x = sabre.shared.float64(4).fill(1);
+    const held = pool.kernels.gate(x, gate);
+    await heldBy(gate);
+    const sums = Array.from({ length: 8 }, () => pool.kernels.sum(sabre.shared.float64(2 ** 18 + 1).fill(1)));
+    assert.ok(pool.queueSize > 0, 'some calls wait for a worker');
+    const exits = [];
+    pool.on('workerExit', (e) => exits.push(e.reason));
+    let idles = 0;
+    pool.on('idle', () => idles++);
+    const settled = Promise.allSettled([held, ...sums]);
+    await within(pool.destroy(), 10_000, 'destroy()');
+    for (const r of await settled) {
+      assert.equal(r.status, 'rejected');
+      assert.equal(r.reason.code, 'ERR_SABRE_POOL_DESTROYED');
+    }
+    assert.equal(pool.queueSize, 0);
+    assert.equal(pool.needsDrain, false);
+    assert.equal(idles, 1, "'idle' once, when the last call settled");
+    assert.deepEqual(exits, ['shutdown', 'shutdown']);
+    const { gate: g, sum } = pool.stats().sinceStart.kernels;
+    assert.deepEqual([g.calls, g.failed, sum.calls, sum.failed], [1, 1, 8, 8]);
+    assert.ok(x.every((v) => v === 1), 'the cancelled gate chunk was never written');
+    await assert.rejects(pool.kernels.countPrimes(0, 10), { code: 'ERR_SABRE_POOL_CLOSED' });
+    open(gate);
+  });
+
   it('a worker ended while it holds the --expose-gc lock: the pool releases it, the next worker starts', async () => {
-    const { gcLock } = require(path.join(root, 'dist', 'pool.js'));
+    const { gcLock } = require(path.join(root, 'dist', 'pool'));
     const pool = faultPool({ threads: 1 });
     const gate = newGate();
     const held = pool.kernels.gate(sabre.shared.float64(4).fill(1), gate);

@@ -1,0 +1,303 @@
+'use strict';
+// The worker pool: ThreadPool, the engine behind the public Pool (js/index.js).
+// It takes calls (submit, load), hands chunks to workers and reads their
+// replies, and shuts down; each of its parts has one job:
+//   calls.js      Request and Call, and the state machine from submit to settle
+//   scheduler.js  which chunk goes to which worker (round robin, pipeline, steal)
+//   slots.js      the workers: spawn, exit, respawn, retire, idle, refs
+//   ../protocol.js  the messages to and from workers
+//   ../tasks.js   each chunk's state in shared memory, moved by CAS on both sides
+//
+// Failure model. Each chunk sent to a worker is a task with a state in shared
+// memory (js/tasks.js): QUEUED, RUNNING, COMMITTING, COMMITTED or CANCELLED.
+// The worker computes a chunk in its own wasm memory and writes it back only
+// after winning RUNNING -> COMMITTING; the main thread stops a task by
+// winning QUEUED/RUNNING -> CANCELLED. So:
+//   - a worker that dies leaves each of its tasks in a state that says what
+//     happened: QUEUED or RUNNING wrote nothing (retried; a RUNNING one counts
+//     as an attempt, and a chunk gets MAX_ATTEMPTS), COMMITTED was written
+//     exactly once (never run again; a value it returned was posted before
+//     its first write), COMMITTING was interrupted mid-write (the call fails,
+//     naming the range);
+//   - a call that fails, is aborted or times out cancels its tasks and
+//     settles at once, unless one is already writing: then it settles when
+//     that write is done. Nothing of it is written after it settled;
+//   - the pool ends a worker (timeout, simulateCrash, idle, shutdown) only
+//     after cancelling every task it holds and never while one is writing.
+// A settled call is unreachable from the pool: a task of it still held by a
+// worker keeps only its state slot, which is released when the worker
+// answers.
+
+const { EventEmitter } = require('node:events');
+const debuglog = require('node:util').debuglog('sabre');
+const { kernelTable } = require('../kernels');
+const { Execution } = require('../executor');
+const { Engine, compileModule, defaultGlue } = require('../engine');
+const { specsOf, checkDefinition } = require('../custom');
+const { Stats } = require('../stats');
+const tasks = require('../tasks');
+const protocol = require('../protocol');
+const { poolOptions, callOptions } = require('../options');
+const { internalOptions } = require('../internal');
+const { AbortError, QueueFullError, PoolClosedError } = require('../errors');
+const { Calls, newTask } = require('./calls');
+const { Scheduler } = require('./scheduler');
+const { Workers, gcLock } = require('./slots');
+
+class ThreadPool extends EventEmitter {
+  #opts;
+  #calls;
+  #scheduler;
+  #workers;
+  #states = new tasks.TaskStates();
+  #userModules = new Map(); // declaration file -> compiled WebAssembly.Module
+  #nextTaskId = 1;
+  #broken = null; // error once workers cannot start at all
+  #closing = null; // promise of close()
+  #destroyed = false;
+  #reffed = null; // whether workers and timers keep the process alive
+
+  constructor(options = {}) {
+    super();
+    const internal = internalOptions(options);
+    this.#opts = poolOptions(options, internal);
+    this.kernels = { ...kernelTable(this.#opts.kernelsModule) };
+    this.stats = new Stats();
+    // What the parts share: each reaches the others only through this.
+    const parts = {
+      opts: this.#opts,
+      module: compileModule(this.#opts.gluePath ?? defaultGlue),
+      stats: this.stats,
+      states: this.#states,
+      emit: (event, arg) => this.emit(event, arg),
+      reffed: () => this.#reffed,
+      refresh: () => this.#updateRefs(),
+      needsDrain: () => this.needsDrain,
+      dispatch: (slot, call, index) => this.#dispatch(slot, call, index),
+      onMessage: (slot, msg) => this.#onMessage(slot, msg),
+      broken: (err) => this.#breakPool(err),
+    };
+    this.#calls = parts.calls = new Calls(parts);
+    this.#scheduler = parts.scheduler = new Scheduler(parts);
+    this.#workers = parts.workers = new Workers(parts);
+    for (let i = 0; i < this.#opts.minThreads; i++) this.#workers.spawn();
+  }
+
+  get threads() {
+    return this.#workers.count;
+  }
+
+  /** True while the queue is full; 'drain' is emitted when it has room again. */
+  get needsDrain() {
+    const queued = this.#calls.unstarted;
+    return queued > 0 && queued >= this.#opts.maxQueue;
+  }
+
+  /** Requests waiting for a worker to take their first chunk. */
+  get queueSize() {
+    return this.#calls.unstarted;
+  }
+
+  /**
+   * Whether a new call would have to wait: as in piscina, maxQueue bounds the
+   * calls that wait, so even `maxQueue: 0` accepts a call an idle worker can
+   * start at once. Workers still starting count as idle.
+   */
+  #mustQueue() {
+    return this.#calls.unstarted >= this.#workers.idleCount();
+  }
+
+  submit(kernel, args, rawOpts) {
+    // Every check throws before anything is registered; a throw here becomes
+    // the returned promise's rejection.
+    try {
+      const spec = this.kernels[kernel];
+      const opts = callOptions(rawOpts);
+      const prepared = spec.prepare(args, true);
+      if (this.#closing || this.#destroyed) {
+        throw new PoolClosedError('The pool is closed and accepts no new calls', { code: 'ERR_SABRE_POOL_CLOSED' });
+      }
+      if (this.#broken) throw this.#broken;
+      if (this.#calls.unstarted >= this.#opts.maxQueue && this.#mustQueue()) {
+        throw new QueueFullError(`The pool's queue is full (maxQueue ${this.#opts.maxQueue})`, { code: 'ERR_SABRE_QUEUE_FULL' });
+      }
+      const request = this.#calls.newRequest(spec.displayName ?? kernel, opts, new Execution(this.kernels, kernel, prepared));
+      if (opts.signal) this.#listen(request, opts.signal);
+      this.#calls.submit(request);
+      debuglog('call %d %s: %d units in %d chunks', request.id, kernel, request.pass.pass.units, request.pass.chunks);
+      this.#scheduler.schedule(); // ends with grow(): a worker is added if work waits
+      return request.promise;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Listening may throw (a hostile signal): it is done before the request is
+   * registered, and `aborted` is read after it, so no abort can fall between.
+   */
+  #listen(request, signal) {
+    signal.listen(() => {
+      const pass = request.pass;
+      if (this.#calls.live.has(pass)) this.#calls.fail(pass, new AbortError(undefined, { cause: signal.reason }));
+    });
+    let aborted = true;
+    try {
+      aborted = signal.aborted;
+    } finally {
+      if (aborted) signal.unlisten();
+    }
+    if (aborted) throw new AbortError(undefined, { cause: signal.reason });
+  }
+
+  /**
+   * Adds the kernels of a user declaration (sabre.defineKernels) after
+   * checking it on this thread; workers load it with their first chunk of it.
+   */
+  load(def) {
+    if (!this.#userModules.has(def?.filename)) {
+      const { module } = checkDefinition(def, Engine);
+      this.#userModules.set(def.filename, module);
+      Object.assign(this.kernels, specsOf(def));
+    }
+  }
+
+  /**
+   * Ends one busy worker abruptly, as if it had crashed: for resilience tests
+   * and drills. It lands anywhere but inside a write-back (its tasks are
+   * cancelled first, and a write-back under way is let finish; a real crash
+   * there fails the call with ERR_SABRE_COMMIT_INTERRUPTED): a chunk the
+   * worker was running counts as a failed attempt and runs again elsewhere,
+   * and one it had written stays written and is never run again, its value
+   * kept, even when its reply dies with the worker. Returns its threadId, or
+   * null when no worker is busy.
+   */
+  simulateCrash() {
+    return this.#workers.crashOne();
+  }
+
+  /**
+   * Sends chunk `index` of `call` to `slot`. The pass's data goes with it
+   * only if that worker does not hold it yet (js/protocol.js); a chunk that
+   * is the last one of its pass to send tells the worker to drop the data
+   * after it (a chunk sent again later carries it again).
+   */
+  #dispatch(slot, call, index) {
+    const [start, end] = call.range(index);
+    const ref = this.#states.acquire();
+    const id = this.#nextTaskId++;
+    const cached = call.seenBy.has(slot);
+    const last = !call.hasPending();
+    const def = call.spec.definition;
+    const msg = protocol.chunk(
+      id,
+      call.id,
+      cached ? undefined : protocol.passData(call.kernel, call.args),
+      last,
+      start,
+      end,
+      ref.block,
+      ref.index,
+      slot.blocksSent < this.#states.blocks.length ? this.#states.blocks.slice(slot.blocksSent) : undefined,
+      def && !slot.loaded.has(def) ? { filename: def, module: this.#userModules.get(def) } : undefined,
+      slot.forget.length > 0 ? slot.forget : undefined,
+    );
+    try {
+      slot.send(msg, this.#opts.atomics);
+    } catch (err) {
+      this.#notSent(call, index, ref, err);
+      return;
+    }
+    if (msg.forget) slot.takeForget();
+    if (def) slot.loaded.add(def);
+    if (last) call.seenBy.delete(slot);
+    else call.seenBy.add(slot);
+    slot.blocksSent = this.#states.blocks.length;
+    const task = newTask(id, call, index, ref);
+    slot.tasks.push(task);
+    call.tasks.add(task);
+    this.#workers.busy(slot);
+    this.#calls.leaveQueue(call.request);
+    if (slot.tasks.length === 1) this.#calls.taskStarted(task);
+  }
+
+  /**
+   * A chunk's message could not be posted. Arguments are checked to be
+   * sendable up front, so this is a bug or a hostile object that changed
+   * since: only this call fails.
+   */
+  #notSent(call, index, ref, err) {
+    this.#states.release(ref);
+    this.#scheduler.requeue(call, index);
+    const e = new TypeError(`sabre: the arguments of ${call.label} cannot be sent to a worker thread: ${err.message}`);
+    e.code = 'ERR_SABRE_ARGUMENT_NOT_CLONEABLE';
+    e.cause = err;
+    this.#calls.fail(call, e);
+  }
+
+  /** A message from a worker (js/protocol.js); replies about a task come in the order it ran them. */
+  #onMessage(slot, msg) {
+    if (msg.type === protocol.READY) {
+      this.#workers.started(slot);
+      this.#scheduler.schedule();
+      this.#workers.idle(slot);
+      return;
+    }
+    const task = slot.tasks[0];
+    if (!task || task.id !== msg.id) return;
+    if (msg.type === protocol.PROVISIONAL) {
+      task.value = msg.value; // its write-back follows; kept if the worker dies
+      return;
+    }
+    this.#workers.batch(() => {
+      slot.tasks.shift();
+      this.#states.release(task.ref);
+      if (slot.tasks.length > 0) this.#calls.taskStarted(slot.tasks[0]);
+      this.#calls.answered(task, msg);
+      this.#workers.retireIfPending(slot);
+      this.#scheduler.schedule();
+    });
+    this.#workers.idle(slot);
+  }
+
+  /** Workers and timers keep the process alive only while there is work; switched only when that changes. */
+  #updateRefs() {
+    const busy = this.#calls.live.size > 0;
+    if (busy === this.#reffed) return;
+    this.#reffed = busy;
+    this.#workers.setRef(busy);
+    this.#scheduler.setRef(busy);
+  }
+
+  #breakPool(err) {
+    this.#broken = err;
+    this.#calls.failAll(err);
+  }
+
+  close() {
+    if (this.#closing) return this.#closing;
+    this.#closing = (async () => {
+      if (this.#calls.live.size > 0) await new Promise((resolve) => this.once('idle', resolve));
+      await this.#terminateAll();
+    })();
+    return this.#closing;
+  }
+
+  /** Fails every live call the way any failure does (Calls.fail), then ends the workers. */
+  async destroy() {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    const err = new PoolClosedError('The pool was destroyed before this call finished', { code: 'ERR_SABRE_POOL_DESTROYED' });
+    // A call that already failed (an abort) keeps its own error.
+    this.#calls.failAll(err);
+    this.#workers.cancelRespawns();
+    await this.#terminateAll();
+  }
+
+  async #terminateAll() {
+    this.#scheduler.stop();
+    await this.#workers.terminateAll();
+  }
+}
+
+module.exports = { ThreadPool, gcLock };

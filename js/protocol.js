@@ -1,0 +1,117 @@
+'use strict';
+// Every message between the pool (js/pool/) and a worker (js/worker.js): its
+// shape is declared here, once, and both sides build messages only through
+// these constructors and tell them apart only by `type`.
+//
+// Pool -> worker, on the worker's own MessageChannel port (after each post
+// the pool rings the worker's doorbell, see worker.js `serve`):
+//   chunk   run one chunk of a pass (a "task")
+//   forget  drop the cached data of passes that settled
+// Worker -> pool, on the worker's parentPort (Node delivers these before the
+// worker's 'exit', even when it dies):
+//   ready        once, after the worker instantiated its wasm
+//   provisional  a chunk's value, posted before its write-back
+//   done         a chunk ran (and was written back, if it writes)
+//   skipped      a chunk was cancelled before it could write
+//   error        a chunk failed
+//
+// Per-pass data (the kernel name and the prepared arguments) crosses to a
+// worker once per pass, with the first chunk of it that worker gets; the
+// worker keeps it by pass id until told to forget it (a `forget` message, a
+// chunk's `forget` list, or a chunk marked `last`). A worker that died took
+// its cache with it: the pool sends the data again to the next one.
+
+/** Message types. */
+const CHUNK = 'chunk';
+const FORGET = 'forget';
+const READY = 'ready';
+const PROVISIONAL = 'provisional';
+const DONE = 'done';
+const SKIPPED = 'skipped';
+const ERROR = 'error';
+
+/**
+ * The worker's `workerData`: what it needs before its first message.
+ * module: the compiled WebAssembly.Module of sabre's kernels (shared, not copied)
+ * gluePath: wasm-bindgen glue to instantiate it with (undefined: the default)
+ * kernelsModule: the kernel table's module (a test build may add kernels)
+ * port: the receiving end of the pool's MessageChannel
+ * doorbell: Int32Array(1) on a SharedArrayBuffer, bumped after each post
+ * gcLock: Int32Array(1) shared by every pool of the process (see worker.js)
+ * atomics: whether the worker serves its port synchronously when busy
+ */
+function workerInit({ module, gluePath, kernelsModule, port, doorbell, gcLock, atomics }) {
+  return { module, gluePath, kernelsModule, port, doorbell, gcLock, atomics };
+}
+
+/**
+ * Run one chunk.
+ * id: the task's number, echoed in every reply about it
+ * pass: the id of the pass (one per Call) the chunk belongs to
+ * data: `{ kernel, args }` of the pass, on the first chunk of it this worker
+ *   gets (then cached by `pass`), else undefined
+ * last: the pool sends this worker no more chunks of this pass: drop its
+ *   data after this chunk
+ * start, end: the chunk's units [start, end)
+ * block, index: the task's state slot, `blocks[block][index]` (js/tasks.js)
+ * blocks: task-state blocks this worker has not been sent yet, or undefined
+ * load: a user declaration `{ filename, module }` this worker has not
+ *   loaded yet, or undefined
+ * forget: ids of settled passes whose data to drop first, or undefined
+ */
+function chunk(id, pass, data, last, start, end, block, index, blocks, load, forget) {
+  // The optional fields are left out rather than sent as undefined: every
+  // key costs the structured clone of every chunk.
+  const msg = { type: CHUNK, id, pass, last, start, end, block, index };
+  if (data !== undefined) msg.data = data;
+  if (blocks !== undefined) msg.blocks = blocks;
+  if (load !== undefined) msg.load = load;
+  if (forget !== undefined) msg.forget = forget;
+  return msg;
+}
+
+/** Per-pass data: `kernel` the spec's name, `args` its prepared arguments. */
+const passData = (kernel, args) => ({ kernel, args });
+
+/** Drop the data of passes `passes` (ids): they settled. */
+const forget = (passes) => ({ type: FORGET, passes });
+
+/** The worker is ready for chunks. */
+const ready = () => ({ type: READY });
+
+/**
+ * The value of task `id`, posted before its write-back: kept by the pool if
+ * the worker dies after writing, so the chunk is never run again.
+ */
+const provisional = (id, value) => ({ type: PROVISIONAL, id, value });
+
+/**
+ * Task `id` is done. value: its partial result (undefined when it was posted
+ * provisionally); runMs: the time it took in the worker.
+ */
+const done = (id, value, runMs) => ({ type: DONE, id, value, runMs });
+
+/** Task `id` was cancelled before it could write: it did nothing. */
+const skipped = (id, runMs) => ({ type: SKIPPED, id, runMs });
+
+/** Task `id` failed; error: a serialized error (js/errors.js serializeError). */
+const failed = (id, error, runMs) => ({ type: ERROR, id, error, runMs });
+
+module.exports = {
+  CHUNK,
+  FORGET,
+  READY,
+  PROVISIONAL,
+  DONE,
+  SKIPPED,
+  ERROR,
+  workerInit,
+  chunk,
+  passData,
+  forget,
+  ready,
+  provisional,
+  done,
+  skipped,
+  failed,
+};
