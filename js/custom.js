@@ -19,9 +19,8 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { fileURLToPath } = require('node:url');
-const v = require('./validate');
-const { SabreError, invalidArgType, outOfRange, messageOf } = require('./errors');
-const { from: sharedFrom, isShared } = require('./shared');
+const { SabreError, invalidArgType, messageOf } = require('./errors');
+const { declare } = require('./declare');
 
 const SPLIT_MODES = ['in', 'inout', 'out'];
 const SCALAR_TYPES = ['number', 'boolean', 'string', 'object', 'bigint'];
@@ -130,13 +129,24 @@ class PrivateCopies {
   }
 }
 
-/** The engine-facing spec of one declared kernel (see js/kernels/index.js). */
+/**
+ * A user's scalar parameter as the one kernel model checks it (js/declare.js):
+ * of its declared `typeof`, and on a pool cloned once (see sendable).
+ */
+const userScalar = (p) => (name, value, shared) => {
+  if (p.type !== undefined && typeof value !== p.type) throw invalidArgType(name, `of type ${p.type}`, value);
+  return shared ? sendable(name, value) : value;
+};
+
+/**
+ * The engine-facing spec of one declared kernel (see js/kernels/index.js):
+ * the same declarative model as sabre's own kernels (js/declare.js), run
+ * through wasm-bindgen's ABI instead of sabre's scratch slots.
+ */
 function buildSpec(def, name, k) {
   const exportName = k.export ?? name;
   const params = k.params;
-  const splits = params.filter((p) => p.split);
-  const first = splits[0];
-  const unitLength = (p, arr) => arr.length / (p.align ?? 1);
+  const first = params.find((p) => p.split);
   const copies = new PrivateCopies();
   const zeros = new PrivateCopies(); // never written: what an 'out' chunk starts from
 
@@ -193,50 +203,18 @@ function buildSpec(def, name, k) {
     return { value: e.wasm[exportName](...args), writes };
   }
 
+
+  const spec = declare({
+    params: params.map((p) => (p.split || p.broadcast || p.offset ? p : { ...p, scalar: userScalar(p) })),
+    grain: k.grain ?? Math.max(1, Math.floor(DEFAULT_GRAIN_ELEMENTS / (first.align ?? 1))),
+    run: (e, c, s, t) => (e.routesCopies ? runRouted(e, c, s, t) : runCopied(e, c, s, t)),
+    combine: k.combine ? (c, partials) => partials.reduce((acc, x) => k.combine(acc, x)) : undefined,
+  });
   return {
-    params: params.filter((p) => !p.offset).map((p) => p.name),
+    ...spec,
     gluePath: def.wasm,
     definition: def.filename,
     displayName: `${name} (${path.basename(def.filename)})`,
-    prepare(args, shared) {
-      const call = {};
-      let i = 0;
-      for (const p of params) {
-        if (p.offset) continue;
-        const value = args[i++];
-        if (p.split || p.broadcast) {
-          const types = [].concat(p.type);
-          const view = v.typedArray(p.name, value, types, shared && p.split !== undefined);
-          if (view.length % (p.align ?? 1) !== 0) {
-            throw outOfRange(`${p.name}.length`, `a multiple of ${p.align}`, view.length);
-          }
-          // A broadcast array is only read: on a pool, one that is not shared
-          // is copied to shared memory once rather than cloned per chunk.
-          call[p.name] = p.broadcast && shared && !isShared(view) ? sharedFrom(view) : view;
-        } else {
-          if (p.type !== undefined && typeof value !== p.type) throw invalidArgType(p.name, `of type ${p.type}`, value);
-          call[p.name] = shared ? sendable(p.name, value) : value;
-        }
-      }
-      const units = unitLength(first, call[first.name]);
-      for (const p of splits.slice(1)) {
-        if (unitLength(p, call[p.name]) !== units) {
-          throw outOfRange(`${p.name}.length`, `${units * (p.align ?? 1)} (as long as "${first.name}" in units)`, call[p.name].length);
-        }
-        v.noPartialOverlap(p.name, call[p.name], call[first.name]);
-      }
-      return call;
-    },
-    units: (c) => unitLength(first, c[first.name]),
-    grain: () => k.grain ?? Math.max(1, Math.floor(DEFAULT_GRAIN_ELEMENTS / (first.align ?? 1))),
-    run(e, c, s, t) {
-      return e.routesCopies ? runRouted(e, c, s, t) : runCopied(e, c, s, t);
-    },
-    combine(c, partials) {
-      if (k.combine) return partials.reduce((acc, x) => k.combine(acc, x));
-      const out = splits.find((p) => p.split !== 'in');
-      return out ? c[out.name] : undefined;
-    },
   };
 }
 

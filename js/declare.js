@@ -17,8 +17,11 @@
 //
 // Split arrays: 'in' is read, 'inout' read and written in place, 'out'
 // written only. `align` elements make one unit (4 for RGBA pixels); every
-// split array has the first one's element type and length, and a written
-// one may not partly overlap another. The export takes the chunk's length in
+// split array is as long as the first in units (and of its element type
+// when declared with the same types), and a written one may not partly
+// overlap another. `broadcast` arrays are passed whole to every chunk (read
+// only); an `offset` parameter is no argument but the chunk's first unit.
+// Users' kernels (js/custom.js) are declared with these same roles. The export takes the chunk's length in
 // elements, then the scalars (or the fields `args` names), and finds each split array
 // in the scratch slot of its name (src/bindings, `export!`): the contract
 // test checks the names, the arguments and the slots against the wasm.
@@ -27,6 +30,8 @@
 // their arrays) are listed in docs/ARCHITECTURE.md.
 
 const v = require('./validate');
+const { outOfRange } = require('./errors');
+const { from: sharedFrom, isShared } = require('./shared');
 
 const SUFFIXES = new Map([
   [Float32Array, 'F32'],
@@ -39,12 +44,20 @@ const SUFFIXES = new Map([
 const exportFor = (base, view) => base + SUFFIXES.get(view.constructor);
 
 
+const typesOf = (p) => [].concat(p.type);
+
+/**
+ * The spec of a declared kernel. `decl.run` replaces the derived run (a
+ * user's kernel: its ABI is wasm-bindgen's, see js/custom.js); without it
+ * the kernel runs through sabre's scratch slots as described above.
+ */
 function declare(decl) {
   const { params, grain } = decl;
   const splits = params.filter((p) => p.split);
-  const scalars = params.filter((p) => p.scalar);
+  const scalars = params.filter((p) => !p.split && !p.broadcast && !p.offset);
   const first = splits[0];
-  const align = first.align ?? 1;
+  const alignOf = (p) => p.align ?? 1;
+  const unitsOf = (p, view) => view.length / alignOf(p);
   const written = splits.filter((p) => p.split !== 'in');
   const suffixed = decl.suffixed ?? true;
   // The export's arguments after the chunk length: the scalars, or the
@@ -52,47 +65,68 @@ function declare(decl) {
   const argNames = decl.args ?? scalars.map((p) => p.name);
   const argsOf = (c) => argNames.map((name) => c[name]);
 
+  /** A split or broadcast array, checked (a broadcast one is only read: on a pool, shared once). */
+  function array(p, value, shared) {
+    const view = v.typedArray(p.name, value, typesOf(p), shared && p.split !== undefined);
+    p.check?.(view);
+    if (view.length % alignOf(p) !== 0) throw outOfRange(`${p.name}.length`, `a multiple of ${alignOf(p)}`, view.length);
+    return p.broadcast && shared && !isShared(view) ? sharedFrom(view) : view;
+  }
+
+  /** The other split arrays against the first: type, length in units, overlap. */
+  function crossCheck(call) {
+    const a = call[first.name];
+    for (const p of splits.slice(1)) {
+      const b = call[p.name];
+      if (p.type === first.type) v.sameType(p.name, b, a);
+      if (alignOf(p) === 1 && alignOf(first) === 1) v.sameLength(p.name, b, a);
+      else if (unitsOf(p, b) !== unitsOf(first, a)) {
+        throw outOfRange(`${p.name}.length`, `${unitsOf(first, a) * alignOf(p)} (as long as "${first.name}" in units)`, b.length);
+      }
+      if (p.split !== 'in' || first.split !== 'in') v.noPartialOverlap(p.name, b, a);
+    }
+  }
+
+  function slotRun(e, c, s, t) {
+    const k = e.kernel(suffixed ? exportFor(decl.export, c[first.name]) : decl.export);
+    const align = alignOf(first);
+    const [from, to] = [s * align, t * align];
+    for (const p of splits) {
+      if (p.split === 'out') k.reserve(p.name, c[p.name], to - from);
+      else k.load(p.name, c[p.name], from, to);
+    }
+    const value = k.call(to - from, ...argsOf(c));
+    if (written.length === 0) return { value };
+    return { value, writes: written.map((p) => k.write(p.name, c[p.name], from, to)) };
+  }
+
   return {
-    params: params.map((p) => p.name),
+    params: params.filter((p) => !p.offset).map((p) => p.name),
     // For the contract test: the exports this kernel calls, with the slots
-    // and the arguments it passes them.
-    contract: {
-      exports: suffixed ? first.type.map((T) => exportFor(decl.export, { constructor: T })) : [decl.export],
-      slots: splits.map((p) => p.name),
-      args: ['len', ...argNames],
-    },
+    // and the arguments it passes them (sabre's own kernels only).
+    contract: decl.run
+      ? undefined
+      : {
+          exports: suffixed ? typesOf(first).map((T) => exportFor(decl.export, { constructor: T })) : [decl.export],
+          slots: splits.map((p) => p.name),
+          args: ['len', ...argNames],
+        },
     prepare(values, shared) {
       const call = {};
-      params.forEach((p, i) => {
-        if (p.split) {
-          call[p.name] = v.typedArray(p.name, values[i], p.type, shared);
-          p.check?.(call[p.name]);
-        } else {
-          call[p.name] = p.scalar(p.name, values[i]);
-        }
-      });
-      for (const p of splits.slice(1)) {
-        v.sameType(p.name, call[p.name], call[first.name]);
-        v.sameLength(p.name, call[p.name], call[first.name]);
-        if (p.split !== 'in' || first.split !== 'in') v.noPartialOverlap(p.name, call[p.name], call[first.name]);
+      let i = 0;
+      for (const p of params) {
+        if (p.offset) continue; // not an argument: the chunk's first unit
+        const value = values[i++];
+        call[p.name] = p.split || p.broadcast ? array(p, value, shared) : p.scalar(p.name, value, shared);
       }
+      crossCheck(call);
       decl.check?.(call);
       return decl.derive ? decl.derive(call) : call;
     },
-    units: (c) => c[first.name].length / align,
+    units: (c) => unitsOf(first, c[first.name]),
     grain: () => grain,
-    run(e, c, s, t) {
-      const k = e.kernel(suffixed ? exportFor(decl.export, c[first.name]) : decl.export);
-      const [from, to] = [s * align, t * align];
-      for (const p of splits) {
-        if (p.split === 'out') k.reserve(p.name, c[p.name], to - from);
-        else k.load(p.name, c[p.name], from, to);
-      }
-      const value = k.call(to - from, ...argsOf(c));
-      if (written.length === 0) return { value };
-      return { value, writes: written.map((p) => k.write(p.name, c[p.name], from, to)) };
-    },
-    combine: decl.combine ?? ((c) => c[written[0].name]),
+    run: decl.run ?? slotRun,
+    combine: decl.combine ?? ((c) => (written.length ? c[written[0].name] : undefined)),
   };
 }
 
