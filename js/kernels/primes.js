@@ -4,7 +4,8 @@
 const v = require('../validate');
 const { BYTE_GRAIN, PRIME_GRAIN, MAX_PRIME_CHUNKS, MAX_PRIME_GRAIN } = require('./grains');
 
-const MAX_HI = 2 ** 53 + 1;
+// hi <= 2^53: above it doubles skip integers (2^53 + 1 is not a double).
+const MAX_HI = 2 ** 53;
 
 module.exports = {
   countPrimes: {
