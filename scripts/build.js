@@ -83,6 +83,16 @@ const SHARED_RUSTFLAGS = [
   '-C link-arg=--max-memory=4294967296',
 ].join(' ');
 
+/** cargo's arguments and environment for the shared-memory build (and its clippy). */
+function sharedCargo(command) {
+  const targetDir = path.join(root, 'build', 'cargo-shared');
+  return {
+    targetDir,
+    args: [command, '--release', '--lib', '--target', SHARED_TARGET, '--target-dir', targetDir],
+    env: { ...env(), CARGO_TARGET_WASM32_WASIP1_THREADS_RUSTFLAGS: SHARED_RUSTFLAGS },
+  };
+}
+
 function buildSharedWasm() {
   const outDir = path.join(root, 'build', 'wasm-shared');
   const hash = hashInputs(rustInputs, `${SHARED_TARGET}|${SHARED_RUSTFLAGS}`);
@@ -91,9 +101,8 @@ function buildSharedWasm() {
     fs.rmSync(outDir, { recursive: true, force: true });
     // Its own target dir: the flags differ from the other builds', and one
     // dir would rebuild everything on every switch.
-    const targetDir = path.join(root, 'build', 'cargo-shared');
-    const args = ['build', '--release', '--lib', '--target', SHARED_TARGET, '--target-dir', targetDir];
-    run('cargo', args, { env: { ...env(), CARGO_TARGET_WASM32_WASIP1_THREADS_RUSTFLAGS: SHARED_RUSTFLAGS } });
+    const { targetDir, args, env: cargoEnv } = sharedCargo('build');
+    run('cargo', args, { env: cargoEnv });
     fs.mkdirSync(outDir, { recursive: true });
     fs.copyFileSync(path.join(targetDir, SHARED_TARGET, 'release', 'sabre.wasm'), path.join(outDir, 'sabre_shared.wasm'));
   });
@@ -146,7 +155,7 @@ function build({ withFaults = false, withExamples = false } = {}) {
   assemble();
 }
 
-module.exports = { build };
+module.exports = { build, sharedCargo };
 
 if (require.main === module) {
   build({ withFaults: process.argv.includes('--with-faults'), withExamples: process.argv.includes('--with-examples') });
