@@ -3,7 +3,10 @@
 //   1. ensure the toolchain (scripts/toolchain.js);
 //   2. wasm-pack build --target nodejs --release with +simd128 into build/wasm
 //      (and, for the tests, a fault-injection variant into build/wasm-faults);
-//   3. assemble dist/ from pkg-template/, js/, README.md, the two LICENSE-*
+//   3. cargo build --target wasm32-wasip1-threads into build/wasm-shared: the
+//      shared-memory build (raw pointer ABI, src/shared_abi.rs; no
+//      wasm-bindgen), instantiated on one shared memory by js/shared-memory.js;
+//   4. assemble dist/ from pkg-template/, js/, README.md, the two LICENSE-*
 //      files and the wasm-pack output.
 // Each step is skipped when the hash of its inputs matches the last build, so
 // a second `npm test` neither reinstalls nor rebuilds.
@@ -64,11 +67,52 @@ function buildWasm(outName, features) {
   });
 }
 
+// The shared-memory build: `--cfg sabre_shared` compiles src/shared_abi.rs in;
+// each JS instance needs its own shadow stack and TLS block, so the module
+// exports the globals and the TLS initializer that set them up; its maximum
+// memory is fixed at link time (4 GiB, all wasm32 addresses; the JS side picks
+// its own maximum at or below it). Target-specific, so a RUSTFLAGS in the
+// environment cannot silently replace it.
+const SHARED_TARGET = 'wasm32-wasip1-threads';
+const SHARED_RUSTFLAGS = [
+  '--cfg sabre_shared',
+  '-C target-feature=+simd128',
+  ...['__stack_pointer', '__wasm_init_tls', '__tls_size', '__tls_align', '__tls_base'].map(
+    (g) => `-C link-arg=--export=${g}`,
+  ),
+  '-C link-arg=--max-memory=4294967296',
+].join(' ');
+
+/** cargo's arguments and environment for the shared-memory build (and its clippy). */
+function sharedCargo(command) {
+  const targetDir = path.join(root, 'build', 'cargo-shared');
+  return {
+    targetDir,
+    args: [command, '--release', '--lib', '--target', SHARED_TARGET, '--target-dir', targetDir],
+    env: { ...env(), CARGO_TARGET_WASM32_WASIP1_THREADS_RUSTFLAGS: SHARED_RUSTFLAGS },
+  };
+}
+
+function buildSharedWasm() {
+  const outDir = path.join(root, 'build', 'wasm-shared');
+  const hash = hashInputs(rustInputs, `${SHARED_TARGET}|${SHARED_RUSTFLAGS}`);
+  return cached(outDir, hash, () => {
+    log(`building wasm-shared (cargo build --release --target ${SHARED_TARGET})`);
+    fs.rmSync(outDir, { recursive: true, force: true });
+    // Its own target dir: the flags differ from the other builds', and one
+    // dir would rebuild everything on every switch.
+    const { targetDir, args, env: cargoEnv } = sharedCargo('build');
+    run('cargo', args, { env: cargoEnv });
+    fs.mkdirSync(outDir, { recursive: true });
+    fs.copyFileSync(path.join(targetDir, SHARED_TARGET, 'release', 'sabre.wasm'), path.join(outDir, 'sabre_shared.wasm'));
+  });
+}
+
 /** dist/: the package exactly as it would be published. */
 function assemble() {
   const dist = path.join(root, 'dist');
   const licenses = ['LICENSE-MIT', 'LICENSE-APACHE'];
-  const inputs = ['pkg-template', 'js', 'README.md', ...licenses, 'build/wasm/.stamp'].map((p) => path.join(root, p));
+  const inputs = ['pkg-template', 'js', 'README.md', ...licenses, 'build/wasm/.stamp', 'build/wasm-shared/.stamp'].map((p) => path.join(root, p));
   return cached(dist, hashInputs(inputs, 'dist'), () => {
     log('assembling dist/');
     fs.rmSync(dist, { recursive: true, force: true });
@@ -84,6 +128,7 @@ function assemble() {
     for (const f of ['sabre.js', 'sabre_bg.wasm']) {
       fs.copyFileSync(path.join(root, 'build', 'wasm', f), path.join(dist, 'wasm', f));
     }
+    fs.copyFileSync(path.join(root, 'build', 'wasm-shared', 'sabre_shared.wasm'), path.join(dist, 'wasm', 'sabre_shared.wasm'));
   });
 }
 
@@ -104,12 +149,13 @@ function buildExampleCrate(name) {
 function build({ withFaults = false, withExamples = false } = {}) {
   ensureToolchain();
   buildWasm('wasm', []);
+  buildSharedWasm();
   if (withFaults) buildWasm('wasm-faults', ['fault-injection']);
   if (withExamples) buildExampleCrate('custom-kernel');
   assemble();
 }
 
-module.exports = { build };
+module.exports = { build, sharedCargo };
 
 if (require.main === module) {
   build({ withFaults: process.argv.includes('--with-faults'), withExamples: process.argv.includes('--with-examples') });

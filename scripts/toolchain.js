@@ -43,8 +43,9 @@ function ensureRust() {
   }
   const targets = capture('rustup', ['target', 'list', '--installed'], { env: e }) || '';
   // wasm32-unknown-unknown builds the package; wasm32-wasip1 runs the
-  // kernels' unit tests in wasm (scripts/wasi-test.js).
-  for (const target of ['wasm32-unknown-unknown', 'wasm32-wasip1']) {
+  // kernels' unit tests in wasm (scripts/wasi-test.js); wasm32-wasip1-threads
+  // is the shared-memory build (stable: its std is built with atomics).
+  for (const target of ['wasm32-unknown-unknown', 'wasm32-wasip1', 'wasm32-wasip1-threads']) {
     if (targets.split('\n').includes(target)) continue;
     log(`adding the ${target} target`);
     run('rustup', ['target', 'add', target], { env: e });

@@ -17,6 +17,7 @@ it('npm pack + npm install + require + a pool call', { timeout: 180_000 }, () =>
     const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', tmp, path.join(root, 'dist')], { encoding: 'utf8', env: npmEnv }));
     const files = packed[0].files.map((f) => f.path).sort();
     assert.ok(files.includes('wasm/sabre_bg.wasm'), 'ships the wasm');
+    assert.ok(files.includes('wasm/sabre_shared.wasm'), 'ships the shared-memory build beside it');
     assert.ok(files.includes('worker.js'), 'ships its own worker script');
     assert.ok(files.includes('index.d.ts'));
     // package.json says "MIT OR Apache-2.0": both texts travel with the code.

@@ -1,0 +1,296 @@
+'use strict';
+// Internal (issue 11, foundation): one shared WebAssembly.Memory holding
+// sabre's zero-copy arrays, and instances of the shared-memory build
+// (wasm/sabre_shared.wasm: src/shared_abi.rs, built for wasm32-wasip1-threads)
+// on it, one per thread. Nothing public uses it yet.
+//
+// - The module imports a *shared* `env.memory` and a few WASI functions; the
+//   kernels do no I/O, so stubs suffice (fd_write forwards a panic's message
+//   to stderr, proc_exit throws).
+// - Every instance has its own shadow stack and TLS block. The first one
+//   (createSharedMemory, on the thread that creates the memory) keeps the
+//   linker's static stack at the bottom of memory, whose overflow wraps below
+//   address 0 and traps. Every other instance gets a stack and a TLS block
+//   that the first allocates (threadContext) and attach() installs before any
+//   call; those stacks have no guard page (kernels here do not recurse and
+//   use a few hundred bytes of stack), and must be released
+//   (releaseThreadContext) when their thread is done, else they leak.
+// - alloc(Type, length) returns an ordinary typed array whose .buffer is the
+//   memory's SharedArrayBuffer. memory.buffer is re-read after every
+//   allocation (the memory may have grown, from any thread); views made
+//   earlier stay valid.
+// - Release is explicit: free(view). Every allocation is registered by its
+//   byteOffset (live ones only) and by the view object alloc returned, so:
+//   freeing twice or passing a freed array to a kernel is ERR_SABRE_FREED;
+//   freeing (or passing) any other array, including a subarray or a view made
+//   by hand over the same SharedArrayBuffer, is ERR_SABRE_NOT_SHARED. Views
+//   stay readable after free (a SharedArrayBuffer cannot be detached), but
+//   sabre never hands one to a kernel. No FinalizationRegistry backstop yet.
+
+const fs = require('node:fs');
+const path = require('node:path');
+
+const WASM_FILE = path.join(__dirname, 'wasm', 'sabre_shared.wasm');
+const PAGE = 65536;
+/** Stack of every instance but the first: kernels here use well under 1 KiB. */
+const THREAD_STACK = 64 * 1024;
+
+let wasmBytes;
+let compiled;
+/** The compiled shared-memory module (compiled once per thread). */
+function sharedModule() {
+  wasmBytes ??= fs.readFileSync(WASM_FILE);
+  compiled ??= new WebAssembly.Module(wasmBytes);
+  return compiled;
+}
+
+function leb(bytes, at) {
+  let value = 0;
+  let shift = 0;
+  for (;;) {
+    const b = bytes[at++];
+    value += (b & 0x7f) * 2 ** shift;
+    shift += 7;
+    if (b < 0x80) return [value, at];
+  }
+}
+
+/** { initial, maximum } pages of the module's `env.memory` import. */
+function memoryLimits(bytes) {
+  let at = 8;
+  while (at < bytes.length) {
+    const id = bytes[at];
+    const [size, body] = leb(bytes, at + 1);
+    at = body + size;
+    if (id !== 2) continue;
+    let [count, p] = leb(bytes, body);
+    for (; count > 0; count--) {
+      let len;
+      [len, p] = leb(bytes, p);
+      p += len; // module name
+      [len, p] = leb(bytes, p);
+      p += len; // field name
+      const kind = bytes[p++];
+      if (kind === 0) [, p] = leb(bytes, p);
+      else if (kind === 1) {
+        const flags = bytes[p + 1];
+        [, p] = leb(bytes, p + 2);
+        if (flags & 1) [, p] = leb(bytes, p);
+      } else if (kind === 2) {
+        const flags = bytes[p];
+        let initial;
+        let maximum;
+        [initial, p] = leb(bytes, p + 1);
+        if (flags & 1) [maximum, p] = leb(bytes, p);
+        return { initial, maximum };
+      } else if (kind === 3) p += 2;
+      else [, p] = leb(bytes, p + 1); // a tag: attribute, type index
+    }
+  }
+  throw new Error(`${WASM_FILE} imports no memory`);
+}
+
+function wasiStubs(getMemory) {
+  return {
+    environ_get: () => 0,
+    environ_sizes_get: (countPtr, sizePtr) => {
+      const dv = new DataView(getMemory().buffer);
+      dv.setUint32(countPtr, 0, true);
+      dv.setUint32(sizePtr, 0, true);
+      return 0;
+    },
+    clock_time_get: (_id, _precision, timePtr) => {
+      new DataView(getMemory().buffer).setBigUint64(timePtr, process.hrtime.bigint(), true);
+      return 0;
+    },
+    fd_write: (fd, iovs, iovsLen, nwrittenPtr) => {
+      const buf = getMemory().buffer;
+      const dv = new DataView(buf);
+      let n = 0;
+      for (let i = 0; i < iovsLen; i++) {
+        const ptr = dv.getUint32(iovs + 8 * i, true);
+        const len = dv.getUint32(iovs + 8 * i + 4, true);
+        if (fd === 1 || fd === 2) fs.writeSync(2, new Uint8Array(buf, ptr, len).slice());
+        n += len;
+      }
+      dv.setUint32(nwrittenPtr, n, true);
+      return 0;
+    },
+    proc_exit: (code) => {
+      throw new Error(`sabre's shared-memory wasm called proc_exit(${code})`);
+    },
+    sched_yield: () => 0,
+  };
+}
+
+function instantiate(module, memory) {
+  return new WebAssembly.Instance(module, {
+    env: { memory },
+    wasi_snapshot_preview1: wasiStubs(() => memory),
+  }).exports;
+}
+
+function sabreError(Cls, code, message) {
+  const err = new Cls(message);
+  err.code = code;
+  return err;
+}
+
+const KERNEL_TYPES = new Map([
+  [Float32Array, 'f32'],
+  [Float64Array, 'f64'],
+]);
+
+/**
+ * The kernels of the shared-memory build over `exports`, taking arrays that
+ * `check` accepts (or, with `Raw`, byte offsets and lengths, for threads that
+ * were handed a range rather than an array).
+ */
+function kernelsOver(exports, check) {
+  const suffix = (view, name) => {
+    const t = KERNEL_TYPES.get(view.constructor);
+    if (!t) throw sabreError(TypeError, 'ERR_INVALID_ARG_TYPE', `"${name}" must be a Float32Array or a Float64Array`);
+    return t;
+  };
+  return {
+    scale(x, a) {
+      check(x, 'x');
+      exports[`scale_${suffix(x, 'x')}`](x.byteOffset, x.length, a);
+    },
+    axpy(y, a, x) {
+      check(y, 'y');
+      check(x, 'x');
+      const t = suffix(y, 'y');
+      if (x.constructor !== y.constructor || x.length !== y.length) {
+        throw sabreError(RangeError, 'ERR_SABRE_LENGTH_MISMATCH', '"x" must have the type and length of "y"');
+      }
+      if (exports[`axpy_${t}`](y.byteOffset, x.byteOffset, y.length, a) !== 0) {
+        throw sabreError(RangeError, 'ERR_SABRE_OVERLAP', '"x" and "y" overlap without being the same array');
+      }
+    },
+    sum(x) {
+      check(x, 'x');
+      return exports[`sum_${suffix(x, 'x')}`](x.byteOffset, x.length);
+    },
+    /** scale on `length` elements at byte offset `ptr` (`type` 'f32' or 'f64'). */
+    scaleRaw(type, ptr, length, a) {
+      exports[`scale_${type}`](ptr, length, a);
+    },
+  };
+}
+
+/**
+ * A shared memory of `initial` to `maximum` pages (defaults: the module's
+ * minimum and 16384 pages, 1 GiB) with the first instance on it.
+ */
+function createSharedMemory({ initial, maximum = 16384 } = {}) {
+  const module = sharedModule();
+  const limits = memoryLimits(wasmBytes);
+  initial = Math.max(initial ?? limits.initial, limits.initial);
+  maximum = Math.min(maximum, limits.maximum ?? maximum);
+  if (!(initial <= maximum)) {
+    throw sabreError(RangeError, 'ERR_OUT_OF_RANGE', `shared memory: maximum ${maximum} pages is below the ${initial} the module needs`);
+  }
+  const memory = new WebAssembly.Memory({ initial, maximum, shared: true });
+  const exports = instantiate(module, memory);
+
+  /** Live allocations by byteOffset, and every array alloc returned. */
+  const live = new Map();
+  const records = new WeakMap();
+
+  function rawAlloc(bytes, align) {
+    const ptr = exports.sabre_alloc(bytes, align);
+    if (ptr === 0) {
+      const left = maximum * PAGE - memory.buffer.byteLength;
+      throw sabreError(RangeError, 'ERR_SABRE_SHARED_MEMORY_FULL',
+        `shared memory: cannot allocate ${bytes} bytes (${left} bytes of the ${maximum * PAGE}-byte maximum not yet grown into, less fragmentation)`);
+    }
+    return ptr;
+  }
+
+  function alloc(Type, length) {
+    if (typeof Type !== 'function' || !(Type.BYTES_PER_ELEMENT > 0) || Type === DataView) {
+      throw sabreError(TypeError, 'ERR_INVALID_ARG_TYPE', '"Type" must be a typed array constructor');
+    }
+    if (!Number.isSafeInteger(length) || length < 0) {
+      throw sabreError(RangeError, 'ERR_OUT_OF_RANGE', `"length" must be an integer >= 0. Received ${String(length)}`);
+    }
+    const align = Math.max(Type.BYTES_PER_ELEMENT, 8);
+    const bytes = length * Type.BYTES_PER_ELEMENT;
+    if (bytes > 2 ** 32 - align) {
+      throw sabreError(RangeError, 'ERR_SABRE_SHARED_MEMORY_FULL', `shared memory: cannot allocate ${bytes} bytes (more than wasm32 addresses)`);
+    }
+    const ptr = rawAlloc(bytes, align);
+    // Re-read: the allocation may have grown the memory.
+    const view = new Type(memory.buffer, ptr, length);
+    const record = { ptr, bytes, align, freed: false };
+    live.set(ptr, record);
+    records.set(view, record);
+    return view;
+  }
+
+  function recordOf(view, name) {
+    const record = ArrayBuffer.isView(view) ? records.get(view) : undefined;
+    if (!record) {
+      const over = ArrayBuffer.isView(view) && view.buffer instanceof SharedArrayBuffer && live.has(view.byteOffset);
+      throw sabreError(TypeError, 'ERR_SABRE_NOT_SHARED',
+        `"${name}" is not an array that shared.alloc returned${over ? ' (a view made by hand over its memory)' : ''}`);
+    }
+    if (record.freed) {
+      throw sabreError(Error, 'ERR_SABRE_FREED', `"${name}" was freed (at byte offset ${record.ptr}); it cannot be used or freed again`);
+    }
+    return record;
+  }
+
+  function free(view) {
+    const record = recordOf(view, 'view');
+    record.freed = true;
+    live.delete(record.ptr);
+    exports.sabre_free(record.ptr, record.bytes, record.align);
+  }
+
+  /** A stack and TLS block for another instance on this memory (attach). */
+  function threadContext(stackSize = THREAD_STACK) {
+    const stack = rawAlloc(stackSize, 16);
+    const tlsAlign = Math.max(exports.__tls_align.value, 1);
+    const tlsSize = exports.__tls_size.value;
+    const tls = rawAlloc(tlsSize, tlsAlign);
+    return { stack, stackSize, tls, tlsSize, tlsAlign };
+  }
+
+  function releaseThreadContext(ctx) {
+    exports.sabre_free(ctx.stack, ctx.stackSize, 16);
+    exports.sabre_free(ctx.tls, ctx.tlsSize, ctx.tlsAlign);
+  }
+
+  return {
+    memory,
+    module,
+    exports,
+    alloc,
+    free,
+    isLive: (view) => {
+      const record = ArrayBuffer.isView(view) ? records.get(view) : undefined;
+      return record !== undefined && !record.freed;
+    },
+    liveCount: () => live.size,
+    threadContext,
+    releaseThreadContext,
+    kernels: kernelsOver(exports, recordOf),
+  };
+}
+
+/**
+ * Another instance of `module` on `memory` (another thread's, received by
+ * postMessage), with the stack and TLS block of `ctx` installed before any
+ * call. Takes byte offsets (kernels.scaleRaw), not arrays: the registry lives
+ * with the thread that allocated.
+ */
+function attach(module, memory, ctx) {
+  const exports = instantiate(module, memory);
+  exports.__stack_pointer.value = ctx.stack + ctx.stackSize;
+  exports.__wasm_init_tls(ctx.tls);
+  return { memory, exports, kernels: kernelsOver(exports, () => {}) };
+}
+
+module.exports = { createSharedMemory, attach, sharedModule, memoryLimits };
