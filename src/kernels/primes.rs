@@ -35,9 +35,9 @@ pub struct Sieve {
     base: Vec<u32>,
     base_limit: u64,
     segment: Vec<u8>,
-    /// The wheel sieve's segment, pre-sieve pattern and per-prime state.
+    /// The wheel sieve's segment, pre-sieve patterns and per-prime state.
     wheel_seg: Vec<u8>,
-    pattern: Vec<u8>,
+    patterns: Vec<Vec<u8>>,
     cross: Vec<Cross>,
 }
 
@@ -118,16 +118,20 @@ impl Sieve {
         if lo >= hi {
             return Ok(0);
         }
-        // 2, 3 and 5 are off the wheel; 7, 11 and 13 are pre-sieved away.
-        let small = [2u64, 3, 5, 7, 11, 13];
-        let c = small.iter().filter(|&&p| lo <= p && p < hi).count() as u64;
+        // 2, 3 and 5 are off the wheel; the pre-sieved primes sieve
+        // themselves away.
+        let c = [2u64, 3, 5]
+            .iter()
+            .chain(PRESIEVE.iter().copied().flatten())
+            .filter(|&&p| lo <= p && p < hi)
+            .count() as u64;
         self.ensure_base(isqrt(hi - 1));
         Ok(c + wheel_count(
             lo,
             hi,
             &self.base,
             &mut self.wheel_seg,
-            &mut self.pattern,
+            &mut self.patterns,
             &mut self.cross,
         ))
     }
@@ -181,10 +185,23 @@ const UP: [u8; 30] = {
 };
 /// Wheel bytes per segment: 32 KiB, the L1 data cache.
 const WHEEL_SEGMENT: usize = 1 << 15;
-/// Primes below this are not crossed off but pre-sieved: 7, 11 and 13.
-const FIRST_CROSSED: u32 = 17;
-/// Bytes in the period of the pre-sieve pattern: 7 * 11 * 13.
-const PATTERN_LEN: usize = 7 * 11 * 13;
+/// The primes that are not crossed off but pre-sieved, by groups: one
+/// pattern per group, of period the group's product (in wheel bytes), copied
+/// (the first) or ANDed (the others) into each segment.
+const PRESIEVE: [&[u64]; 10] = [
+    &[7, 11, 13],
+    &[17, 19, 23],
+    &[29, 31],
+    &[37, 41],
+    &[43, 47],
+    &[53, 59],
+    &[61, 67],
+    &[71, 73],
+    &[79, 83],
+    &[89, 97],
+];
+/// Primes from this on are crossed off: the first past the pre-sieved.
+const FIRST_CROSSED: u32 = 101;
 
 /// For a prime `p = 30 q + r` (`r` = RES[ri]) and a multiplier
 /// `m = 30 a + RES[k]`, `p * m` is in byte `p a + q RES[k] + CARRY[ri][k]`
@@ -215,14 +232,14 @@ const WHEEL: Wheel = {
 /// `GAP[k] = RES[k + 1] - RES[k]`, with RES[8] = 31.
 const GAP: [u32; 8] = [6, 4, 2, 4, 2, 4, 6, 2];
 
-/// One wheel byte of the pattern: the bits of the numbers `30 b + RES[j]`
-/// that 7, 11 and 13 do not divide.
-fn pattern() -> Vec<u8> {
-    (0..PATTERN_LEN as u64)
+/// One period of the pattern of `group`: bit `j` of byte `b` is set if no
+/// prime of the group divides `30 b + RES[j]`.
+fn pattern(group: &[u64]) -> Vec<u8> {
+    (0..group.iter().product::<u64>())
         .map(|b| {
             (0..8).fold(0u8, |acc, j| {
                 let n = 30 * b + RES[j];
-                if n % 7 != 0 && n % 11 != 0 && n % 13 != 0 {
+                if group.iter().all(|&p| n % p != 0) {
                     acc | 1 << j
                 } else {
                     acc
@@ -240,7 +257,7 @@ struct Cross {
     k: u32,
 }
 
-/// Crosses off the multiples of `p` (>= 17) in `seg`, from `c` on; leaves
+/// Crosses off the multiples of `p` (>= 7) in `seg`, from `c` on; leaves
 /// `c` at the first multiple past the segment, relative to the next one.
 #[inline(always)]
 fn cross_off(seg: &mut [u8], p: u32, c: &mut Cross) {
@@ -285,7 +302,7 @@ fn cross_off(seg: &mut [u8], p: u32, c: &mut Cross) {
     c.k = k as u32;
 }
 
-/// Number of primes in `[lo, hi)` other than 2, 3, 5, 7, 11 and 13, by a
+/// Number of primes in `[lo, hi)` other than 2, 3, 5 and PRESIEVE's, by a
 /// segmented mod-30 wheel sieve: `base` holds every odd prime up to
 /// sqrt(hi - 1) (and maybe more), `seg`, `pat` and `state` are scratch.
 fn wheel_count(
@@ -293,14 +310,14 @@ fn wheel_count(
     hi: u64,
     base: &[u32],
     seg: &mut Vec<u8>,
-    pat: &mut Vec<u8>,
+    pats: &mut Vec<Vec<u8>>,
     state: &mut Vec<Cross>,
 ) -> u64 {
     if lo >= hi {
         return 0;
     }
-    if pat.is_empty() {
-        *pat = pattern();
+    if pats.is_empty() {
+        *pats = PRESIEVE.iter().map(|g| pattern(g)).collect();
     }
     seg.resize(WHEEL_SEGMENT, 0);
     state.clear();
@@ -320,14 +337,21 @@ fn wheel_count(
     while b <= last {
         let len = ((last - b + 1) as usize).min(WHEEL_SEGMENT);
         let seg = &mut seg[..len];
-        // Pre-sieve: the pattern from byte b mod its period.
-        let mut off = (b % PATTERN_LEN as u64) as usize;
-        let mut at = 0;
-        while at < len {
-            let n = (PATTERN_LEN - off).min(len - at);
-            seg[at..at + n].copy_from_slice(&pat[off..off + n]);
-            at += n;
-            off = 0;
+        // Pre-sieve: each pattern from byte b mod its period.
+        for (g, pat) in pats.iter().enumerate() {
+            let mut off = (b % pat.len() as u64) as usize;
+            let mut at = 0;
+            while at < len {
+                let n = (pat.len() - off).min(len - at);
+                let (to, from) = (&mut seg[at..at + n], &pat[off..off + n]);
+                if g == 0 {
+                    to.copy_from_slice(from);
+                } else {
+                    to.iter_mut().zip(from).for_each(|(t, &f)| *t &= f);
+                }
+                at += n;
+                off = 0;
+            }
         }
         if b == 0 {
             seg[0] &= !1; // 1 is not prime
@@ -526,7 +550,7 @@ mod tests {
             assert_eq!(s.count(lo, hi).unwrap(), want, "[{lo}, {hi})");
         }
         // Ends on and next to every segment and pattern boundary.
-        for edge in [983_040u64, 2 * 983_040, 30 * 1001, 30 * 2002 + 7] {
+        for edge in [983_040u64, 2 * 983_040, 30 * 1001, 30 * 2002 + 7, 30 * 8633] {
             for lo in edge - 40..edge + 40 {
                 for hi in [lo, lo + 1, edge + 31, edge + 100_000] {
                     let hi = hi.max(lo);
