@@ -681,13 +681,17 @@ mod tests {
     #[ignore]
     fn time_count() {
         let mut s = Sieve::new();
-        for (n, pi) in [
-            (1_000_000_000u64, 50_847_534u64),
-            (10_000_000_000, 455_052_511),
+        for (n, pi, reps) in [
+            (1_000_000_000u64, 50_847_534u64, 7),
+            (10_000_000_000, 455_052_511, 2),
         ] {
-            let t = std::time::Instant::now();
-            assert_eq!(s.count(0, n).unwrap(), pi);
-            eprintln!("count(0, {n}): {:?}", t.elapsed());
+            let mut best = std::time::Duration::MAX;
+            for _ in 0..reps {
+                let t = std::time::Instant::now();
+                assert_eq!(s.count(0, n).unwrap(), pi);
+                best = best.min(t.elapsed());
+            }
+            eprintln!("count(0, {n}): best of {reps}: {best:?}");
         }
     }
 
