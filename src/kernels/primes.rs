@@ -503,7 +503,7 @@ mod tests {
         for n in 0..limit {
             let prime = n >= 2 && !comp[n];
             if prime {
-                let mut j = n * n;
+                let mut j = n.saturating_mul(n);
                 while j < limit {
                     comp[j] = true;
                     j += n;
