@@ -1,5 +1,8 @@
-//! Primes in a range `[lo, hi)` by a segmented sieve of Eratosthenes over odd
-//! numbers, for `hi` up to 2^53 + 1 (every integer a JS number holds exactly).
+//! Primes in a range `[lo, hi)` by segmented sieves of Eratosthenes, for `hi`
+//! up to 2^53 + 1 (every integer a JS number holds exactly): `count` sieves a
+//! mod-30 wheel (one bit per number coprime to 30, primes below 100
+//! pre-sieved by patterns) and counts with popcount; `mark`, which writes a
+//! byte per number, sieves one byte per odd number.
 //!
 //! A `Sieve` keeps its base primes and its segment buffer between calls, so a
 //! worker that runs many chunks of one search builds them once: this is the
