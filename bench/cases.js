@@ -19,9 +19,9 @@
 //   check    true if the call's result (a number, or check(result)) should
 //            equal the native build's on the same data
 //   reset(args)  optional: restores inputs a call changed in place, untimed,
-//            before every run (e.g. a sort, which would otherwise time
-//            sorted input after the first run). Kernels here need none: a
-//            second run does the same work as the first.
+//            before every run (sort: it would otherwise time sorted input
+//            after the first run). The other kernels need none: a second
+//            run does the same work as the first.
 //
 // Sizes: "large" takes ~50-500 ms in plain JS on one core of a 2-core x86-64
 // VM, "medium" about a tenth of it, "small" is around one chunk (grain) or
@@ -56,6 +56,8 @@ const f32 = (n, seed) => floats(Float32Array, n, seed);
 const f64 = (n, seed) => floats(Float64Array, n, seed);
 
 const MAP = { small: 1e5, medium: 1e6, large: 1e7 };
+/** sort's inputs -> their unsorted data, to restore between runs. */
+const SORT_DATA = new WeakMap();
 const BYTES = { small: 1e6, medium: 4e6, large: 4e7 };
 const PIXELS = { small: 2.5e5, medium: 1e6, large: 8e6 };
 
@@ -94,6 +96,26 @@ const cases = {
     what: 'x = |x|, f32',
     bound: 'memory',
     args: (n) => [f32(n, 5)],
+  },
+  sqrt: {
+    sizes: MAP,
+    what: 'x = √x, f32',
+    bound: 'memory',
+    args: (n) => [floats(Float32Array, n, 28, Math.abs)],
+    native: false, // not in bench/native
+  },
+  sort: {
+    sizes: { small: 1e5, medium: 1e6, large: 1e7 },
+    what: 'x.sort() in place, f64',
+    bound: 'compute',
+    // The same shuffled data every run: restored untimed (reset) from a copy.
+    args(n) {
+      const x = f64(n, 29);
+      SORT_DATA.set(x, x.slice());
+      return [x];
+    },
+    reset: ([x]) => x.set(SORT_DATA.get(x)),
+    native: false, // not in bench/native
   },
   invert: {
     sizes: BYTES,

@@ -35,6 +35,16 @@ function abs(x) {
   return x;
 }
 
+function sqrt(x) {
+  for (let i = 0; i < x.length; i++) x[i] = Math.sqrt(x[i]);
+  return x;
+}
+
+/** What a Node user writes: TypedArray#sort (numeric, NaN last), in place. */
+function sort(x) {
+  return x.sort();
+}
+
 function invert(b) {
   for (let i = 0; i < b.length; i++) b[i] = 255 - b[i];
   return b;
@@ -414,6 +424,8 @@ function kmeansStep(points, dims, centroids, labels) {
 }
 
 module.exports = {
+  sqrt,
+  sort,
   scale,
   axpy,
   axpby,

@@ -22,8 +22,25 @@ function table(header, rows) {
 
 const modeName = (m) => m.replace(':', '×');
 
+const ANCHORS = ['numpy', 'primesieve'];
+
 function modeOrder(threads) {
-  return ['js', 'wasm', ...threads.map((t) => `pool:${t}`), ...threads.map((t) => `piscina:${t}`), 'native', ...threads.map((t) => `rayon:${t}`)];
+  return [
+    'js',
+    'wasm',
+    ...threads.map((t) => `pool:${t}`),
+    ...threads.map((t) => `piscina:${t}`),
+    'native',
+    ...threads.map((t) => `rayon:${t}`),
+    ...ANCHORS.flatMap((a) => threads.map((t) => `${a}:${t}`)),
+  ];
+}
+
+/** The fastest anchor at `threads` threads of a row: [name, mode] or undefined. */
+function bestAnchor(row, threads) {
+  return ANCHORS.map((a) => [`${a}:${threads}`, row.modes[`${a}:${threads}`]])
+    .filter(([, m]) => m && m.ms > 0)
+    .sort((a, b) => a[1].ms - b[1].ms)[0];
 }
 
 function kernelBlock(rows, meta) {
@@ -47,9 +64,10 @@ function kernelBlock(rows, meta) {
   const p = `pool:${T}`;
   out.push(
     table(
-      ['<size', `pool×${T} vs JS`, 'vs wasm', 'efficiency', `vs piscina×${T}`, 'wasm/native', `pool/rayon×${T}`, `rayon eff.`, 'loop p99 js', 'wasm', `pool×${T} p50/p99`, 'RSS MB'],
+      ['<size', `pool×${T} vs JS`, 'vs wasm', 'efficiency', `vs piscina×${T}`, 'wasm/native', `pool/rayon×${T}`, `rayon eff.`, `pool×${T} vs best anchor`, 'loop p99 js', 'wasm', `pool×${T} p50/p99`, 'RSS MB'],
       rows.map((r) => {
         const m = r.modes;
+        const anchor = bestAnchor(r, T);
         return [
           r.size,
           x(m[p]?.vsJs),
@@ -59,6 +77,7 @@ function kernelBlock(rows, meta) {
           m.native ? x(m.wasm.ms / m.native.ms) : '',
           m[`rayon:${T}`] && m[p] ? x(m[p].ms / m[`rayon:${T}`].ms) : '',
           m[`rayon:${T}`]?.efficiency?.toFixed(2) ?? '',
+          anchor && m[p] ? `${x(m[p].ms / anchor[1].ms)} (${modeName(anchor[0])})` : '',
           ms(m.js?.eventLoopMs?.p99),
           ms(m.wasm?.eventLoopMs?.p99),
           m[p]?.eventLoopMs ? `${ms(m[p].eventLoopMs.p50)}/${ms(m[p].eventLoopMs.p99)}` : '',
@@ -255,4 +274,4 @@ function render({ meta, results, dispatch, copy, soak, goals }) {
   return `${out.join('\n')}\n`;
 }
 
-module.exports = { render, table, soakBlock };
+module.exports = { render, table, soakBlock, bestAnchor };

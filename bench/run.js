@@ -9,6 +9,12 @@
 //   piscina×T   piscina 5 running the same wasm kernel, split by hand (modes/piscina.js)
 //   native      the same Rust kernel compiled natively, one thread (modes/native.js)
 //   rayon×T     the same, with rayon over the pool's chunks
+//   numpy×T     numpy/OpenBLAS on the same sizes, T BLAS threads (modes/anchors.js)
+//   primesieve×T  primesieve counting the same range on T threads
+//
+// numpy and primesieve are the best anchors a user could pick instead of
+// sabre; they run interleaved with pool×T and piscina×T, rep by rep, and the
+// report gives sabre's distance from the best of them.
 //
 // and for each: the median and spread of repeated runs after warm-up, the
 // event-loop delay of the main thread meanwhile, and peak RSS. Compared modes
@@ -21,7 +27,7 @@
 //
 //   node bench/run.js [--quick] [--kernel a,b] [--sizes small,medium,large]
 //                     [--threads 1,2] [--no-native] [--no-dispatch]
-//                     [--no-soak] [--soak-calls N] [--soak-lanes N] [--out DIR]
+//                     [--no-soak] [--soak-calls N] [--soak-lanes N] [--no-anchors] [--out DIR]
 //
 // --quick: the small size only (countPrimes a little larger), threads 1 and
 // all, 3 runs after 1 warm-up, short dispatch and copy-cost parts, a soak of
@@ -44,6 +50,7 @@ const { kernels: specs } = require(path.join(__dirname, '..', 'dist', 'kernels')
 const { measureModes, idleEventLoop, median, spread, FULL, QUICK } = require('./measure');
 const { PiscinaMode } = require('./modes/piscina');
 const native = require('./modes/native');
+const anchors = require('./modes/anchors');
 const { dispatchBench } = require('./dispatch');
 const { copyCostBench } = require('./copy-cost');
 const { soakBench } = require('./soak');
@@ -65,13 +72,14 @@ function threadCounts(max) {
 
 function parseArgs(argv) {
   const usage =
-    'usage: node bench/run.js [--quick] [--kernel a,b] [--sizes small,medium,large] [--threads 1,2] [--no-native] [--no-dispatch] [--no-soak] [--soak-calls N] [--soak-lanes N] [--out DIR] | --from FILE.json';
+    'usage: node bench/run.js [--quick] [--kernel a,b] [--sizes small,medium,large] [--threads 1,2] [--no-native] [--no-dispatch] [--no-soak] [--soak-calls N] [--soak-lanes N] [--no-anchors] [--out DIR] | --from FILE.json';
   const opts = {
     quick: false,
     kernels: null,
     sizes: null,
     threads: null,
     native: true,
+    anchors: true,
     dispatch: true,
     soak: true,
     soakCalls: null,
@@ -95,6 +103,7 @@ function parseArgs(argv) {
     else if (a === '--sizes') opts.sizes = list(++i);
     else if (a === '--threads') opts.threads = list(++i).map(Number);
     else if (a === '--no-native') opts.native = false;
+    else if (a === '--no-anchors') opts.anchors = false;
     else if (a === '--no-dispatch') opts.dispatch = false;
     else if (a === '--no-soak') opts.soak = false;
     else if (a === '--soak-calls') opts.soakCalls = count(++i);
@@ -167,6 +176,46 @@ function rerender(file) {
   process.stderr.write(`saved ${path.relative(process.cwd(), svgFile)}\n`);
 }
 
+/** The anchors this run can use: a numpy process, primesieve; notes for the others. */
+async function startAnchors(opts, log) {
+  const meta = { numpy: null, primesieve: null };
+  if (!opts.anchors) return { meta: { note: 'anchors skipped (--no-anchors)' } };
+  const out = { meta };
+  if (opts.kernels.some((k) => anchors.NUMPY.has(k))) {
+    const v = anchors.ensureVenv(log);
+    if (v.available) {
+      out.numpy = new anchors.NumpyAnchor();
+      meta.numpy = await out.numpy.info();
+      log(`numpy anchor: numpy ${meta.numpy.numpy}, ${meta.numpy.blas.map((b) => `${b.internal_api} ${b.version} ${b.architecture}`).join(', ') || 'no BLAS'}`);
+    } else {
+      meta.numpy = { note: v.note };
+      log(`note: ${v.note}`);
+    }
+  }
+  if (opts.kernels.includes('countPrimes')) {
+    meta.primesieve = anchors.primesieveAvailable();
+    if (!meta.primesieve.available) log(`note: ${meta.primesieve.note}`);
+  }
+  return out;
+}
+
+/** The anchor modes of one kernel at one size and thread count (none if it has no anchor). */
+async function anchorModes(info, kernel, row, threads, log) {
+  try {
+    if (info.numpy && anchors.NUMPY.has(kernel)) {
+      await info.numpy.setup(kernel, anchors.numpySize(kernel, row.args), threads);
+      return { [`numpy:${threads}`]: () => info.numpy.run() };
+    }
+    if (kernel === 'countPrimes' && info.meta.primesieve?.available) {
+      const [lo, hi] = row.args;
+      return { [`primesieve:${threads}`]: () => anchors.primesieveCount(lo, hi, threads) };
+    }
+  } catch (err) {
+    log(`  anchor for ${kernel}: ${err.message}`);
+  }
+  return {};
+}
+
 async function main() {
   const t0 = performance.now();
   const opts = parseArgs(process.argv.slice(2));
@@ -181,6 +230,7 @@ async function main() {
 
   const nat = opts.native ? native.build(log) : { available: false, note: 'native figures skipped (--no-native)' };
   if (!nat.available) log(`note: ${nat.note}`);
+  const anchorInfo = await startAnchors(opts, log);
   const idle = await idleEventLoop();
   const calibrator = maxThreads > 1 ? new Calibrator(maxThreads) : null;
   const freeCores = async () => (calibrator ? Number((await calibrator.measure()).toFixed(2)) : 1);
@@ -241,14 +291,9 @@ async function main() {
       const pisc = new PiscinaMode(t);
       try {
         for (const row of rows) {
-          Object.assign(
-            row.modes,
-            await measureModes(
-              { [`pool:${t}`]: () => pool.kernels[kernel](...row.args), [`piscina:${t}`]: () => pisc.call(kernel, row.args) },
-              reps,
-              row.reset,
-            ),
-          );
+          const modes = { [`pool:${t}`]: () => pool.kernels[kernel](...row.args), [`piscina:${t}`]: () => pisc.call(kernel, row.args) };
+          Object.assign(modes, await anchorModes(anchorInfo, kernel, row, t, log));
+          Object.assign(row.modes, await measureModes(modes, reps, row.reset));
         }
       } finally {
         await Promise.all([pool.close(), pisc.close()]);
@@ -268,6 +313,7 @@ async function main() {
 
   const freeAtEnd = await freeCores();
   await calibrator?.close();
+  anchorInfo.numpy?.close();
   let dispatch = null;
   let copy = null;
   if (opts.dispatch) {
@@ -297,6 +343,7 @@ async function main() {
     kernels: opts.kernels,
     repetitions: reps,
     native: nat,
+    anchors: anchorInfo.meta,
     idleEventLoopMs: idle,
     freeCores: { start: freeAtStart, end: freeAtEnd, of: maxThreads },
     durationS: (performance.now() - t0) / 1000,

@@ -50,6 +50,17 @@ test('bench/run.js --quick runs every mode and writes JSON and SVG', () => {
       }
       if (row.nativeCheck) assert.ok(row.nativeCheck.agrees, `${row.kernel}: native computes what wasm computes`);
     }
+    // The anchors: measured beside sabre when their library is there, else a note saying why not.
+    const anchors = res.meta.anchors;
+    for (const [name, kernel, there] of [
+      ['numpy', 'sum', Boolean(anchors.numpy?.numpy)],
+      ['primesieve', 'countPrimes', Boolean(anchors.primesieve?.available)],
+    ]) {
+      const row = res.results.find((r) => r.kernel === kernel);
+      if (there) for (const t of [1, 2]) assert.ok(row.modes[`${name}:${t}`]?.ms >= 0, `${kernel} has mode ${name}:${t}`);
+      else assert.strictEqual(typeof anchors[name].note, 'string', `${name}: a note when it is missing`);
+    }
+    assert.match(r.stdout, /vs best anchor/);
     for (const name of ['sabre (atomics on)', 'sabre (atomics off)', 'piscina', 'raw postMessage']) {
       const d = res.dispatch.results[name];
       assert.ok(d.roundTripUs > 0 && d.callsPerSecond > 0, name);
