@@ -312,6 +312,37 @@ export interface WorkerExitEvent {
   reason: 'crash' | 'timeout' | 'idle' | 'shutdown';
 }
 
+/** Options of a Cluster (see README, "Past one machine"). */
+export interface ClusterOptions {
+  /** A Redis URL (`redis://HOST:PORT`) or ioredis options; without it the cluster runs on a local Pool. */
+  connection?: string | Record<string, unknown>;
+  /** BullMQ queue name, the workers' `--queue` (default 'sabre'). */
+  queue?: string;
+  /** Pool chunks per cluster chunk (one BullMQ job), default 16. */
+  jobChunks?: number;
+  /** Milliseconds every Redis key of a call lives at most (default 1 h). */
+  ttl?: number;
+  /** Options of the local Pool when there is no connection. */
+  pool?: PoolOptions;
+}
+
+/**
+ * The kernels across processes and machines: each call a BullMQ flow of
+ * cluster chunks run by `npx sabre worker` processes. Multi-pass kernels
+ * (sort) are refused for now (ERR_SABRE_CLUSTER_MULTIPASS).
+ */
+export class Cluster implements AsyncDisposable {
+  constructor(options?: ClusterOptions);
+  readonly kernels: PoolKernels;
+  /** True when made without a connection (a local Pool). */
+  readonly embedded: boolean;
+  /** Lets live calls settle, then closes the connections (or the local pool). */
+  close(): Promise<void>;
+  /** Rejects every live call, then closes. */
+  destroy(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
 /** A worker pool; an EventEmitter at run time. */
 export class Pool implements AsyncDisposable {
   constructor(options?: PoolOptions);

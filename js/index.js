@@ -6,6 +6,8 @@
 //   pool.kernels.NAME(...args, opts?)  calls have the same signatures but
 //                                      return Promises and fan out
 //   sabre.shared.float32(n) ...        typed arrays on a SharedArrayBuffer
+//   new sabre.Cluster({ connection })  the same calls on BullMQ workers
+//                                      elsewhere (js/cluster/)
 
 const { EventEmitter } = require('node:events');
 const { Engine } = require('./engine');
@@ -170,6 +172,7 @@ module.exports = {
   defineKernels,
   load,
   Pool,
+  Cluster: require('./cluster').Cluster,
   shared,
   SabreError: errors.SabreError,
   KernelError: errors.KernelError,

@@ -9,6 +9,7 @@ export const {
   defineKernels,
   load,
   Pool,
+  Cluster,
   shared,
   SabreError,
   KernelError,
