@@ -26,12 +26,26 @@
 // in the scratch slot of its name (src/bindings, `export!`): the contract
 // test checks the names, the arguments and the slots against the wasm.
 //
+// Zero copy (issue 11, direct path so far): when every split array of a
+// call is a live allocation of one shared memory (js/shared-memory.js) made
+// on this thread, each chunk runs on that memory's own instance of the
+// shared-memory build, through the export of the same name: 'in' arrays by
+// address, written ones through its scratch region and the usual commit.
+// Any other array keeps the copy path. `paths` counts the chunks of each;
+// NODE_DEBUG=sabre logs every zero-copy chunk.
+//
 // Built-ins with a hand-written `run` (their chunks are not plain slices of
 // their arrays) are listed in docs/ARCHITECTURE.md.
 
 const v = require('./validate');
 const { outOfRange } = require('./errors');
 const { from: sharedFrom, isShared } = require('./shared');
+const { ownerOf } = require('./shared-memory');
+
+const debuglog = require('node:util').debuglog('sabre');
+
+/** Chunks run by declared kernels, by path (see above): for tests and stats. */
+const paths = { copy: 0, zeroCopy: 0 };
 
 const SUFFIXES = new Map([
   [Float32Array, 'F32'],
@@ -87,10 +101,27 @@ function declare(decl) {
     }
   }
 
+  /** The shared memory holding every split array of the call, if one does. */
+  function zeroCopyOf(c) {
+    // The caller's arrays, not sabre's canonical views of them, are registered.
+    const owner = ownerOf(v.original(c[first.name]));
+    if (!owner) return undefined;
+    for (const p of splits) if (ownerOf(v.original(c[p.name])) !== owner) return undefined;
+    return owner;
+  }
+
   function slotRun(e, c, s, t) {
-    const k = e.kernel(suffixed ? exportFor(decl.export, c[first.name]) : decl.export);
+    const name = suffixed ? exportFor(decl.export, c[first.name]) : decl.export;
     const align = alignOf(first);
     const [from, to] = [s * align, t * align];
+    const owner = zeroCopyOf(c);
+    if (owner) {
+      paths.zeroCopy++;
+      if (debuglog.enabled) debuglog('%s: zero-copy chunk [%d, %d)', name, from, to);
+      return owner.runChunk(name, splits, c, from, to, argsOf(c));
+    }
+    paths.copy++;
+    const k = e.kernel(name);
     for (const p of splits) {
       if (p.split === 'out') k.reserve(p.name, c[p.name], to - from);
       else k.load(p.name, c[p.name], from, to);
@@ -130,4 +161,4 @@ function declare(decl) {
   };
 }
 
-module.exports = { declare, exportFor, SUFFIXES };
+module.exports = { declare, exportFor, SUFFIXES, paths };
