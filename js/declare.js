@@ -40,7 +40,7 @@
 const v = require('./validate');
 const { outOfRange } = require('./errors');
 const { from: sharedFrom, isShared } = require('./shared');
-const { ownerOf } = require('./shared-memory');
+const { ownerOf, assertNotFreed } = require('./shared-memory');
 
 const debuglog = require('node:util').debuglog('sabre');
 
@@ -81,6 +81,7 @@ function declare(decl) {
 
   /** A split or broadcast array, checked (a broadcast one is only read: on a pool, shared once). */
   function array(p, value, shared) {
+    assertNotFreed(value, p.name);
     const view = v.typedArray(p.name, value, typesOf(p), shared && p.split !== undefined);
     p.check?.(view);
     if (view.length % alignOf(p) !== 0) throw outOfRange(`${p.name}.length`, `a multiple of ${alignOf(p)}`, view.length);

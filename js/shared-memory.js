@@ -53,6 +53,13 @@ function ownerOf(view) {
   return owner?.isLive(view) ? owner : undefined;
 }
 
+/** Throws ERR_SABRE_FREED for an array alloc returned and free released (argument `name`). */
+function assertNotFreed(view, name) {
+  if (owners.has(view) && !owners.get(view).isLive(view)) {
+    throw sabreError(Error, 'ERR_SABRE_FREED', `"${name}" was freed (at byte offset ${view.byteOffset}); it cannot be used`);
+  }
+}
+
 let wasmBytes;
 let compiled;
 /** The compiled shared-memory module (compiled once per thread). */
@@ -399,4 +406,4 @@ function attach(module, memory, ctx) {
   return { memory, exports, kernels: kernelsOver(exports, () => {}) };
 }
 
-module.exports = { createSharedMemory, attach, sharedModule, memoryLimits, ownerOf };
+module.exports = { createSharedMemory, attach, sharedModule, memoryLimits, ownerOf, assertNotFreed };

@@ -122,17 +122,46 @@ describe('zero copy on the direct path', () => {
     }
   });
 
-  it('an ordinary array among the arguments, or a freed one, keeps the whole call on the copy path', () => {
+  it('an ordinary array among the arguments keeps the whole call on the copy path', () => {
     const y = fillFloats(shared.alloc(Float64Array, 100), 1);
     const x = fillFloats(new Float64Array(100), 2);
-    const zero = paths.zeroCopy;
+    const [copy, zero] = [paths.copy, paths.zeroCopy];
     sabre.kernels.axpy(y, 2, x);
     sabre.kernels.dot(x, y);
-    const z = fillFloats(shared.alloc(Float64Array, 10), 3);
-    shared.free(z);
-    sabre.kernels.sum(z);
+    sabre.kernels.sum(y.subarray(1)); // not the array alloc returned
     assert.equal(paths.zeroCopy, zero);
+    assert.equal(paths.copy, copy + 3);
     shared.free(y);
+  });
+
+  it('a freed array is ERR_SABRE_FREED, directly and on a pool, wherever it is among the arguments', async () => {
+    const z = fillFloats(shared.alloc(Float64Array, 10), 3);
+    const y = fillFloats(shared.alloc(Float64Array, 10), 4);
+    shared.free(z);
+    assert.throws(() => sabre.kernels.sum(z), { code: 'ERR_SABRE_FREED', message: /"x" was freed/ });
+    assert.throws(() => sabre.kernels.dot(y, z), { code: 'ERR_SABRE_FREED', message: /"y" was freed/ });
+    const pool = new sabre.Pool({ threads: 1 });
+    try {
+      await assert.rejects(pool.kernels.scale(z, 2), { code: 'ERR_SABRE_FREED' });
+    } finally {
+      await pool.close();
+    }
+    shared.free(y);
+  });
+
+  it('an error the shared export reports comes back as the wasm-bindgen build throws it', () => {
+    // sumF64 on a pointer 4 bytes off: the shared slot refuses it (the
+    // engine never passes one; this reaches the export's error path).
+    const x = shared.alloc(Float32Array, 9);
+    const misaligned = { x: new Float32Array(x.buffer, x.byteOffset + 4, 8) };
+    assert.throws(() => shared.runChunk('sumF64', [{ name: 'x', split: 'in' }], misaligned, 0, 4, []), {
+      name: 'Error',
+      code: 'ERR_SABRE_INTERNAL',
+      message: /not aligned for 4 elements/,
+    });
+    // The instance is still usable.
+    assert.deepStrictEqual(shared.runChunk('sumF32', [{ name: 'x', split: 'in' }], { x: fillFloats(x, 1) }, 0, 0, []), { value: { sum: 0, comp: 0 } });
+    shared.free(x);
   });
 
   it('NODE_DEBUG=sabre logs each zero-copy chunk', () => {
