@@ -31,8 +31,11 @@
 // on this thread, each chunk runs on that memory's own instance of the
 // shared-memory build, through the export of the same name: 'in' arrays by
 // address, written ones through its scratch region and the usual commit.
-// Any other array keeps the copy path. `paths` counts the chunks of each;
-// NODE_DEBUG=sabre logs every zero-copy chunk.
+// Any other array keeps the copy path. On a pool, the pool asks `zeroCopy`
+// and sends its workers an instance on that memory (js/pool, js/worker.js),
+// set as their engine's `zeroCopy` for the pass. `paths` counts the chunks
+// of each path (poolZeroCopy: chunks the pool sent so, counted here);
+// NODE_DEBUG=sabre logs every zero-copy chunk (in workers too).
 //
 // Built-ins with a hand-written `run` (their chunks are not plain slices of
 // their arrays) are listed in docs/ARCHITECTURE.md.
@@ -45,7 +48,7 @@ const { ownerOf, assertNotFreed } = require('./shared-memory');
 const debuglog = require('node:util').debuglog('sabre');
 
 /** Chunks run by declared kernels, by path (see above): for tests and stats. */
-const paths = { copy: 0, zeroCopy: 0 };
+const paths = { copy: 0, zeroCopy: 0, poolZeroCopy: 0 };
 
 const SUFFIXES = new Map([
   [Float32Array, 'F32'],
@@ -115,7 +118,8 @@ function declare(decl) {
     const name = suffixed ? exportFor(decl.export, c[first.name]) : decl.export;
     const align = alignOf(first);
     const [from, to] = [s * align, t * align];
-    const owner = zeroCopyOf(c);
+    // A pool worker's engine carries the instance the pool flagged this pass for.
+    const owner = e.zeroCopy ?? zeroCopyOf(c);
     if (owner) {
       paths.zeroCopy++;
       if (debuglog.enabled) debuglog('%s: zero-copy chunk [%d, %d)', name, from, to);
@@ -156,6 +160,15 @@ function declare(decl) {
       return decl.derive ? decl.derive(call) : call;
     },
     units: (c) => unitsOf(first, c[first.name]),
+    // For a pool: the shared memory holding every split array of the call,
+    // when its workers can run it there (the export does not allocate).
+    zeroCopy: decl.run
+      ? undefined
+      : (c) => {
+          const owner = zeroCopyOf(c);
+          const name = suffixed ? exportFor(decl.export, c[first.name]) : decl.export;
+          return owner && !owner.allocates(name) ? owner : undefined;
+        },
     grain: () => grain,
     run: decl.run ?? slotRun,
     combine: decl.combine ?? ((c) => (written.length ? c[written[0].name] : undefined)),

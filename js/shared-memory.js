@@ -36,6 +36,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { contractOf } = require('./contract');
+const { MAP_GRAIN, BYTE_GRAIN } = require('./kernels/grains');
 
 const WASM_FILE = path.join(__dirname, 'wasm', 'sabre_shared.wasm');
 const PAGE = 65536;
@@ -43,6 +44,14 @@ const PAGE = 65536;
 const THREAD_STACK = 64 * 1024;
 /** Every instance's result buffer: 256 f64s (src/bindings/shared.rs, RESULT_F64S). */
 const RESULT_BYTES = 256 * 8;
+
+/**
+ * Every pool worker's scratch region per slot (attach): a chunk is at most a
+ * kernel's grain, and the largest chunk of a declared kernel is MAP_GRAIN
+ * f64s (byte kernels: BYTE_GRAIN bytes).
+ */
+const WORKER_SCRATCH = Math.max(MAP_GRAIN * 8, BYTE_GRAIN);
+let nextMemoryId = 1;
 
 /** Every array alloc returned (on this thread) -> the shared memory that holds it. */
 const owners = new WeakMap();
@@ -289,12 +298,64 @@ function createSharedMemory({ initial, maximum = 16384 } = {}) {
     exports.sabre_free(ctx.tls, ctx.tlsSize, ctx.tlsAlign);
   }
 
-  const run = zeroCopyRunner(module, memory, exports, rawAlloc);
+  // This thread's result buffer and scratch regions, allocated on first use
+  // and grown (by half again, so slowly growing chunks do not reallocate).
+  let result = 0;
+  const scratch = []; // by slot index: { ptr, bytes }
+  const run = zeroCopyRunner(module, memory, exports, {
+    result: () => (result ||= rawAlloc(RESULT_BYTES, 8)),
+    scratchFor(i, bytes) {
+      let s = scratch[i];
+      if (!s || s.bytes < bytes) {
+        const size = Math.max(bytes, Math.ceil((s?.bytes ?? 0) * 1.5), 64);
+        const ptr = rawAlloc(size, 16);
+        if (s) exports.sabre_free(s.ptr, s.bytes, 16);
+        s = scratch[i] = { ptr, bytes: size };
+      }
+      return s.ptr;
+    },
+  });
+  const contract = contractOf(module);
+  const slotCount = Math.max(...[...contract.values()].map((e) => e.slots.length));
+  let workerContexts = 0;
+  // The chunks pool workers ran zero-copy on this memory (Atomics.add by each).
+  const counter = rawAlloc(4, 4);
+  const workerChunks = new Int32Array(memory.buffer, counter, 1);
+
+  /**
+   * What a pool worker needs to run chunks on this memory (attach): a stack
+   * and TLS block, a result buffer, and a scratch region per slot, all
+   * allocated here, so a worker never allocates (std's allocator is one
+   * global lock: a worker ended inside it would leave it held).
+   */
+  function workerContext() {
+    const ctx = threadContext();
+    ctx.counter = counter;
+    ctx.result = rawAlloc(RESULT_BYTES, 8);
+    ctx.scratch = Array.from({ length: slotCount }, () => ({ ptr: rawAlloc(WORKER_SCRATCH, 16), bytes: WORKER_SCRATCH }));
+    workerContexts++;
+    return ctx;
+  }
+
+  function releaseWorkerContext(ctx) {
+    for (const s of ctx.scratch) exports.sabre_free(s.ptr, s.bytes, 16);
+    exports.sabre_free(ctx.result, RESULT_BYTES, 8);
+    releaseThreadContext(ctx);
+    workerContexts--;
+  }
+
   const shared = {
+    id: nextMemoryId++,
     memory,
     module,
     exports,
     runChunk: run,
+    workerContext,
+    releaseWorkerContext,
+    workerContexts: () => workerContexts,
+    workerChunks: () => Atomics.load(workerChunks, 0),
+    /** Whether export `name` allocates (a Vec result): never on a pool worker. */
+    allocates: (name) => /^Vec\b/.test(contract.get(name)?.returns ?? ''),
     alloc,
     free,
     isLive: (view) => {
@@ -329,30 +390,17 @@ function exportError(memory, ptr, bytes) {
  * prepared call `c`, all in `memory`. Returns `{ value, writes }` as a
  * declared run does: each write's source is this instance's scratch region
  * of the slot, a view over the shared memory, which the commit copies into
- * the caller's range (so a chunk stays all or nothing). Scratch regions and
- * the result buffer are allocated once per slot and grown, never per chunk.
+ * the caller's range (so a chunk stays all or nothing). `buffers`: the
+ * instance's `result()` buffer and `scratchFor(slot index, bytes)` region.
  */
-function zeroCopyRunner(module, memory, exports, rawAlloc) {
+function zeroCopyRunner(module, memory, exports, buffers) {
   const contract = contractOf(module);
-  let result = 0;
-  const scratch = []; // by slot index: { ptr, bytes }
-
-  function scratchFor(i, bytes) {
-    let s = scratch[i];
-    if (!s || s.bytes < bytes) {
-      // Grow by half again, so slowly growing chunks do not reallocate each time.
-      const size = Math.max(bytes, Math.ceil((s?.bytes ?? 0) * 1.5), 64);
-      const ptr = rawAlloc(size, 16);
-      if (s) exports.sabre_free(s.ptr, s.bytes, 16);
-      s = scratch[i] = { ptr, bytes: size };
-    }
-    return s.ptr;
-  }
+  const { scratchFor } = buffers;
 
   return function runChunk(name, splits, c, from, to, args) {
     const entry = contract.get(name);
     if (!entry) throw new Error(`sabre: the shared-memory build has no kernel export "${name}"`);
-    if (result === 0) result = rawAlloc(RESULT_BYTES, 8);
+    const result = buffers.result();
     const len = to - from;
     // Pointers in the export's slot order; a written array (or an 'in' one
     // overlapping another passed in place: no two slots may alias) goes
@@ -397,13 +445,32 @@ function zeroCopyRunner(module, memory, exports, rawAlloc) {
  * Another instance of `module` on `memory` (another thread's, received by
  * postMessage), with the stack and TLS block of `ctx` installed before any
  * call. Takes byte offsets (kernels.scaleRaw), not arrays: the registry lives
- * with the thread that allocated.
+ * with the thread that allocated. With a workerContext, also `runChunk` (a
+ * pool worker's zero-copy chunks, on the buffers the context holds).
  */
 function attach(module, memory, ctx) {
   const exports = instantiate(module, memory);
   exports.__stack_pointer.value = ctx.stack + ctx.stackSize;
   exports.__wasm_init_tls(ctx.tls);
-  return { memory, exports, kernels: kernelsOver(exports, () => {}) };
+  const attached = { memory, exports, kernels: kernelsOver(exports, () => {}) };
+  if (ctx.result) {
+    // A pool worker's context (workerContext): fixed buffers, no allocation.
+    const chunks = new Int32Array(memory.buffer, ctx.counter, 1);
+    const run = zeroCopyRunner(module, memory, exports, {
+      result: () => ctx.result,
+      scratchFor(i, bytes) {
+        const s = ctx.scratch[i];
+        if (bytes > s.bytes) throw new Error(`sabre: a chunk of ${bytes} bytes exceeds the worker's ${s.bytes}-byte scratch region`);
+        return s.ptr;
+      },
+    });
+    attached.runChunk = (...args) => {
+      const out = run(...args);
+      Atomics.add(chunks, 0, 1);
+      return out;
+    };
+  }
+  return attached;
 }
 
 module.exports = { createSharedMemory, attach, sharedModule, memoryLimits, ownerOf, assertNotFreed };

@@ -6,7 +6,7 @@
 // values in an ordinary SharedArrayBuffer; 'in' arrays stay untouched, and
 // the path taken is counted (declare.js `paths`) and logged (NODE_DEBUG=sabre).
 
-const { describe, it, before } = require('node:test');
+const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
@@ -57,6 +57,25 @@ const CASES = {
 
 const bytesOf = (v) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice();
 
+/** The same values twice: in `shared`'s memory (zc) and in ordinary SharedArrayBuffers (cp). */
+function arraysFor(shared, c, Type, units) {
+  const n = units * (c.align ?? 1);
+  const fill = c.floats ? fillFloats : fillBytes;
+  const zc = c.arrays.map((_, i) => fill(shared.alloc(Type, n), i + 1));
+  const cp = c.arrays.map((_, i) => fill(new Type(new SharedArrayBuffer(n * Type.BYTES_PER_ELEMENT)), i + 1));
+  return { n, zc, cp, before: zc.map(bytesOf) };
+}
+
+/** The zero-copy call gave the copy path's result and arrays, bit for bit, and left 'in' arrays alone. */
+function sameAsCopy(label, c, { zc, cp, before }, got, expected) {
+  if (ArrayBuffer.isView(expected) && c.reads === undefined) assert.equal(got, zc[0], `${label}: returns the caller's array`);
+  else assert.deepStrictEqual(got, expected, `${label}: result`);
+  c.arrays.forEach((a, i) => {
+    assert.deepStrictEqual(bytesOf(zc[i]), bytesOf(cp[i]), `${label}: ${a} bit for bit`);
+    if (c.reads?.includes(a)) assert.deepStrictEqual(bytesOf(zc[i]), before[i], `${label}: ${a} untouched`);
+  });
+}
+
 describe('zero copy on the direct path', () => {
   let shared;
   before(() => {
@@ -76,11 +95,8 @@ describe('zero copy on the direct path', () => {
       it(`${name} (${Type.name}): zero copy gives the copy path's bits, 'in' arrays untouched`, () => {
         for (const units of c.floats ? FLOAT_SIZES : BYTE_SIZES) {
           if (units < (c.min ?? 0)) continue;
-          const n = units * (c.align ?? 1);
-          const fill = c.floats ? fillFloats : fillBytes;
-          const zc = c.arrays.map((_, i) => fill(shared.alloc(Type, n), i + 1));
-          const cp = c.arrays.map((_, i) => fill(new Type(new SharedArrayBuffer(n * Type.BYTES_PER_ELEMENT)), i + 1));
-          const before = zc.map(bytesOf);
+          const arrays = arraysFor(shared, c, Type, units);
+          const { n, zc, cp } = arrays;
 
           const [copy0, zero0] = [paths.copy, paths.zeroCopy];
           const expected = c.call(sabre.kernels, cp);
@@ -91,15 +107,7 @@ describe('zero copy on the direct path', () => {
           assert.ok(copy1 > copy0 && zero1 === zero0, `${label}: the ordinary arrays took the copy path`);
           assert.ok(zero2 - zero1 === copy1 - copy0 && copy2 === copy1, `${label}: every chunk on the shared arrays was zero-copy`);
 
-          if (ArrayBuffer.isView(expected) && c.reads === undefined) {
-            assert.equal(got, zc[0], `${label}: returns the caller's array`);
-          } else {
-            assert.deepStrictEqual(got, expected, `${label}: result`);
-          }
-          c.arrays.forEach((a, i) => {
-            assert.deepStrictEqual(bytesOf(zc[i]), bytesOf(cp[i]), `${label}: ${a} bit for bit`);
-            if (c.reads?.includes(a)) assert.deepStrictEqual(bytesOf(zc[i]), before[i], `${label}: ${a} untouched`);
-          });
+          sameAsCopy(label, c, arrays, got, expected);
           for (const v of zc) shared.free(v);
         }
       });
@@ -173,5 +181,61 @@ describe('zero copy on the direct path', () => {
     const lines = out.toString().split('\n').filter((l) => /zero-copy chunk/.test(l));
     assert.equal(lines.length, 1, out.toString());
     assert.match(lines[0], /scaleF32: zero-copy chunk \[0, 10\)/);
+  });
+});
+
+describe('zero copy on a pool', () => {
+  let shared;
+  let pool;
+  before(() => {
+    shared = createSharedMemory();
+    pool = new sabre.Pool({ threads: 2 });
+  });
+  after(async () => {
+    await pool.close();
+    assert.equal(shared.workerContexts(), 0, 'every worker released its context on exit');
+  });
+
+  for (const [name, c] of Object.entries(CASES)) {
+    const types = c.floats ? [Float32Array, Float64Array] : [Uint8Array];
+    for (const Type of types) {
+      it(`${name} (${Type.name}): the pool's chunks on the shared memory give the copy path's bits`, async () => {
+        for (const units of c.floats ? [1, 1000, 2 * MAP_GRAIN + 5] : [1000, 2 * BYTE_GRAIN + 5]) {
+          if (units < (c.min ?? 0)) continue;
+          const arrays = arraysFor(shared, c, Type, units);
+          const { n, zc, cp } = arrays;
+          const expected = await c.call(pool.kernels, cp);
+          const [sent, ran] = [paths.poolZeroCopy, shared.workerChunks()];
+          const got = await c.call(pool.kernels, zc);
+          const label = `${name} ${Type.name} n=${n}`;
+          // histogram's export returns a Vec (it allocates): never zero-copy on a worker.
+          const chunks = Math.ceil(units / (c.floats ? MAP_GRAIN : c.align ? BYTE_GRAIN / 4 : BYTE_GRAIN));
+          assert.equal(paths.poolZeroCopy - sent, name === 'histogram' ? 0 : chunks, `${label}: chunks sent zero-copy`);
+          assert.equal(shared.workerChunks() - ran, name === 'histogram' ? 0 : chunks, `${label}: chunks the workers ran zero-copy`);
+          sameAsCopy(label, c, arrays, got, expected);
+          for (const v of zc) shared.free(v);
+        }
+      });
+    }
+  }
+
+  it('a worker that dies mid-call: its chunk runs again, the result is the copy path\'s, its context is released', async () => {
+    const crashPool = new sabre.Pool({ threads: 2 });
+    const n = 8 * MAP_GRAIN;
+    const x = fillFloats(shared.alloc(Float64Array, n), 7);
+    const ref = fillFloats(new Float64Array(new SharedArrayBuffer(n * 8)), 7);
+    const contexts = shared.workerContexts();
+    const warm = shared.alloc(Float64Array, 4 * MAP_GRAIN);
+    await crashPool.kernels.sum(warm); // the workers are up, with contexts on the memory
+    assert.ok(shared.workerContexts() > contexts);
+    shared.free(warm);
+    const pending = crashPool.kernels.scale(x, 1.5);
+    assert.notEqual(crashPool.simulateCrash(), null, 'a busy worker was ended');
+    await pending;
+    await crashPool.kernels.scale(ref, 1.5);
+    assert.deepStrictEqual(bytesOf(x), bytesOf(ref));
+    await crashPool.close();
+    assert.equal(shared.workerContexts(), contexts, 'the dead and the closed workers released theirs');
+    shared.free(x);
   });
 });
