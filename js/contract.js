@@ -12,8 +12,14 @@
 // finds slot numbers here by name (no slot number is written by hand on the
 // JS side), and test-node/contract.test.js checks every JS declaration
 // against it.
+//
+// The shared-memory build (wasm/sabre_shared.wasm, js/shared-memory.js)
+// carries the same entries for its exports of the same names, a struct
+// result followed by its field names in the order the export writes them:
+//
+//   sumF32(len : usize) [x] -> serde reduce :: Neumaier {sum, comp}\0
 
-/** module -> Map(export name -> { name, args: [{ name, type }], slots: [name], returns }) */
+/** module -> Map(export name -> { name, args: [{ name, type }], slots: [name], returns, fields? }) */
 const contracts = new WeakMap();
 
 const LINE = /^(\w+)\((.*)\) \[(.*)\] -> (.+)$/;
@@ -23,9 +29,13 @@ const camel = (name) => name.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
 function parseLine(line) {
   const m = LINE.exec(line);
   if (!m) throw new Error(`sabre: unreadable sabre_contract entry ${JSON.stringify(line)}`);
-  const [, name, args, slots, returns] = m;
+  const [, name, args, slots, ret] = m;
   const list = (s) => (s.trim() === '' ? [] : s.split(',').map((x) => x.trim()));
+  // A struct result's field names (the shared-memory build's entries only).
+  const f = /^(.*?)\s*\{(.*)\}$/.exec(ret);
+  const returns = f ? f[1] : ret;
   return {
+    ...(f && { fields: list(f[2]) }),
     name,
     args: list(args).map((a) => {
       const [argName, type] = a.split(':').map((x) => x.trim());

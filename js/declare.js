@@ -26,12 +26,29 @@
 // in the scratch slot of its name (src/bindings, `export!`): the contract
 // test checks the names, the arguments and the slots against the wasm.
 //
+// Zero copy (issue 11, direct path so far): when every split array of a
+// call is a live allocation of one shared memory (js/shared-memory.js) made
+// on this thread, each chunk runs on that memory's own instance of the
+// shared-memory build, through the export of the same name: 'in' arrays by
+// address, written ones through its scratch region and the usual commit.
+// Any other array keeps the copy path. On a pool, the pool asks `zeroCopy`
+// and sends its workers an instance on that memory (js/pool, js/worker.js),
+// set as their engine's `zeroCopy` for the pass. `paths` counts the chunks
+// of each path (poolZeroCopy: chunks the pool sent so, counted here);
+// NODE_DEBUG=sabre logs every zero-copy chunk (in workers too).
+//
 // Built-ins with a hand-written `run` (their chunks are not plain slices of
 // their arrays) are listed in docs/ARCHITECTURE.md.
 
 const v = require('./validate');
 const { outOfRange } = require('./errors');
 const { from: sharedFrom, isShared } = require('./shared');
+const { ownerOf, assertNotFreed } = require('./shared-memory');
+
+const debuglog = require('node:util').debuglog('sabre');
+
+/** Chunks run by declared kernels, by path (see above): for tests and stats. */
+const paths = { copy: 0, zeroCopy: 0, poolZeroCopy: 0 };
 
 const SUFFIXES = new Map([
   [Float32Array, 'F32'],
@@ -67,6 +84,7 @@ function declare(decl) {
 
   /** A split or broadcast array, checked (a broadcast one is only read: on a pool, shared once). */
   function array(p, value, shared) {
+    assertNotFreed(value, p.name);
     const view = v.typedArray(p.name, value, typesOf(p), shared && p.split !== undefined);
     p.check?.(view);
     if (view.length % alignOf(p) !== 0) throw outOfRange(`${p.name}.length`, `a multiple of ${alignOf(p)}`, view.length);
@@ -87,10 +105,28 @@ function declare(decl) {
     }
   }
 
+  /** The shared memory holding every split array of the call, if one does. */
+  function zeroCopyOf(c) {
+    // The caller's arrays, not sabre's canonical views of them, are registered.
+    const owner = ownerOf(v.original(c[first.name]));
+    if (!owner) return undefined;
+    for (const p of splits) if (ownerOf(v.original(c[p.name])) !== owner) return undefined;
+    return owner;
+  }
+
   function slotRun(e, c, s, t) {
-    const k = e.kernel(suffixed ? exportFor(decl.export, c[first.name]) : decl.export);
+    const name = suffixed ? exportFor(decl.export, c[first.name]) : decl.export;
     const align = alignOf(first);
     const [from, to] = [s * align, t * align];
+    // A pool worker's engine carries the instance the pool flagged this pass for.
+    const owner = e.zeroCopy ?? zeroCopyOf(c);
+    if (owner) {
+      paths.zeroCopy++;
+      if (debuglog.enabled) debuglog('%s: zero-copy chunk [%d, %d)', name, from, to);
+      return owner.runChunk(name, splits, c, from, to, argsOf(c));
+    }
+    paths.copy++;
+    const k = e.kernel(name);
     for (const p of splits) {
       if (p.split === 'out') k.reserve(p.name, c[p.name], to - from);
       else k.load(p.name, c[p.name], from, to);
@@ -124,10 +160,19 @@ function declare(decl) {
       return decl.derive ? decl.derive(call) : call;
     },
     units: (c) => unitsOf(first, c[first.name]),
+    // For a pool: the shared memory holding every split array of the call,
+    // when its workers can run it there (the export does not allocate).
+    zeroCopy: decl.run
+      ? undefined
+      : (c) => {
+          const owner = zeroCopyOf(c);
+          const name = suffixed ? exportFor(decl.export, c[first.name]) : decl.export;
+          return owner && !owner.allocates(name) ? owner : undefined;
+        },
     grain: () => grain,
     run: decl.run ?? slotRun,
     combine: decl.combine ?? ((c) => (written.length ? c[written[0].name] : undefined)),
   };
 }
 
-module.exports = { declare, exportFor, SUFFIXES };
+module.exports = { declare, exportFor, SUFFIXES, paths };

@@ -58,8 +58,10 @@ function workerInit({ module, gluePath, kernelsModule, port, doorbell, gcLock, a
  * load: a user declaration `{ filename, module }` this worker has not
  *   loaded yet, or undefined
  * forget: ids of settled passes whose data to drop first, or undefined
+ * attach: `{ id, module, memory, ctx }` of a shared memory (js/shared-memory.js
+ *   workerContext) this worker has no instance on yet, or undefined
  */
-function chunk(id, pass, data, last, start, end, block, index, blocks, load, forget) {
+function chunk(id, pass, data, last, start, end, block, index, blocks, load, forget, attach) {
   // The optional fields are left out rather than sent as undefined: every
   // key costs the structured clone of every chunk.
   const msg = { type: CHUNK, id, pass, last, start, end, block, index };
@@ -67,11 +69,16 @@ function chunk(id, pass, data, last, start, end, block, index, blocks, load, for
   if (blocks !== undefined) msg.blocks = blocks;
   if (load !== undefined) msg.load = load;
   if (forget !== undefined) msg.forget = forget;
+  if (attach !== undefined) msg.attach = attach;
   return msg;
 }
 
-/** Per-pass data: `kernel` the spec's name, `args` its prepared arguments. */
-const passData = (kernel, args) => ({ kernel, args });
+/**
+ * Per-pass data: `kernel` the spec's name, `args` its prepared arguments,
+ * `memory` the id of the shared memory its chunks run on zero-copy (every
+ * split array is there), if they do.
+ */
+const passData = (kernel, args, memory) => (memory === undefined ? { kernel, args } : { kernel, args, memory });
 
 /** Drop the data of passes `passes` (ids): they settled. */
 const forget = (passes) => ({ type: FORGET, passes });

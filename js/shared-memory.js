@@ -26,14 +26,48 @@
 //   by hand over the same SharedArrayBuffer, is ERR_SABRE_NOT_SHARED. Views
 //   stay readable after free (a SharedArrayBuffer cannot be detached), but
 //   sabre never hands one to a kernel. No FinalizationRegistry backstop yet.
+// - Zero copy (direct path): js/declare.js asks ownerOf(view) whether every
+//   split array of a call is a live allocation of one shared memory; then
+//   each chunk runs on that memory's first instance through the export of
+//   the same name (src/bindings, `export!` under `--cfg sabre_shared`; see
+//   runChunk below): 'in' arrays are passed by address, 'inout' and 'out'
+//   ones through a per-instance scratch region, copied back at commit.
 
 const fs = require('node:fs');
 const path = require('node:path');
+const { contractOf } = require('./contract');
+const { MAP_GRAIN, BYTE_GRAIN } = require('./kernels/grains');
 
 const WASM_FILE = path.join(__dirname, 'wasm', 'sabre_shared.wasm');
 const PAGE = 65536;
 /** Stack of every instance but the first: kernels here use well under 1 KiB. */
 const THREAD_STACK = 64 * 1024;
+/** Every instance's result buffer: 256 f64s (src/bindings/shared.rs, RESULT_F64S). */
+const RESULT_BYTES = 256 * 8;
+
+/**
+ * Every pool worker's scratch region per slot (attach): a chunk is at most a
+ * kernel's grain, and the largest chunk of a declared kernel is MAP_GRAIN
+ * f64s (byte kernels: BYTE_GRAIN bytes).
+ */
+const WORKER_SCRATCH = Math.max(MAP_GRAIN * 8, BYTE_GRAIN);
+let nextMemoryId = 1;
+
+/** Every array alloc returned (on this thread) -> the shared memory that holds it. */
+const owners = new WeakMap();
+
+/** The shared memory (createSharedMemory's object) of a live allocation, else undefined. */
+function ownerOf(view) {
+  const owner = owners.get(view);
+  return owner?.isLive(view) ? owner : undefined;
+}
+
+/** Throws ERR_SABRE_FREED for an array alloc returned and free released (argument `name`). */
+function assertNotFreed(view, name) {
+  if (owners.has(view) && !owners.get(view).isLive(view)) {
+    throw sabreError(Error, 'ERR_SABRE_FREED', `"${name}" was freed (at byte offset ${view.byteOffset}); it cannot be used`);
+  }
+}
 
 let wasmBytes;
 let compiled;
@@ -226,6 +260,7 @@ function createSharedMemory({ initial, maximum = 16384 } = {}) {
     const record = { ptr, bytes, align, freed: false };
     live.set(ptr, record);
     records.set(view, record);
+    owners.set(view, shared);
     return view;
   }
 
@@ -263,10 +298,64 @@ function createSharedMemory({ initial, maximum = 16384 } = {}) {
     exports.sabre_free(ctx.tls, ctx.tlsSize, ctx.tlsAlign);
   }
 
-  return {
+  // This thread's result buffer and scratch regions, allocated on first use
+  // and grown (by half again, so slowly growing chunks do not reallocate).
+  let result = 0;
+  const scratch = []; // by slot index: { ptr, bytes }
+  const run = zeroCopyRunner(module, memory, exports, {
+    result: () => (result ||= rawAlloc(RESULT_BYTES, 8)),
+    scratchFor(i, bytes) {
+      let s = scratch[i];
+      if (!s || s.bytes < bytes) {
+        const size = Math.max(bytes, Math.ceil((s?.bytes ?? 0) * 1.5), 64);
+        const ptr = rawAlloc(size, 16);
+        if (s) exports.sabre_free(s.ptr, s.bytes, 16);
+        s = scratch[i] = { ptr, bytes: size };
+      }
+      return s.ptr;
+    },
+  });
+  const contract = contractOf(module);
+  const slotCount = Math.max(...[...contract.values()].map((e) => e.slots.length));
+  let workerContexts = 0;
+  // The chunks pool workers ran zero-copy on this memory (Atomics.add by each).
+  const counter = rawAlloc(4, 4);
+  const workerChunks = new Int32Array(memory.buffer, counter, 1);
+
+  /**
+   * What a pool worker needs to run chunks on this memory (attach): a stack
+   * and TLS block, a result buffer, and a scratch region per slot, all
+   * allocated here, so a worker never allocates (std's allocator is one
+   * global lock: a worker ended inside it would leave it held).
+   */
+  function workerContext() {
+    const ctx = threadContext();
+    ctx.counter = counter;
+    ctx.result = rawAlloc(RESULT_BYTES, 8);
+    ctx.scratch = Array.from({ length: slotCount }, () => ({ ptr: rawAlloc(WORKER_SCRATCH, 16), bytes: WORKER_SCRATCH }));
+    workerContexts++;
+    return ctx;
+  }
+
+  function releaseWorkerContext(ctx) {
+    for (const s of ctx.scratch) exports.sabre_free(s.ptr, s.bytes, 16);
+    exports.sabre_free(ctx.result, RESULT_BYTES, 8);
+    releaseThreadContext(ctx);
+    workerContexts--;
+  }
+
+  const shared = {
+    id: nextMemoryId++,
     memory,
     module,
     exports,
+    runChunk: run,
+    workerContext,
+    releaseWorkerContext,
+    workerContexts: () => workerContexts,
+    workerChunks: () => Atomics.load(workerChunks, 0),
+    /** Whether export `name` allocates (a Vec result): never on a pool worker. */
+    allocates: (name) => /^Vec\b/.test(contract.get(name)?.returns ?? ''),
     alloc,
     free,
     isLive: (view) => {
@@ -278,19 +367,110 @@ function createSharedMemory({ initial, maximum = 16384 } = {}) {
     releaseThreadContext,
     kernels: kernelsOver(exports, recordOf),
   };
+  return shared;
+}
+
+/**
+ * Whether two views of the shared memory share bytes (by offset: views made
+ * before and after a growth have different SharedArrayBuffer objects).
+ */
+const overlaps = (a, b) => a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+
+/** The error a failed shared export wrote to its result buffer: `js_name\0code\0message`. */
+function exportError(memory, ptr, bytes) {
+  const [name, code, message] = Buffer.from(new Uint8Array(memory.buffer, ptr, bytes).slice()).toString('utf8').split('\0');
+  const err = name === 'RangeError' ? new RangeError(message) : new Error(message);
+  err.code = code;
+  return err;
+}
+
+/**
+ * `runChunk(name, splits, c, from, to, args)`: export `name` (a kernel of
+ * js/declare.js) on elements [from, to) of the split arrays `splits` of the
+ * prepared call `c`, all in `memory`. Returns `{ value, writes }` as a
+ * declared run does: each write's source is this instance's scratch region
+ * of the slot, a view over the shared memory, which the commit copies into
+ * the caller's range (so a chunk stays all or nothing). `buffers`: the
+ * instance's `result()` buffer and `scratchFor(slot index, bytes)` region.
+ */
+function zeroCopyRunner(module, memory, exports, buffers) {
+  const contract = contractOf(module);
+  const { scratchFor } = buffers;
+
+  return function runChunk(name, splits, c, from, to, args) {
+    const entry = contract.get(name);
+    if (!entry) throw new Error(`sabre: the shared-memory build has no kernel export "${name}"`);
+    const result = buffers.result();
+    const len = to - from;
+    // Pointers in the export's slot order; a written array (or an 'in' one
+    // overlapping another passed in place: no two slots may alias) goes
+    // through scratch. Allocate first: growth makes memory.buffer new.
+    const plan = entry.slots.map((slotName, i) => {
+      const p = splits.find((q) => q.name === slotName);
+      const view = c[slotName];
+      return { p, view, i, bytes: len * view.BYTES_PER_ELEMENT };
+    });
+    const direct = [];
+    for (const s of plan) {
+      if (s.p.split === 'in' && !direct.some((d) => overlaps(d.view, s.view))) {
+        s.ptr = s.view.byteOffset + from * s.view.BYTES_PER_ELEMENT;
+        direct.push(s);
+      } else s.ptr = scratchFor(s.i, s.bytes);
+    }
+    const buffer = memory.buffer;
+    for (const s of plan) {
+      s.scratch = s.ptr !== s.view.byteOffset + from * s.view.BYTES_PER_ELEMENT ? new s.view.constructor(buffer, s.ptr, len) : null;
+      if (s.scratch && s.p.split !== 'out') s.scratch.set(s.view.subarray(from, to));
+    }
+    const sp = exports.__stack_pointer.value;
+    let n;
+    try {
+      n = exports[name](result, ...plan.map((s) => s.ptr), len, ...args);
+    } catch (err) {
+      exports.__stack_pointer.value = sp; // a trap leaves it where it was
+      throw err;
+    }
+    if (n < 0) throw exportError(memory, result, -n);
+    const out = new Float64Array(memory.buffer, result, n);
+    let value;
+    if (entry.fields) value = Object.fromEntries(entry.fields.map((f, i) => [f, out[i]]));
+    else if (entry.returns === 'f64') value = out[0];
+    else if (entry.returns === 'Vec<f64>' || entry.returns === 'Vec < f64 >') value = out.slice();
+    const writes = plan.filter((s) => s.p.split !== 'in').map((s) => [s.scratch, s.view, from, to]);
+    return writes.length ? { value, writes } : { value };
+  };
 }
 
 /**
  * Another instance of `module` on `memory` (another thread's, received by
  * postMessage), with the stack and TLS block of `ctx` installed before any
  * call. Takes byte offsets (kernels.scaleRaw), not arrays: the registry lives
- * with the thread that allocated.
+ * with the thread that allocated. With a workerContext, also `runChunk` (a
+ * pool worker's zero-copy chunks, on the buffers the context holds).
  */
 function attach(module, memory, ctx) {
   const exports = instantiate(module, memory);
   exports.__stack_pointer.value = ctx.stack + ctx.stackSize;
   exports.__wasm_init_tls(ctx.tls);
-  return { memory, exports, kernels: kernelsOver(exports, () => {}) };
+  const attached = { memory, exports, kernels: kernelsOver(exports, () => {}) };
+  if (ctx.result) {
+    // A pool worker's context (workerContext): fixed buffers, no allocation.
+    const chunks = new Int32Array(memory.buffer, ctx.counter, 1);
+    const run = zeroCopyRunner(module, memory, exports, {
+      result: () => ctx.result,
+      scratchFor(i, bytes) {
+        const s = ctx.scratch[i];
+        if (bytes > s.bytes) throw new Error(`sabre: a chunk of ${bytes} bytes exceeds the worker's ${s.bytes}-byte scratch region`);
+        return s.ptr;
+      },
+    });
+    attached.runChunk = (...args) => {
+      const out = run(...args);
+      Atomics.add(chunks, 0, 1);
+      return out;
+    };
+  }
+  return attached;
 }
 
-module.exports = { createSharedMemory, attach, sharedModule, memoryLimits };
+module.exports = { createSharedMemory, attach, sharedModule, memoryLimits, ownerOf, assertNotFreed };

@@ -14,6 +14,7 @@ const { serializeError } = require('./errors');
 const { requireDefinition, specsOf } = require('./custom');
 const tasks = require('./tasks');
 const protocol = require('./protocol');
+const { attach } = require('./shared-memory');
 
 const kernels = { ...kernelTable(workerData.kernelsModule) };
 const userEngines = new Map(); // glue path -> Engine of a user's crate
@@ -41,6 +42,8 @@ function specOf(name) {
 }
 
 const engine = new Engine({ module: workerData.module, gluePath: workerData.gluePath });
+/** This worker's instances on shared memories (js/shared-memory.js attach), by memory id. */
+const attached = new Map();
 
 /**
  * A worker sees each call's shared arrays through handles made when a
@@ -135,7 +138,7 @@ function passOf(msg) {
   if (msg.data !== undefined) {
     const bytes = sharedBytesOf(msg.data.args);
     countShared(bytes); // first: a collection it runs now is not one the entry outlived
-    passes.set(msg.pass, { kernel: msg.data.kernel, args: msg.data.args, bytes, epoch: collections });
+    passes.set(msg.pass, { kernel: msg.data.kernel, args: msg.data.args, memory: msg.data.memory, bytes, epoch: collections });
   }
   return passes.get(msg.pass);
 }
@@ -159,6 +162,7 @@ function run(msg, pass) {
   const t0 = performance.now();
   if (msg.blocks) stateBlocks.push(...msg.blocks);
   if (msg.load) loadDefinition(msg.load);
+  if (msg.attach) attached.set(msg.attach.id, attach(msg.attach.module, msg.attach.memory, msg.attach.ctx));
   const states = stateBlocks[msg.block];
   const { id, index } = msg;
   if (!tasks.start(states, index)) {
@@ -174,6 +178,8 @@ function run(msg, pass) {
   try {
     spec = specOf(pass.kernel);
     eng = spec.gluePath ? userEngines.get(spec.gluePath) : engine;
+    // The pool sent this pass's arrays in a shared memory (declare.js).
+    engine.zeroCopy = pass.memory === undefined ? undefined : attached.get(pass.memory);
     out = eng.compute(spec, args, msg.start, msg.end);
   } catch (err) {
     parentPort.postMessage(protocol.failed(id, serializeError(err), performance.now() - t0));

@@ -11,7 +11,12 @@ pub mod error;
 pub mod kernels;
 pub mod scratch;
 
-#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+// Also compiled into the shared-memory build, as extern "C" functions over
+// raw pointers (see bindings/mod.rs).
+#[cfg(any(
+    all(target_arch = "wasm32", target_os = "unknown"),
+    all(target_arch = "wasm32", target_os = "wasi", sabre_shared)
+))]
 mod bindings;
 
 // The shared-memory build (wasm32-wasip1-threads: std with atomics, a shared

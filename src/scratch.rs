@@ -55,13 +55,27 @@ pub fn with_slots<R>(f: impl FnOnce(&mut Slots) -> Result<R>) -> Result<R> {
     SCRATCH.with(|s| f(&mut s.borrow_mut()))
 }
 
+/// What a kernel export's slot names stand for in its body: a scratch slot
+/// here, or (the shared-memory build, src/bindings/shared.rs) a pointer into
+/// the shared memory. Either way the body views it with [`view`].
+pub trait Slot<'a> {
+    /// The first `len` elements, viewed as `T`.
+    fn view<T: bytemuck::Pod>(self, len: usize) -> Result<&'a mut [T]>;
+}
+
+impl<'a> Slot<'a> for &'a mut Vec<u64> {
+    fn view<T: bytemuck::Pod>(self, len: usize) -> Result<&'a mut [T]> {
+        let all: &mut [T] = bytemuck::cast_slice_mut(self.as_mut_slice());
+        let cap = all.len();
+        all.get_mut(..len).ok_or_else(|| Error::Scratch {
+            detail: format!("{len} elements asked of a slot holding {cap}"),
+        })
+    }
+}
+
 /// The first `len` elements of a slot, viewed as `T`.
-pub fn view<T: bytemuck::Pod>(slot: &mut [u64], len: usize) -> Result<&mut [T]> {
-    let all: &mut [T] = bytemuck::cast_slice_mut(slot);
-    let cap = all.len();
-    all.get_mut(..len).ok_or_else(|| Error::Scratch {
-        detail: format!("{len} elements asked of a slot holding {cap}"),
-    })
+pub fn view<'a, T: bytemuck::Pod>(slot: impl Slot<'a>, len: usize) -> Result<&'a mut [T]> {
+    slot.view(len)
 }
 
 #[cfg(test)]

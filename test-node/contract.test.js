@@ -73,6 +73,28 @@ describe('the kernel contract', () => {
     }
   });
 
+  it('the shared-memory build has an entry of the same slots, arguments and return for every export a declared kernel calls, and no other', () => {
+    const { sharedModule } = require(path.join(dist, 'shared-memory.js'));
+    const sharedModule_ = sharedModule();
+    const shared = contractOf(sharedModule_);
+    const sharedExports = new Set(WebAssembly.Module.exports(sharedModule_).map((e) => e.name));
+    const declaredExports = Object.values(kernels)
+      .filter((spec) => spec.contract.slots)
+      .flatMap((spec) => spec.contract.exports);
+    for (const e of declaredExports) {
+      const a = contract.get(e);
+      const b = shared.get(e);
+      assert.ok(b, `${e}: no entry in the shared-memory build`);
+      assert.ok(sharedExports.has(e), `${e}: not exported by the shared-memory build`);
+      assert.deepEqual({ ...b, fields: undefined }, { ...a, fields: undefined }, `${e}: the two builds' entries`);
+      assert.equal(b.fields !== undefined, a.returns.startsWith('serde '), `${e}: a struct result names its fields`);
+    }
+    // xorKey (a hand-written run) comes with bytes.rs; nothing else.
+    const extra = [...shared.keys()].filter((e) => !declaredExports.includes(e));
+    assert.deepEqual(extra, ['xorKey']);
+    assert.equal(shared.get('sumF64').fields.join(), 'sum,comp');
+  });
+
   it('index.d.ts declares exactly the public kernels, with the parameter names of their specs', () => {
     const dts = fs.readFileSync(path.join(dist, 'index.d.ts'), 'utf8');
     const body = dts.slice(dts.indexOf('export interface DirectKernels'));

@@ -37,6 +37,7 @@ const { specsOf, checkDefinition } = require('../custom');
 const { Stats } = require('../stats');
 const tasks = require('../tasks');
 const protocol = require('../protocol');
+const { paths } = require('../declare');
 const { poolOptions, callOptions } = require('../options');
 const { internalOptions } = require('../internal');
 const { AbortError, QueueFullError, PoolClosedError } = require('../errors');
@@ -189,10 +190,15 @@ class ThreadPool extends EventEmitter {
     const cached = call.seenBy.has(slot);
     const last = !call.hasPending();
     const def = call.spec.definition;
+    // Zero copy: every split array in one shared memory (declare.js); the
+    // worker gets its own instance on it with its first such chunk.
+    if (call.zeroCopy === undefined) call.zeroCopy = call.spec.zeroCopy?.(call.args) ?? null;
+    const owner = call.zeroCopy;
+    const attach = owner && !slot.attached.has(owner) ? owner.workerContext() : undefined;
     const msg = protocol.chunk(
       id,
       call.id,
-      cached ? undefined : protocol.passData(call.kernel, call.args),
+      cached ? undefined : protocol.passData(call.kernel, call.args, owner?.id),
       last,
       start,
       end,
@@ -201,13 +207,17 @@ class ThreadPool extends EventEmitter {
       slot.blocksSent < this.#states.blocks.length ? this.#states.blocks.slice(slot.blocksSent) : undefined,
       def && !slot.loaded.has(def) ? { filename: def, module: this.#userModules.get(def) } : undefined,
       slot.forget.length > 0 ? slot.forget : undefined,
+      attach && { id: owner.id, module: owner.module, memory: owner.memory, ctx: attach },
     );
     try {
       slot.send(msg, this.#opts.atomics);
     } catch (err) {
+      if (attach) owner.releaseWorkerContext(attach);
       this.#notSent(call, index, ref, err);
       return;
     }
+    if (attach) slot.attached.set(owner, attach);
+    if (owner) paths.poolZeroCopy++;
     if (msg.forget) slot.takeForget();
     if (def) slot.loaded.add(def);
     if (last) call.seenBy.delete(slot);

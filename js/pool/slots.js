@@ -40,6 +40,7 @@ class WorkerSlot {
     this.idleTimer = null;
     this.blocksSent = 0; // task-state blocks this worker has
     this.loaded = new Set(); // user kernel declarations this worker has
+    this.attached = new Map(); // shared memory -> this worker's context on it (released on exit)
     this.forget = []; // ids of settled passes whose data it still holds
     this.lastError = null;
     this.whenExited = new Promise((resolve) => worker.once('exit', resolve));
@@ -266,6 +267,9 @@ class Workers {
   #onExit(slot, code) {
     this.slots.delete(slot);
     slot.exited = true;
+    // Its stacks and buffers in shared memories: the thread is gone.
+    for (const [owner, ctx] of slot.attached) owner.releaseWorkerContext(ctx);
+    slot.attached.clear();
     releaseGcLock(slot.threadId);
     clearTimeout(slot.idleTimer);
     const held = slot.tasks;

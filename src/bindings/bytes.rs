@@ -4,6 +4,7 @@
 use super::export;
 use crate::kernels::{bytes, reduce};
 use crate::scratch::view;
+#[cfg(not(sabre_shared))]
 use wasm_bindgen::prelude::*;
 
 export! {

@@ -5,6 +5,7 @@
 use super::export;
 use crate::kernels::{map, reduce};
 use crate::scratch::view;
+#[cfg(not(sabre_shared))]
 use wasm_bindgen::prelude::*;
 
 /// An in-place map over `x` with no other argument, exported for f32 and

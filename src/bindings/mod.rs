@@ -13,23 +13,44 @@
 //! reads that section (js/contract.js): it finds slot numbers by name, and a
 //! test checks every JS kernel declaration against it, so the two sides
 //! cannot drift apart silently.
+//!
+//! The shared-memory build (`--cfg sabre_shared`, wasm32-wasip1-threads)
+//! compiles the same declarations differently: each `export!` becomes an
+//! `extern "C"` function of the same JS name over raw pointers into the
+//! shared memory instead of scratch slots (see `shared.rs`), with its own
+//! contract entry, so js/contract.js reads both modules alike. It has the
+//! kernels that js/declare.js runs (map.rs, bytes.rs); the others keep their
+//! hand-written runs over scratch slots and are in the wasm-bindgen build only.
 
+#[cfg(not(sabre_shared))]
 use crate::error::Error;
+#[cfg(not(sabre_shared))]
 use crate::scratch;
+#[cfg(not(sabre_shared))]
 use wasm_bindgen::prelude::*;
 
 mod bytes;
-#[cfg(feature = "fault-injection")]
+#[cfg(all(feature = "fault-injection", not(sabre_shared)))]
 mod faults;
+#[cfg(not(sabre_shared))]
 mod kmeans;
+#[cfg(not(sabre_shared))]
 mod mandelbrot;
 mod map;
+#[cfg(not(sabre_shared))]
 mod matmul;
+#[cfg(not(sabre_shared))]
 mod nbody;
+#[cfg(not(sabre_shared))]
 mod primes;
+#[cfg(sabre_shared)]
+pub(crate) mod shared;
+#[cfg(not(sabre_shared))]
 mod sort;
+#[cfg(not(sabre_shared))]
 mod stencil;
 
+#[cfg(not(sabre_shared))]
 #[wasm_bindgen]
 extern "C" {
     /// Set by sabre's JS engine before it instantiates the module; throws
@@ -38,6 +59,7 @@ extern "C" {
     fn report_panic(message: &str) -> Result<(), JsValue>;
 }
 
+#[cfg(not(sabre_shared))]
 #[wasm_bindgen(start)]
 fn start() {
     // A panic in wasm ends as a trap whose JS error says only "unreachable".
@@ -52,6 +74,7 @@ fn start() {
 }
 
 /// The bytes of a contract entry, as a fixed-size array for a `static`.
+#[cfg(not(sabre_shared))]
 pub(crate) const fn entry_bytes<const N: usize>(entry: &str) -> [u8; N] {
     let bytes = entry.as_bytes();
     let mut out = [0u8; N];
@@ -79,6 +102,7 @@ pub(crate) const fn entry_bytes<const N: usize>(entry: &str) -> [u8; N] {
 /// body sees each as `&mut Vec<u64>` (view it with `scratch::view`). The body
 /// returns `Result<R, Error>`; `-> R` returns R to JS as wasm-bindgen does,
 /// `-> serde R` as a plain JS object (serde_wasm_bindgen).
+#[cfg(not(sabre_shared))]
 macro_rules! export {
     ($(#[$doc:meta])* $js:ident = fn $name:ident($($arg:ident: $ty:ty),* $(,)?) [$($slot:ident),*] -> serde $ret:ty $body:block) => {
         $(#[$doc])*
@@ -101,7 +125,46 @@ macro_rules! export {
     };
 }
 
+/// The shared-memory build's `export!`: the same declaration as an
+/// `extern "C"` function named as in JS, taking the address of its result
+/// buffer, one pointer per slot (in slot order), then `len` and the other
+/// arguments as above. It returns the number of f64s it wrote to the result
+/// buffer, or minus the length of an error's text there (see shared.rs).
+/// Its contract entry adds the result's field names: `-> serde R {a, b}`.
+#[cfg(sabre_shared)]
+macro_rules! export {
+    ($(#[$doc:meta])* $js:ident = fn $name:ident($($arg:ident: $ty:ty),* $(,)?) [$($slot:ident),*] -> serde $ret:ty $body:block) => {
+        $crate::bindings::shared_export!($(#[$doc])* $js($($arg: $ty),*) [$($slot),*] -> $ret $body);
+        $crate::bindings::shared::contract_entry!($js ($($arg: $ty),*) [$($slot),*] -> (serde $ret) $ret);
+    };
+    ($(#[$doc:meta])* $js:ident = fn $name:ident($($arg:ident: $ty:ty),* $(,)?) [$($slot:ident),*] -> $ret:ty $body:block) => {
+        $crate::bindings::shared_export!($(#[$doc])* $js($($arg: $ty),*) [$($slot),*] -> $ret $body);
+        $crate::bindings::shared::contract_entry!($js ($($arg: $ty),*) [$($slot),*] -> ($ret) $ret);
+    };
+}
+
+#[cfg(sabre_shared)]
+macro_rules! shared_export {
+    ($(#[$doc:meta])* $js:ident($($arg:ident: $ty:ty),*) [$($slot:ident),*] -> $ret:ty $body:block) => {
+        $(#[$doc])*
+        ///
+        /// # Safety
+        /// `result` is this instance's result buffer (`shared::RESULT_F64S`
+        /// f64s); every slot pointer is the start of as many elements as the
+        /// body views, aligned, allocated in the shared memory and not
+        /// written by anyone else during the call; no two slots overlap.
+        #[allow(non_snake_case)] // the JS name
+        #[no_mangle]
+        pub unsafe extern "C" fn $js(result: *mut f64, $($slot: *mut u8,)* $($arg: $ty),*) -> i32 {
+            $(let $slot = $crate::bindings::shared::SharedSlot::new($slot);)*
+            let r: ::std::result::Result<$ret, $crate::error::Error> = (move || $body)();
+            $crate::bindings::shared::finish(result, r)
+        }
+    };
+}
+
 /// Runs `$body` with the named scratch slots bound, mapping its error to JS.
+#[cfg(not(sabre_shared))]
 macro_rules! with_named_slots {
     ([] $body:block) => {
         $crate::scratch::with_slots(|_| $body).map_err($crate::bindings::to_js)
@@ -119,6 +182,7 @@ macro_rules! with_named_slots {
 /// The export's line in the `sabre_contract` custom section:
 /// `name(arg: type, ...) [slot, ...] -> return`, each ended by a NUL (the
 /// text of `stringify!` may break lines).
+#[cfg(not(sabre_shared))]
 macro_rules! contract_entry {
     ($js:ident ($($arg:ident: $ty:ty),*) [$($slot:ident),*] -> $($ret:tt)+) => {
         const _: () = {
@@ -132,8 +196,12 @@ macro_rules! contract_entry {
     };
 }
 
+#[cfg(not(sabre_shared))]
 pub(crate) use {contract_entry, export, with_named_slots};
+#[cfg(sabre_shared)]
+pub(crate) use {export, shared_export};
 
+#[cfg(not(sabre_shared))]
 pub(crate) fn to_js(e: Error) -> JsValue {
     let err: js_sys::Error = match e.js_name() {
         "RangeError" => js_sys::RangeError::new(&e.to_string()).into(),
@@ -143,15 +211,18 @@ pub(crate) fn to_js(e: Error) -> JsValue {
     err.into()
 }
 
+#[cfg(not(sabre_shared))]
 pub(crate) type JsResult<T> = Result<T, JsValue>;
 
 /// The instance's linear memory, for the JS side to copy chunks in and out.
+#[cfg(not(sabre_shared))]
 #[wasm_bindgen(js_name = wasmMemory)]
 pub fn wasm_memory() -> JsValue {
     wasm_bindgen::memory()
 }
 
 /// Makes scratch slot `slot` hold at least `bytes` and returns its address.
+#[cfg(not(sabre_shared))]
 #[wasm_bindgen]
 pub fn reserve(slot: usize, bytes: usize) -> JsResult<usize> {
     scratch::reserve(slot, bytes).map_err(to_js)

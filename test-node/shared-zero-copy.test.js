@@ -1,0 +1,241 @@
+'use strict';
+// Zero copy on the direct path (issue 11): every kernel that js/declare.js
+// declares runs on arrays in the shared memory (js/shared-memory.js) through
+// the shared-memory build's export of the same name, with no copy of its
+// 'in' arrays, and gives bit for bit what the copy path gives on the same
+// values in an ordinary SharedArrayBuffer; 'in' arrays stay untouched, and
+// the path taken is counted (declare.js `paths`) and logged (NODE_DEBUG=sabre).
+
+const { describe, it, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+const { root } = require('./helpers');
+
+const dist = path.join(root, 'dist');
+const sabre = require(dist);
+const { createSharedMemory } = require(path.join(dist, 'shared-memory.js'));
+const { paths } = require(path.join(dist, 'declare.js'));
+const { MAP_GRAIN, BYTE_GRAIN } = require(path.join(dist, 'kernels', 'grains.js'));
+const { kernels: specs } = require(path.join(dist, 'kernels'));
+
+/** Values of both signs, fractional, a few zeros (and so NaN from sqrt). */
+function fillFloats(view, seed) {
+  for (let i = 0; i < view.length; i++) view[i] = (((i * 7919 + seed * 104729) % 2001) - 1000) / 37;
+  return view;
+}
+function fillBytes(view, seed) {
+  for (let i = 0; i < view.length; i++) view[i] = (i * 31 + seed * 17 + (i >> 9)) & 255;
+  return view;
+}
+
+const FLOAT_SIZES = [0, 1, 7, 1000, 2 * MAP_GRAIN + 5];
+const BYTE_SIZES = [0, 1, 7, 1000, 2 * BYTE_GRAIN + 5];
+
+// Each declared kernel: its arrays ({ name, bytes?, units? }, in order), how
+// it is called, and which arrays are only read.
+const F = { floats: true };
+const CASES = {
+  scale: { arrays: ['x'], call: (k, [x]) => k.scale(x, 1.7), ...F },
+  axpy: { arrays: ['y', 'x'], reads: ['x'], call: (k, [y, x]) => k.axpy(y, -0.3, x), ...F },
+  axpby: { arrays: ['y', 'x'], reads: ['x'], call: (k, [y, x]) => k.axpby(y, 0.7, x, -1.25), ...F },
+  clamp: { arrays: ['x'], call: (k, [x]) => k.clamp(x, -10, 12.5), ...F },
+  abs: { arrays: ['x'], call: (k, [x]) => k.abs(x), ...F },
+  sqrt: { arrays: ['x'], call: (k, [x]) => k.sqrt(x), ...F },
+  sum: { arrays: ['x'], reads: ['x'], call: (k, [x]) => k.sum(x), ...F },
+  dot: { arrays: ['x', 'y'], reads: ['x', 'y'], call: (k, [x, y]) => k.dot(x, y), ...F },
+  min: { arrays: ['x'], reads: ['x'], call: (k, [x]) => k.min(x), ...F },
+  max: { arrays: ['x'], reads: ['x'], call: (k, [x]) => k.max(x), ...F },
+  meanVariance: { arrays: ['x'], reads: ['x'], call: (k, [x]) => k.meanVariance(x), ...F },
+  linearRegression: { arrays: ['x', 'y'], reads: ['x', 'y'], min: 2, call: (k, [x, y]) => k.linearRegression(x, y), ...F },
+  invert: { arrays: ['bytes'], call: (k, [b]) => k.invert(b) },
+  grayscale: { arrays: ['rgba'], align: 4, call: (k, [b]) => k.grayscale(b) },
+  brightnessContrast: { arrays: ['rgba'], align: 4, call: (k, [b]) => k.brightnessContrast(b, -20, 1.3) },
+  threshold: { arrays: ['bytes'], call: (k, [b]) => k.threshold(b, 100) },
+  histogram: { arrays: ['bytes'], reads: ['bytes'], call: (k, [b]) => k.histogram(b) },
+};
+
+const bytesOf = (v) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice();
+
+/** The same values twice: in `shared`'s memory (zc) and in ordinary SharedArrayBuffers (cp). */
+function arraysFor(shared, c, Type, units) {
+  const n = units * (c.align ?? 1);
+  const fill = c.floats ? fillFloats : fillBytes;
+  const zc = c.arrays.map((_, i) => fill(shared.alloc(Type, n), i + 1));
+  const cp = c.arrays.map((_, i) => fill(new Type(new SharedArrayBuffer(n * Type.BYTES_PER_ELEMENT)), i + 1));
+  return { n, zc, cp, before: zc.map(bytesOf) };
+}
+
+/** The zero-copy call gave the copy path's result and arrays, bit for bit, and left 'in' arrays alone. */
+function sameAsCopy(label, c, { zc, cp, before }, got, expected) {
+  if (ArrayBuffer.isView(expected) && c.reads === undefined) assert.equal(got, zc[0], `${label}: returns the caller's array`);
+  else assert.deepStrictEqual(got, expected, `${label}: result`);
+  c.arrays.forEach((a, i) => {
+    assert.deepStrictEqual(bytesOf(zc[i]), bytesOf(cp[i]), `${label}: ${a} bit for bit`);
+    if (c.reads?.includes(a)) assert.deepStrictEqual(bytesOf(zc[i]), before[i], `${label}: ${a} untouched`);
+  });
+}
+
+describe('zero copy on the direct path', () => {
+  let shared;
+  before(() => {
+    shared = createSharedMemory();
+  });
+
+  it('covers every kernel that declare.js declares', () => {
+    const declared = Object.entries(specs)
+      .filter(([name, spec]) => !name.startsWith('_') && spec.contract?.slots)
+      .map(([name]) => name);
+    assert.deepEqual(Object.keys(CASES).sort(), declared.sort());
+  });
+
+  for (const [name, c] of Object.entries(CASES)) {
+    const types = c.floats ? [Float32Array, Float64Array] : [Uint8Array];
+    for (const Type of types) {
+      it(`${name} (${Type.name}): zero copy gives the copy path's bits, 'in' arrays untouched`, () => {
+        for (const units of c.floats ? FLOAT_SIZES : BYTE_SIZES) {
+          if (units < (c.min ?? 0)) continue;
+          const arrays = arraysFor(shared, c, Type, units);
+          const { n, zc, cp } = arrays;
+
+          const [copy0, zero0] = [paths.copy, paths.zeroCopy];
+          const expected = c.call(sabre.kernels, cp);
+          const [copy1, zero1] = [paths.copy, paths.zeroCopy];
+          const got = c.call(sabre.kernels, zc);
+          const [copy2, zero2] = [paths.copy, paths.zeroCopy];
+          const label = `${name} ${Type.name} n=${n}`;
+          assert.ok(copy1 > copy0 && zero1 === zero0, `${label}: the ordinary arrays took the copy path`);
+          assert.ok(zero2 - zero1 === copy1 - copy0 && copy2 === copy1, `${label}: every chunk on the shared arrays was zero-copy`);
+
+          sameAsCopy(label, c, arrays, got, expected);
+          for (const v of zc) shared.free(v);
+        }
+      });
+    }
+  }
+
+  it('aliased arrays (dot(x, x), axpy(y, a, y), linearRegression(x, x)) give the copy path\'s bits', () => {
+    const n = MAP_GRAIN + 3;
+    for (const Type of [Float32Array, Float64Array]) {
+      const zc = fillFloats(shared.alloc(Type, n), 9);
+      const cp = fillFloats(new Type(new SharedArrayBuffer(n * Type.BYTES_PER_ELEMENT)), 9);
+      assert.deepStrictEqual(sabre.kernels.dot(zc, zc), sabre.kernels.dot(cp, cp));
+      assert.deepStrictEqual(sabre.kernels.linearRegression(zc, zc), sabre.kernels.linearRegression(cp, cp));
+      const zero = paths.zeroCopy;
+      sabre.kernels.axpy(zc, 0.5, zc);
+      sabre.kernels.axpy(cp, 0.5, cp);
+      assert.equal(paths.zeroCopy, zero + 2);
+      assert.deepStrictEqual(bytesOf(zc), bytesOf(cp));
+      shared.free(zc);
+    }
+  });
+
+  it('an ordinary array among the arguments keeps the whole call on the copy path', () => {
+    const y = fillFloats(shared.alloc(Float64Array, 100), 1);
+    const x = fillFloats(new Float64Array(100), 2);
+    const [copy, zero] = [paths.copy, paths.zeroCopy];
+    sabre.kernels.axpy(y, 2, x);
+    sabre.kernels.dot(x, y);
+    sabre.kernels.sum(y.subarray(1)); // not the array alloc returned
+    assert.equal(paths.zeroCopy, zero);
+    assert.equal(paths.copy, copy + 3);
+    shared.free(y);
+  });
+
+  it('a freed array is ERR_SABRE_FREED, directly and on a pool, wherever it is among the arguments', async () => {
+    const z = fillFloats(shared.alloc(Float64Array, 10), 3);
+    const y = fillFloats(shared.alloc(Float64Array, 10), 4);
+    shared.free(z);
+    assert.throws(() => sabre.kernels.sum(z), { code: 'ERR_SABRE_FREED', message: /"x" was freed/ });
+    assert.throws(() => sabre.kernels.dot(y, z), { code: 'ERR_SABRE_FREED', message: /"y" was freed/ });
+    const pool = new sabre.Pool({ threads: 1 });
+    try {
+      await assert.rejects(pool.kernels.scale(z, 2), { code: 'ERR_SABRE_FREED' });
+    } finally {
+      await pool.close();
+    }
+    shared.free(y);
+  });
+
+  it('an error the shared export reports comes back as the wasm-bindgen build throws it', () => {
+    // sumF64 on a pointer 4 bytes off: the shared slot refuses it (the
+    // engine never passes one; this reaches the export's error path).
+    const x = shared.alloc(Float32Array, 9);
+    const misaligned = { x: new Float32Array(x.buffer, x.byteOffset + 4, 8) };
+    assert.throws(() => shared.runChunk('sumF64', [{ name: 'x', split: 'in' }], misaligned, 0, 4, []), {
+      name: 'Error',
+      code: 'ERR_SABRE_INTERNAL',
+      message: /not aligned for 4 elements/,
+    });
+    // The instance is still usable.
+    assert.deepStrictEqual(shared.runChunk('sumF32', [{ name: 'x', split: 'in' }], { x: fillFloats(x, 1) }, 0, 0, []), { value: { sum: 0, comp: 0 } });
+    shared.free(x);
+  });
+
+  it('NODE_DEBUG=sabre logs each zero-copy chunk', () => {
+    const script = `const s = require(${JSON.stringify(path.join(dist, 'shared-memory.js'))}).createSharedMemory();
+      const x = s.alloc(Float32Array, 10); require(${JSON.stringify(dist)}).kernels.scale(x, 2);
+      require(${JSON.stringify(dist)}).kernels.scale(new Float32Array(10), 2);`;
+    const { status, stderr: out } = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, NODE_DEBUG: 'sabre' } });
+    assert.equal(status, 0, out.toString());
+    const lines = out.toString().split('\n').filter((l) => /zero-copy chunk/.test(l));
+    assert.equal(lines.length, 1, out.toString());
+    assert.match(lines[0], /scaleF32: zero-copy chunk \[0, 10\)/);
+  });
+});
+
+describe('zero copy on a pool', () => {
+  let shared;
+  let pool;
+  before(() => {
+    shared = createSharedMemory();
+    pool = new sabre.Pool({ threads: 2 });
+  });
+  after(async () => {
+    await pool.close();
+    assert.equal(shared.workerContexts(), 0, 'every worker released its context on exit');
+  });
+
+  for (const [name, c] of Object.entries(CASES)) {
+    const types = c.floats ? [Float32Array, Float64Array] : [Uint8Array];
+    for (const Type of types) {
+      it(`${name} (${Type.name}): the pool's chunks on the shared memory give the copy path's bits`, async () => {
+        for (const units of c.floats ? [1, 1000, 2 * MAP_GRAIN + 5] : [1000, 2 * BYTE_GRAIN + 5]) {
+          if (units < (c.min ?? 0)) continue;
+          const arrays = arraysFor(shared, c, Type, units);
+          const { n, zc, cp } = arrays;
+          const expected = await c.call(pool.kernels, cp);
+          const [sent, ran] = [paths.poolZeroCopy, shared.workerChunks()];
+          const got = await c.call(pool.kernels, zc);
+          const label = `${name} ${Type.name} n=${n}`;
+          // histogram's export returns a Vec (it allocates): never zero-copy on a worker.
+          const chunks = Math.ceil(units / (c.floats ? MAP_GRAIN : c.align ? BYTE_GRAIN / 4 : BYTE_GRAIN));
+          assert.equal(paths.poolZeroCopy - sent, name === 'histogram' ? 0 : chunks, `${label}: chunks sent zero-copy`);
+          assert.equal(shared.workerChunks() - ran, name === 'histogram' ? 0 : chunks, `${label}: chunks the workers ran zero-copy`);
+          sameAsCopy(label, c, arrays, got, expected);
+          for (const v of zc) shared.free(v);
+        }
+      });
+    }
+  }
+
+  it('a worker that dies mid-call: its chunk runs again, the result is the copy path\'s, its context is released', async () => {
+    const crashPool = new sabre.Pool({ threads: 2 });
+    const n = 8 * MAP_GRAIN;
+    const x = fillFloats(shared.alloc(Float64Array, n), 7);
+    const ref = fillFloats(new Float64Array(new SharedArrayBuffer(n * 8)), 7);
+    const contexts = shared.workerContexts();
+    const warm = shared.alloc(Float64Array, 4 * MAP_GRAIN);
+    await crashPool.kernels.sum(warm); // the workers are up, with contexts on the memory
+    assert.ok(shared.workerContexts() > contexts);
+    shared.free(warm);
+    const pending = crashPool.kernels.scale(x, 1.5);
+    assert.notEqual(crashPool.simulateCrash(), null, 'a busy worker was ended');
+    await pending;
+    await crashPool.kernels.scale(ref, 1.5);
+    assert.deepStrictEqual(bytesOf(x), bytesOf(ref));
+    await crashPool.close();
+    assert.equal(shared.workerContexts(), contexts, 'the dead and the closed workers released theirs');
+    shared.free(x);
+  });
+});
