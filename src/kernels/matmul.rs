@@ -295,6 +295,57 @@ mod tests {
         }
     }
 
+    /// Shapes around the micro-kernel's tile (MR x NR), the k block (KC) and
+    /// the row block (MC), primes and the 1x1x1 corner; B packed once and
+    /// reused for bands of rows, as the wasm binding does.
+    #[test]
+    fn packed_micro_kernel_matches_naive_loop_on_edge_shapes() {
+        let mut rng = Rng::new(13);
+        let shapes = [
+            (1, 1, 1),
+            (2, 3, 5),
+            (7, 11, 13),
+            (13, 31, 37),
+            (17, 33, 9),
+            (MR, KC, NR),
+            (MR + 1, KC + 1, NR + 1),
+            (MR - 1, KC - 1, NR - 1),
+            (64, 64, 64),
+            (MC - 1, 2 * KC + 3, 3 * NR - 1),
+            (MC + 1, 97, 2 * NR + 1),
+            (2 * MC + 3, 5, 41),
+            (101, 257, 103),
+            (1, 300, 64),
+            (64, 300, 1),
+        ];
+        for &(m, k, n) in &shapes {
+            let a = rng.f32s(m * k);
+            let b = rng.f32s(k * n);
+            let (want, _, _) = naive(&a, &b, m, k, n);
+            let mut c = vec![f32::NAN; m * n];
+            matmul_f32(&mut c, &a, &b, m, k, n).unwrap();
+            assert!(
+                c.iter().zip(&want).all(|(x, y)| x.to_bits() == y.to_bits()),
+                "{m}x{k}x{n}"
+            );
+            let mut bp = Vec::new();
+            pack_b(&mut bp, &b, k, n).unwrap();
+            assert_eq!(bp.len(), packed_b_len(k, n));
+            for (lo, hi) in [(0, m), (0, m.min(MR)), (m / 3, m), (m / 2, m / 2 + 1)] {
+                let mut band = vec![f32::NAN; (hi - lo) * n];
+                matmul_f32_packed(&mut band, &a[lo * k..hi * k], &bp, hi - lo, k, n).unwrap();
+                assert!(
+                    band.iter()
+                        .zip(&want[lo * n..hi * n])
+                        .all(|(x, y)| x.to_bits() == y.to_bits()),
+                    "band {lo}..{hi} of {m}x{k}x{n}"
+                );
+            }
+        }
+        let mut c = [0f32; 4];
+        assert!(matmul_f32_packed(&mut c, &[0.0; 4], &[0.0; 4], 2, 2, 2).is_err());
+    }
+
     #[test]
     fn special_values_propagate() {
         let a = [1.0, f32::INFINITY, 0.0, 2.0];
