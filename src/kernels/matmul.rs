@@ -29,6 +29,8 @@ pub const MR: usize = 4;
 pub const NR: usize = 8;
 const KC: usize = 256;
 const MC: usize = 64;
+// A block of MC rows is packed into whole MR-row panels.
+const _: () = assert!(MC % MR == 0);
 
 fn check_len(what: &'static str, len: usize, rows: usize, cols: usize) -> Result<()> {
     match rows.checked_mul(cols) {
