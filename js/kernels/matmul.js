@@ -12,8 +12,15 @@ const v = require('../validate');
 const { outOfRange } = require('../errors');
 
 // Grain, measured on a 2-core x86-64 VM (Node 20, +simd128): the blocked
-// kernel runs at 11-14 GFlop/s on one thread, and a band of ~2^22
-// multiply-adds (rows * k * n; 16 rows of a 512x512 B) took 0.8-1.4 ms.
+// kernel ran at 11-14 GFlop/s on one thread, and a band of ~2^22
+// multiply-adds (rows * k * n; 16 rows of a 512x512 B) took 0.8-1.4 ms. The
+// packed micro-kernel (44-52 GFlop/s direct) takes about a third of that;
+// bands of at least 16-64 rows were no faster at 1024^3 (measured on a
+// loaded machine, so not conclusive).
+//
+// The first band of a call on an instance also packs the cached B into
+// panels for the micro-kernel (src/bindings/matmul.rs); `matmulReserveB`
+// invalidates that, so B is packed once per call and instance, like the copy.
 //
 // The B cache, measured the same way: copying a 1 MiB B (512x512) from a
 // SharedArrayBuffer into wasm memory takes 0.08 ms, 6-9 % of such a chunk;

@@ -3,21 +3,34 @@
 //! Every element is computed in the same order whatever the blocking, the
 //! band of rows or the SIMD path: `c = 0; for p in 0..k { c = c + a[i][p] *
 //! b[p][j] }`, each product and each sum rounded to f32 (wasm SIMD has no
-//! fused multiply-add, and the portable path does not fuse either). So a
-//! band of rows of C gives exactly the bits of the whole product, and the
-//! result equals a naive triple loop in f32.
+//! fused multiply-add, and neither path fuses). So a band of rows of C gives
+//! exactly the bits of the whole product, and the result equals a naive
+//! triple loop in f32.
 //!
-//! Blocking: the k dimension in blocks of `KC`, so a `KC x NR` panel of B
-//! (8 KiB) stays in L1 while every row of A's block streams past it; a
-//! register micro-kernel computes a `MR x NR` (4 x 8) tile of C with its 32
-//! accumulators in registers (eight f32x4 with `+simd128`). Rows and columns that do not
-//! fill a tile use a 1 x 8 kernel and a scalar loop with the same order.
+//! Packed panels and a register-tiled micro-kernel:
+//! - B is packed once ([`pack_b`]) into panels of `NR` columns, each `k x NR`
+//!   and contiguous (columns past `n` are zeros). The wasm binding packs it
+//!   once per call and instance, next to its B cache.
+//! - k runs in blocks of `KC` and rows in blocks of `MC`: each block of A is
+//!   packed into `MR`-row panels (`kc x MR`, interleaved, rows past `m` are
+//!   zeros), so the micro-kernel reads both operands contiguously and a
+//!   `KC x NR` panel of B (8 KiB) stays in L1 while a block of A stays in L2.
+//! - The micro-kernel keeps an `MR x NR` tile of C in registers (with
+//!   `+simd128`: 8 f32x4 accumulators) and steps p in order, one multiply
+//!   then one add per step. Edge tiles run the same kernel on a copy of the
+//!   tile and write back only the elements inside C; the padding lanes
+//!   compute `a * 0` sums that are never stored.
 
 use crate::error::{Error, Result};
 
-const MR: usize = 4;
-const NR: usize = 8;
+/// Rows of the micro-kernel's tile (bands of rows are cut at multiples of it).
+pub const MR: usize = 4;
+/// Columns of the micro-kernel's tile: the width of a packed panel of B.
+pub const NR: usize = 8;
 const KC: usize = 256;
+const MC: usize = 64;
+// A block of MC rows is packed into whole MR-row panels.
+const _: () = assert!(MC % MR == 0);
 
 fn check_len(what: &'static str, len: usize, rows: usize, cols: usize) -> Result<()> {
     match rows.checked_mul(cols) {
@@ -30,110 +43,194 @@ fn check_len(what: &'static str, len: usize, rows: usize, cols: usize) -> Result
     }
 }
 
+/// Length of B packed by [`pack_b`]: `ceil(n / NR)` panels of `k x NR`.
+pub fn packed_b_len(k: usize, n: usize) -> usize {
+    n.div_ceil(NR) * NR * k
+}
+
+/// Packs `b` (`k x n`, row-major) into `out` as `ceil(n / NR)` panels of
+/// `NR` columns, panel `jp` holding `b[p][jp * NR + jj]` at
+/// `(jp * k + p) * NR + jj`, zeros past column `n`. `out` is resized.
+pub fn pack_b(out: &mut Vec<f32>, b: &[f32], k: usize, n: usize) -> Result<()> {
+    check_len("b", b.len(), k, n)?;
+    out.clear();
+    out.resize(packed_b_len(k, n), 0.0);
+    if k == 0 || n == 0 {
+        return Ok(());
+    }
+    for (jp, panel) in out.chunks_exact_mut(k * NR).enumerate() {
+        let j0 = jp * NR;
+        let w = NR.min(n - j0);
+        for (row, dst) in b.chunks_exact(n).zip(panel.chunks_exact_mut(NR)) {
+            dst[..w].copy_from_slice(&row[j0..j0 + w]);
+        }
+    }
+    Ok(())
+}
+
 /// `c (m x n) = a (m x k) · b (k x n)`, all row-major.
 pub fn matmul_f32(c: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Result<()> {
     check_len("c", c.len(), m, n)?;
     check_len("a", a.len(), m, k)?;
     check_len("b", b.len(), k, n)?;
+    let mut packed = Vec::new();
+    pack_b(&mut packed, b, k, n)?;
+    matmul_f32_packed(c, a, &packed, m, k, n)
+}
+
+/// [`matmul_f32`] with B already packed by [`pack_b`] (same `k`, `n`).
+pub fn matmul_f32_packed(
+    c: &mut [f32],
+    a: &[f32],
+    bp: &[f32],
+    m: usize,
+    k: usize,
+    n: usize,
+) -> Result<()> {
+    check_len("c", c.len(), m, n)?;
+    check_len("a", a.len(), m, k)?;
+    if bp.len() != packed_b_len(k, n) {
+        return Err(Error::LengthMismatch {
+            what: "packed b",
+            expected: packed_b_len(k, n),
+            actual: bp.len(),
+        });
+    }
     c.fill(0.0);
     if m == 0 || n == 0 || k == 0 {
         return Ok(());
     }
-    let n8 = n - n % NR;
-    let m4 = m - m % MR;
+    let panels = n.div_ceil(NR);
+    let mut ap = vec![0f32; MC.min(m.div_ceil(MR) * MR) * KC.min(k)];
     for p0 in (0..k).step_by(KC) {
         let kc = KC.min(k - p0);
-        for j0 in (0..n8).step_by(NR) {
-            for i0 in (0..m4).step_by(MR) {
-                micro::tile_4x8(c, a, b, i0, j0, p0, kc, k, n);
-            }
-            for i in m4..m {
-                micro::tile_1x8(c, a, b, i, j0, p0, kc, k, n);
-            }
-        }
-        // Columns past the last whole panel: one element at a time.
-        for i in 0..m {
-            let arow = &a[i * k + p0..i * k + p0 + kc];
-            for j in n8..n {
-                let mut acc = c[i * n + j];
-                for (p, &av) in arow.iter().enumerate() {
-                    acc += av * b[(p0 + p) * n + j];
+        for i0 in (0..m).step_by(MC) {
+            let mc = MC.min(m - i0);
+            pack_a(&mut ap, a, i0, mc, p0, kc, k);
+            for jp in 0..panels {
+                let j0 = jp * NR;
+                let w = NR.min(n - j0);
+                let bpanel = &bp[(jp * k + p0) * NR..(jp * k + p0 + kc) * NR];
+                for (t, apanel) in ap.chunks_exact(kc * MR).take(mc.div_ceil(MR)).enumerate() {
+                    let i = i0 + t * MR;
+                    let h = MR.min(m - i);
+                    if h == MR && w == NR {
+                        micro::tile(&mut c[i * n + j0..], n, apanel, bpanel, kc);
+                    } else {
+                        let mut tile = [0f32; MR * NR];
+                        for r in 0..h {
+                            tile[r * NR..r * NR + w]
+                                .copy_from_slice(&c[(i + r) * n + j0..(i + r) * n + j0 + w]);
+                        }
+                        micro::tile(&mut tile, NR, apanel, bpanel, kc);
+                        for r in 0..h {
+                            c[(i + r) * n + j0..(i + r) * n + j0 + w]
+                                .copy_from_slice(&tile[r * NR..r * NR + w]);
+                        }
+                    }
                 }
-                c[i * n + j] = acc;
             }
         }
     }
     Ok(())
 }
 
-/// The micro-kernels: plain arrays of accumulators that LLVM keeps in
-/// registers and, with `+simd128`, turns into f32x4 code.
-///
-/// Measured (2-core x86-64 VM, Node 20, 512x512x512 and two other shapes):
-/// this source built with `+simd128` runs 11-14 GFlop/s, the same as a
-/// hand-written `core::arch::wasm32` f32x4 variant of these two kernels
-/// (within 3 %, identical bits), and 3x the build without `+simd128`. So
-/// there is one variant, which `cargo test` checks natively and the JS tests
-/// check as wasm SIMD.
+/// Packs rows `i0..i0 + mc`, columns `p0..p0 + kc` of `a` into `MR`-row
+/// panels of `kc x MR` (element `(p, r)` at `p * MR + r`), zeros past `mc`.
+fn pack_a(ap: &mut [f32], a: &[f32], i0: usize, mc: usize, p0: usize, kc: usize, k: usize) {
+    for (t, panel) in ap
+        .chunks_exact_mut(kc * MR)
+        .take(mc.div_ceil(MR))
+        .enumerate()
+    {
+        for r in 0..MR {
+            let i = t * MR + r;
+            if i < mc {
+                let row = &a[(i0 + i) * k + p0..(i0 + i) * k + p0 + kc];
+                for (p, &v) in row.iter().enumerate() {
+                    panel[p * MR + r] = v;
+                }
+            } else {
+                for p in 0..kc {
+                    panel[p * MR + r] = 0.0;
+                }
+            }
+        }
+    }
+}
+
+/// The portable micro-kernel: an `MR x NR` tile of accumulators (LLVM keeps
+/// them in registers), `c[r * ldc + j] += a[p][r] * b[p][j]` for p in order.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128", not(sabre_no_simd))))]
 mod micro {
     use super::{MR, NR};
 
-    #[allow(clippy::too_many_arguments)]
     #[inline(always)]
-    pub fn tile_4x8(
-        c: &mut [f32],
-        a: &[f32],
-        b: &[f32],
-        i0: usize,
-        j0: usize,
-        p0: usize,
-        kc: usize,
-        k: usize,
-        n: usize,
-    ) {
+    pub fn tile(c: &mut [f32], ldc: usize, ap: &[f32], bp: &[f32], kc: usize) {
         let mut acc = [[0f32; NR]; MR];
         for (r, row) in acc.iter_mut().enumerate() {
-            row.copy_from_slice(&c[(i0 + r) * n + j0..(i0 + r) * n + j0 + NR]);
+            row.copy_from_slice(&c[r * ldc..r * ldc + NR]);
         }
-        let a0 = &a[i0 * k + p0..i0 * k + p0 + kc];
-        let a1 = &a[(i0 + 1) * k + p0..(i0 + 1) * k + p0 + kc];
-        let a2 = &a[(i0 + 2) * k + p0..(i0 + 2) * k + p0 + kc];
-        let a3 = &a[(i0 + 3) * k + p0..(i0 + 3) * k + p0 + kc];
-        for p in 0..kc {
-            let brow: &[f32; NR] = b[(p0 + p) * n + j0..(p0 + p) * n + j0 + NR]
-                .try_into()
-                .unwrap();
-            let av = [a0[p], a1[p], a2[p], a3[p]];
+        for (av, bv) in ap[..kc * MR]
+            .chunks_exact(MR)
+            .zip(bp[..kc * NR].chunks_exact(NR))
+        {
             for r in 0..MR {
                 for j in 0..NR {
-                    acc[r][j] += av[r] * brow[j];
+                    acc[r][j] += av[r] * bv[j];
                 }
             }
         }
         for (r, row) in acc.iter().enumerate() {
-            c[(i0 + r) * n + j0..(i0 + r) * n + j0 + NR].copy_from_slice(row);
+            c[r * ldc..r * ldc + NR].copy_from_slice(row);
         }
     }
+}
 
-    #[allow(clippy::too_many_arguments)]
+/// The simd128 micro-kernel: `MR x NR / 4` f32x4 accumulators; per step two
+/// loads of B, `MR` splats of A, then `f32x4.mul` and `f32x4.add` (never a
+/// fused multiply-add), so every lane rounds exactly as the portable loop.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128", not(sabre_no_simd)))]
+mod micro {
+    use super::{MR, NR};
+    use core::arch::wasm32::*;
+
+    const V: usize = NR / 4;
+
     #[inline(always)]
-    pub fn tile_1x8(
-        c: &mut [f32],
-        a: &[f32],
-        b: &[f32],
-        i: usize,
-        j0: usize,
-        p0: usize,
-        kc: usize,
-        k: usize,
-        n: usize,
-    ) {
-        let out: &mut [f32; NR] = (&mut c[i * n + j0..i * n + j0 + NR]).try_into().unwrap();
-        let arow = &a[i * k + p0..i * k + p0 + kc];
-        for (p, &av) in arow.iter().enumerate() {
-            let brow = &b[(p0 + p) * n + j0..(p0 + p) * n + j0 + NR];
-            for j in 0..NR {
-                out[j] += av * brow[j];
+    pub fn tile(c: &mut [f32], ldc: usize, ap: &[f32], bp: &[f32], kc: usize) {
+        // The bounds the unchecked loads below rely on.
+        assert!(ap.len() >= kc * MR && bp.len() >= kc * NR && c.len() >= (MR - 1) * ldc + NR);
+        let mut acc = [[f32x4_splat(0.0); V]; MR];
+        for (r, row) in acc.iter_mut().enumerate() {
+            for (v, x) in row.iter_mut().enumerate() {
+                // SAFETY: r * ldc + 4 * v + 4 <= (MR - 1) * ldc + NR <= c.len().
+                *x = unsafe { v128_load(c.as_ptr().add(r * ldc + 4 * v) as *const v128) };
+            }
+        }
+        let (mut a, mut b) = (ap.as_ptr(), bp.as_ptr());
+        for _ in 0..kc {
+            // SAFETY: kc steps of MR (A) and NR (B) floats stay within the
+            // lengths asserted above.
+            unsafe {
+                let mut bv = [f32x4_splat(0.0); V];
+                for (v, x) in bv.iter_mut().enumerate() {
+                    *x = v128_load(b.add(4 * v) as *const v128);
+                }
+                for (r, row) in acc.iter_mut().enumerate() {
+                    let av = f32x4_splat(*a.add(r));
+                    for (x, &bx) in row.iter_mut().zip(bv.iter()) {
+                        *x = f32x4_add(*x, f32x4_mul(av, bx));
+                    }
+                }
+                a = a.add(MR);
+                b = b.add(NR);
+            }
+        }
+        for (r, row) in acc.iter().enumerate() {
+            for (v, &x) in row.iter().enumerate() {
+                // SAFETY: as for the loads.
+                unsafe { v128_store(c.as_mut_ptr().add(r * ldc + 4 * v) as *mut v128, x) };
             }
         }
     }
@@ -198,6 +295,57 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Shapes around the micro-kernel's tile (MR x NR), the k block (KC) and
+    /// the row block (MC), primes and the 1x1x1 corner; B packed once and
+    /// reused for bands of rows, as the wasm binding does.
+    #[test]
+    fn packed_micro_kernel_matches_naive_loop_on_edge_shapes() {
+        let mut rng = Rng::new(13);
+        let shapes = [
+            (1, 1, 1),
+            (2, 3, 5),
+            (7, 11, 13),
+            (13, 31, 37),
+            (17, 33, 9),
+            (MR, KC, NR),
+            (MR + 1, KC + 1, NR + 1),
+            (MR - 1, KC - 1, NR - 1),
+            (64, 64, 64),
+            (MC - 1, 2 * KC + 3, 3 * NR - 1),
+            (MC + 1, 97, 2 * NR + 1),
+            (2 * MC + 3, 5, 41),
+            (101, 257, 103),
+            (1, 300, 64),
+            (64, 300, 1),
+        ];
+        for &(m, k, n) in &shapes {
+            let a = rng.f32s(m * k);
+            let b = rng.f32s(k * n);
+            let (want, _, _) = naive(&a, &b, m, k, n);
+            let mut c = vec![f32::NAN; m * n];
+            matmul_f32(&mut c, &a, &b, m, k, n).unwrap();
+            assert!(
+                c.iter().zip(&want).all(|(x, y)| x.to_bits() == y.to_bits()),
+                "{m}x{k}x{n}"
+            );
+            let mut bp = Vec::new();
+            pack_b(&mut bp, &b, k, n).unwrap();
+            assert_eq!(bp.len(), packed_b_len(k, n));
+            for (lo, hi) in [(0, m), (0, m.min(MR)), (m / 3, m), (m / 2, m / 2 + 1)] {
+                let mut band = vec![f32::NAN; (hi - lo) * n];
+                matmul_f32_packed(&mut band, &a[lo * k..hi * k], &bp, hi - lo, k, n).unwrap();
+                assert!(
+                    band.iter()
+                        .zip(&want[lo * n..hi * n])
+                        .all(|(x, y)| x.to_bits() == y.to_bits()),
+                    "band {lo}..{hi} of {m}x{k}x{n}"
+                );
+            }
+        }
+        let mut c = [0f32; 4];
+        assert!(matmul_f32_packed(&mut c, &[0.0; 4], &[0.0; 4], 2, 2, 2).is_err());
     }
 
     #[test]
