@@ -180,8 +180,10 @@ describe('on Redis with worker processes', () => {
 
   it('a worker killed with SIGKILL mid-chunk: the stall check gives its chunk to another, the count is exact', async (t) => {
     if (skip) return t.skip(skip);
-    const big = new sabre.Cluster({ connection: redis.url, jobChunks: 4 });
-    const hi = 400_000_000;
+    // Jobs of 64 pool chunks (~1e9 numbers, ~100 ms since the wheel sieve):
+    // long enough that the kill lands while the victim still runs its job.
+    const big = new sabre.Cluster({ connection: redis.url, jobChunks: 64 });
+    const hi = 4_000_000_000;
     const expected = await pool.kernels.countPrimes(0, hi);
     const victim = firstToStartAChunk(workers);
     const call = big.kernels.countPrimes(0, hi);
