@@ -14,9 +14,11 @@ const { outOfRange } = require('../errors');
 // Grain, measured on a 2-core x86-64 VM (Node 20, +simd128): the blocked
 // kernel ran at 11-14 GFlop/s on one thread, and a band of ~2^22
 // multiply-adds (rows * k * n; 16 rows of a 512x512 B) took 0.8-1.4 ms. The
-// packed micro-kernel (44-52 GFlop/s direct) takes about a third of that;
-// bands of at least 16-64 rows were no faster at 1024^3 (measured on a
-// loaded machine, so not conclusive).
+// packed micro-kernel (44-52 GFlop/s direct) takes about a third of that,
+// too little for a pool chunk: pool x2 over direct was 1.11 / 1.44 / 1.47x
+// at n = 384 / 768 / 1024 with 2^22, and 1.15 / 1.72 / 1.64x with 2^24
+// multiply-adds per band (~1 ms; 2^26 was no better and splits 384 too
+// coarsely). Measured on a quiet 2-core VM, interleaved, medians of 14.
 //
 // The first band of a call on an instance also packs the cached B into
 // panels for the micro-kernel (src/bindings/matmul.rs); `matmulReserveB`
@@ -26,7 +28,7 @@ const { outOfRange } = require('../errors');
 // SharedArrayBuffer into wasm memory takes 0.08 ms, 6-9 % of such a chunk;
 // a 16 MiB B (2048x2048) takes 3.5 ms, 50 % of its (4-row) chunk. With the
 // cache each instance copies B once per call instead of once per chunk.
-const MATMUL_WORK = 1 << 22;
+const MATMUL_WORK = 1 << 24;
 const MR = 4; // rows of the micro-kernel: bands are whole multiples of it
 
 /** wasm instance (the glue's exports object) -> key of the call whose B it holds. */
