@@ -1,4 +1,5 @@
 'use strict';
+const { bestAnchor } = require('./report');
 // The chart, as a hand-written SVG string (no dependency): for each kernel
 // at its largest size measured,
 //   1. speed-up over the direct wasm call against threads: sabre's pool,
@@ -10,7 +11,7 @@
 // buffers after GC, RSS, calls/s (soakPanels; soakChart alone for
 // bench/soak.js).
 
-const COLORS = { js: '#8c8c8c', wasm: '#7b4fb3', pool: '#1f6fd1', piscina: '#e07b14', native: '#2e9b4f', rayon: '#2e9b4f', ideal: '#b8b8b8' };
+const COLORS = { js: '#8c8c8c', wasm: '#7b4fb3', pool: '#1f6fd1', piscina: '#e07b14', native: '#2e9b4f', rayon: '#2e9b4f', anchor: '#c0392b', ideal: '#b8b8b8' };
 const FONT = 'font-family="Helvetica, Arial, sans-serif"';
 
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -50,6 +51,8 @@ function scalingPanel(r, threads, x0, y0, w, h) {
     pool: threads.map((t) => [t, r.modes[`pool:${t}`]]).filter(([, m]) => m).map(([t, m]) => [t, base / m.ms]),
     piscina: threads.map((t) => [t, r.modes[`piscina:${t}`]]).filter(([, m]) => m).map(([t, m]) => [t, base / m.ms]),
     rayon: threads.map((t) => [t, r.modes[`rayon:${t}`]]).filter(([, m]) => m).map(([t, m]) => [t, base / m.ms]),
+    // The best library a user could call instead (numpy, primesieve), at each thread count.
+    anchor: threads.map((t) => [t, bestAnchor(r, t)?.[1]]).filter(([, m]) => m).map(([t, m]) => [t, base / m.ms]),
   };
   const all = [T, ...Object.values(series).flat().map(([, v]) => v)];
   const ymax = niceMax(Math.max(...all));
@@ -111,6 +114,7 @@ function legend(x, y) {
     ['pool', "sabre's pool"],
     ['piscina', 'piscina, split by hand'],
     ['rayon', 'native rayon (□ native, 1 thread)'],
+    ['anchor', 'best library (numpy, primesieve)'],
     ['ideal', 'ideal: speed-up = threads'],
   ];
   let cx = x;
