@@ -169,6 +169,8 @@ function declare(decl) {
           const name = suffixed ? exportFor(decl.export, c[first.name]) : decl.export;
           return owner && !owner.allocates(name) ? owner : undefined;
         },
+    // The caller's arrays a zero-copy pass runs on: pinned while it runs.
+    zeroCopyArrays: (c) => [...new Set(splits.map((p) => v.original(c[p.name])))],
     grain: () => grain,
     run: decl.run ?? slotRun,
     combine: decl.combine ?? ((c) => (written.length ? c[written[0].name] : undefined)),

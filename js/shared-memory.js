@@ -258,7 +258,7 @@ function createSharedMemory({ initial, maximum = 16384 } = {}) {
     const ptr = rawAlloc(bytes, align);
     // Re-read: the allocation may have grown the memory.
     const view = new Type(memory.buffer, ptr, length);
-    const record = { ptr, bytes, align, freed: false };
+    const record = { ptr, bytes, align, freed: false, pins: 0 };
     live.set(ptr, record);
     records.set(view, record);
     owners.set(view, shared);
@@ -280,6 +280,11 @@ function createSharedMemory({ initial, maximum = 16384 } = {}) {
 
   function free(view) {
     const record = recordOf(view, 'view');
+    // A pool call on it still runs (its workers hold the address): freeing
+    // now would let them write into whatever the allocator gives out next.
+    if (record.pins > 0) {
+      throw sabreError(Error, 'ERR_SABRE_IN_USE', `"view" (at byte offset ${record.ptr}) is in use by ${record.pins} pool call(s); free it after they settle`);
+    }
     record.freed = true;
     live.delete(record.ptr);
     exports.sabre_free(record.ptr, record.bytes, record.align);
@@ -359,6 +364,13 @@ function createSharedMemory({ initial, maximum = 16384 } = {}) {
     allocates: (name) => /^Vec\b/.test(contract.get(name)?.returns ?? ''),
     alloc,
     free,
+    /** Pins the allocations `views` for a pool call: free() refuses them until unpin. */
+    pin: (views) => {
+      for (const view of views) recordOf(view, 'view').pins++;
+    },
+    unpin: (views) => {
+      for (const view of views) records.get(view).pins--;
+    },
     isLive: (view) => {
       const record = ArrayBuffer.isView(view) ? records.get(view) : undefined;
       return record !== undefined && !record.freed;

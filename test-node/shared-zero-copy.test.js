@@ -219,6 +219,23 @@ describe('zero copy on a pool', () => {
     }
   }
 
+  it('an array a pool call runs on cannot be freed until the call settles (ERR_SABRE_IN_USE), aborted or not', async () => {
+    const n = 8 * MAP_GRAIN;
+    const x = fillFloats(shared.alloc(Float64Array, n), 8);
+    const y = fillFloats(shared.alloc(Float64Array, n), 9);
+    const pending = pool.kernels.axpy(y, 0.5, x);
+    for (const v of [x, y]) assert.throws(() => shared.free(v), { code: 'ERR_SABRE_IN_USE', message: /in use by 1 pool call/ });
+    await pending;
+    const ac = new AbortController();
+    const aborted = pool.kernels.sum(x, { signal: ac.signal });
+    assert.throws(() => shared.free(x), { code: 'ERR_SABRE_IN_USE' });
+    ac.abort();
+    await assert.rejects(aborted, { name: 'AbortError' });
+    shared.free(x); // settled: unpinned
+    shared.free(y);
+    assert.throws(() => shared.free(x), { code: 'ERR_SABRE_FREED' });
+  });
+
   it('a worker that dies mid-call: its chunk runs again, the result is the copy path\'s, its context is released', async () => {
     const crashPool = new sabre.Pool({ threads: 2 });
     const n = 8 * MAP_GRAIN;

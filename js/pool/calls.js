@@ -62,6 +62,8 @@ class Call {
     this.partials = new Array(this.chunks);
     this.completed = 0;
     this.tasks = new Set(); // its tasks that workers hold and have not answered
+    this.zeroCopy = null; // the shared memory it runs in without copies (js/declare.js), if any
+    this.pinned = null; // the caller's arrays pinned there while it runs
     this.seenBy = new Set(); // worker slots that hold its data (js/protocol.js)
     this.failed = false; // once true, `failure` is what it rejects with (any value a callback threw)
     this.failure = undefined;
@@ -128,6 +130,13 @@ class Calls {
   }
 
   #register(call) {
+    // Zero copy (js/declare.js): decided once per pass, and the arrays pinned
+    // from now until the pass ends, so none is freed under a worker.
+    call.zeroCopy = call.spec.zeroCopy?.(call.args) ?? null;
+    if (call.zeroCopy) {
+      call.pinned = call.spec.zeroCopyArrays(call.args);
+      call.zeroCopy.pin(call.pinned);
+    }
     this.live.add(call);
     this.#pool.scheduler.add(call);
     this.#pool.refresh();
@@ -318,6 +327,10 @@ class Calls {
   /** A pass is over: unreachable from the pool, its data dropped by the workers. */
   #end(call) {
     call.settled = true;
+    if (call.pinned) {
+      call.zeroCopy.unpin(call.pinned);
+      call.pinned = null;
+    }
     this.live.delete(call);
     this.#pool.scheduler.drop(call);
     this.#pool.workers.forget(call);

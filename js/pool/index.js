@@ -192,8 +192,7 @@ class ThreadPool extends EventEmitter {
     const def = call.spec.definition;
     // Zero copy: every split array in one shared memory (declare.js); the
     // worker gets its own instance on it with its first such chunk.
-    if (call.zeroCopy === undefined) call.zeroCopy = call.spec.zeroCopy?.(call.args) ?? null;
-    const owner = call.zeroCopy;
+    const owner = call.zeroCopy; // decided when the pass was registered (calls.js)
     const attach = owner && !slot.attached.has(owner) ? owner.workerContext() : undefined;
     const msg = protocol.chunk(
       id,
