@@ -26,7 +26,7 @@ const venv = path.join(__dirname, '..', '.venv');
 const python = path.join(venv, 'bin', 'python');
 const script = path.join(__dirname, 'numpy_anchor.py');
 
-/** Kernels with a numpy anchor (numpy_anchor.py `setup`), and which arguments size them. */
+/** Kernels with a numpy anchor (numpy_anchor.py `setup`). */
 const NUMPY = new Set(['scale', 'axpy', 'clamp', 'abs', 'sqrt', 'sum', 'dot', 'matmul', 'sort']);
 
 /** Makes bench/.venv with numpy and threadpoolctl. Returns { available, note }. */
