@@ -37,7 +37,7 @@ const ERROR = 'error';
  * kernelsModule: the kernel table's module (a test build may add kernels)
  * port: the receiving end of the pool's MessageChannel
  * doorbell: Int32Array(1) on a SharedArrayBuffer, bumped after each post
- * gcLock: Int32Array(1) shared by every pool of the process (see worker.js)
+ * gcLock: Int32Array(1) shared by every pool of the process (see js/gc.js)
  * atomics: whether the worker serves its port synchronously when busy
  */
 function workerInit({ module, gluePath, kernelsModule, port, doorbell, gcLock, atomics }) {

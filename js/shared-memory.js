@@ -38,6 +38,7 @@ const path = require('node:path');
 const { contractOf } = require('./contract');
 const { zeroCopyRunner } = require('./zero-copy');
 const { MAP_GRAIN, BYTE_GRAIN } = require('./kernels/grains');
+const { reachGc } = require('./gc');
 
 const WASM_FILE = path.join(__dirname, 'wasm', 'sabre_shared.wasm');
 const PAGE = 65536;
@@ -53,9 +54,23 @@ const RESULT_BYTES = 256 * 8;
  */
 const WORKER_SCRATCH = Math.max(MAP_GRAIN * 8, BYTE_GRAIN);
 let nextMemoryId = 1;
+/** Bytes allocated between two looks for dead arrays (at least; see collectDead). */
+const COLLECT_EVERY = 128 << 20;
 
 /** Every array alloc returned (on this thread) -> the shared memory that holds it. */
 const owners = new WeakMap();
+/**
+ * Every SharedArrayBuffer object of a shared memory seen here -> that memory:
+ * each growth makes memory.buffer a new object over the same bytes, so
+ * views of one memory may have different .buffer objects.
+ */
+const bufferOwners = new WeakMap();
+
+/** What `view`'s bytes are part of: its shared memory (as above), else its buffer. */
+const memoryKey = (view) => bufferOwners.get(view.buffer) ?? view.buffer;
+
+/** Whether views `a` and `b` address the same bytes by byteOffset (one buffer, or one shared memory). */
+const sameMemory = (a, b) => a.buffer === b.buffer || memoryKey(a) === memoryKey(b);
 
 /** The shared memory (createSharedMemory's object) of a live allocation, else undefined. */
 function ownerOf(view) {
@@ -232,15 +247,59 @@ function createSharedMemory({ initial, maximum = 16384 } = {}) {
   /** Live allocations by byteOffset, and every array alloc returned. */
   const live = new Map();
   const records = new WeakMap();
+  let liveBytes = 0;
+  let sinceCollection = 0; // bytes allocated since dead arrays were last looked for
+  let survived = 0; // live bytes right after that look
 
   function rawAlloc(bytes, align) {
-    const ptr = exports.sabre_alloc(bytes, align);
-    if (ptr === 0) {
-      const left = maximum * PAGE - memory.buffer.byteLength;
-      throw sabreError(RangeError, 'ERR_SABRE_SHARED_MEMORY_FULL',
-        `shared memory: cannot allocate ${bytes} bytes (${left} bytes of the ${maximum * PAGE}-byte maximum not yet grown into, less fragmentation)`);
-    }
+    const ptr = exports.sabre_alloc(bytes, align) >>> 0; // an i32: addresses from 2 GiB up come back negative
+    if (ptr === 0) throw memoryFull(bytes);
     return ptr;
+  }
+
+  function memoryFull(bytes) {
+    const grown = memory.buffer.byteLength;
+    return sabreError(RangeError, 'ERR_SABRE_SHARED_MEMORY_FULL',
+      `shared memory: cannot allocate ${bytes} bytes: ${liveBytes} bytes are in live arrays, ` +
+      `${maximum * PAGE - grown} bytes of the ${maximum * PAGE}-byte maximum are not yet grown into ` +
+      '(free() arrays you are done with; a plain SharedArrayBuffer has no such limit but takes the copy path)');
+  }
+
+  // The backstop for arrays dropped without free(): when one is collected,
+  // its bytes go back to the allocator. Views derived from it (subarray(),
+  // a view made over its .buffer) do not keep it alive: keep the array
+  // itself, or free() it, while they are in use.
+  const finalizer = new FinalizationRegistry((record) => {
+    if (!record.freed) release(record);
+  });
+
+  function release(record) {
+    record.freed = true;
+    live.delete(record.ptr);
+    liveBytes -= record.bytes;
+    exports.sabre_free(record.ptr, record.bytes, record.align);
+  }
+
+  /**
+   * Frees every allocation whose array the collector found dead, without
+   * waiting for the finalizer's task: after a full collection (a young one
+   * keeps WeakRef targets) once more than COLLECT_EVERY bytes, or the bytes
+   * that survived the last if more, were allocated since, and when an allocation
+   * does not fit. Growing memory is forever (a wasm memory never shrinks),
+   * and the collector cannot see these bytes to run by itself. Arrays
+   * allocated in the current synchronous run are kept (WeakRef semantics).
+   */
+  function collectDead() {
+    const gc = reachGc();
+    if (!gc) return;
+    gc(); // full; not gc({ type: 'major' }), which (Node 20) leaves dead WeakRef targets alive
+    for (const record of live.values()) {
+      if (record.pins === 0 && record.ref.deref() === undefined) {
+        finalizer.unregister(record);
+        release(record);
+      }
+    }
+    survived = liveBytes;
   }
 
   function alloc(Type, length) {
@@ -252,17 +311,36 @@ function createSharedMemory({ initial, maximum = 16384 } = {}) {
     }
     const align = Math.max(Type.BYTES_PER_ELEMENT, 8);
     const bytes = length * Type.BYTES_PER_ELEMENT;
-    if (bytes > 2 ** 32 - align) {
-      throw sabreError(RangeError, 'ERR_SABRE_SHARED_MEMORY_FULL', `shared memory: cannot allocate ${bytes} bytes (more than wasm32 addresses)`);
+    if (bytes > maximum * PAGE - align) throw memoryFull(bytes);
+    sinceCollection += bytes;
+    if (sinceCollection > Math.max(COLLECT_EVERY, survived)) {
+      sinceCollection = 0;
+      collectDead();
     }
-    const ptr = rawAlloc(bytes, align);
+    let ptr = exports.sabre_alloc(bytes, align) >>> 0;
+    if (ptr === 0) {
+      collectDead();
+      ptr = rawAlloc(bytes, align);
+    }
     // Re-read: the allocation may have grown the memory.
-    const view = new Type(memory.buffer, ptr, length);
-    const record = { ptr, bytes, align, freed: false, pins: 0 };
+    const buffer = memory.buffer;
+    bufferOwners.set(buffer, shared);
+    // Zeroed, as a new SharedArrayBuffer is: reused bytes hold a freed array's values.
+    new Uint8Array(buffer, ptr, bytes).fill(0);
+    const view = new Type(buffer, ptr, length);
+    const record = { ptr, bytes, align, freed: false, pins: 0, ref: new WeakRef(view) };
     live.set(ptr, record);
+    liveBytes += bytes;
     records.set(view, record);
     owners.set(view, shared);
+    finalizer.register(view, record, record);
+    Object.defineProperty(view, Symbol.dispose, { value: dispose });
     return view;
+  }
+
+  /** `using x = sabre.shared.float64(n)`: freed at the end of the scope (once; a freed array is left as is). */
+  function dispose() {
+    if (records.get(this)?.freed === false) free(this);
   }
 
   function recordOf(view, name) {
@@ -270,7 +348,7 @@ function createSharedMemory({ initial, maximum = 16384 } = {}) {
     if (!record) {
       const over = ArrayBuffer.isView(view) && view.buffer instanceof SharedArrayBuffer && live.has(view.byteOffset);
       throw sabreError(TypeError, 'ERR_SABRE_NOT_SHARED',
-        `"${name}" is not an array that shared.alloc returned${over ? ' (a view made by hand over its memory)' : ''}`);
+        `"${name}" is not an array that sabre.shared allocated${over ? ' (a view made by hand over its memory)' : ''}`);
     }
     if (record.freed) {
       throw sabreError(Error, 'ERR_SABRE_FREED', `"${name}" was freed (at byte offset ${record.ptr}); it cannot be used or freed again`);
@@ -285,9 +363,8 @@ function createSharedMemory({ initial, maximum = 16384 } = {}) {
     if (record.pins > 0) {
       throw sabreError(Error, 'ERR_SABRE_IN_USE', `"view" (at byte offset ${record.ptr}) is in use by ${record.pins} pool call(s); free it after they settle`);
     }
-    record.freed = true;
-    live.delete(record.ptr);
-    exports.sabre_free(record.ptr, record.bytes, record.align);
+    finalizer.unregister(record);
+    release(record);
   }
 
   /** A stack and TLS block for another instance on this memory (attach). */
@@ -376,6 +453,8 @@ function createSharedMemory({ initial, maximum = 16384 } = {}) {
       return record !== undefined && !record.freed;
     },
     liveCount: () => live.size,
+    /** What the memory holds: bytes in live arrays, bytes grown into, the maximum. */
+    usage: () => ({ arrays: live.size, liveBytes, grownBytes: memory.buffer.byteLength, maximumBytes: maximum * PAGE }),
     threadContext,
     releaseThreadContext,
     kernels: kernelsOver(exports, recordOf),
@@ -415,4 +494,4 @@ function attach(module, memory, ctx) {
   return attached;
 }
 
-module.exports = { createSharedMemory, attach, sharedModule, memoryLimits, ownerOf, assertNotFreed };
+module.exports = { createSharedMemory, attach, sharedModule, memoryLimits, ownerOf, assertNotFreed, memoryKey, sameMemory };

@@ -1,8 +1,28 @@
 'use strict';
-// Helpers to allocate typed arrays on a SharedArrayBuffer, the memory that
-// workers can read and write in place without a copy through postMessage.
+// sabre.shared: typed arrays in sabre's shared WebAssembly.Memory (see
+// js/shared-memory.js), where kernels read and write them in place, on this
+// thread and on every pool worker, with no copy. Their .buffer is a
+// SharedArrayBuffer like any other, so they are ordinary typed arrays to
+// everything else.
+//
+// Release is explicit: free(array), or `using x = sabre.shared.float64(n)`
+// (Symbol.dispose). An array dropped without either is freed when the
+// collector finds it dead (a FinalizationRegistry backstop; sabre also runs
+// a full collection every 128 MiB allocated so that dropped arrays come back
+// before the memory grows). Arrays derived from one (subarray(), a view over
+// its .buffer) do not keep it alive; they work with every kernel, through the
+// copy path.
+//
+// The memory is made on first use, one per thread, up to wasm32's 4 GiB.
 
 const { invalidArgType, outOfRange } = require('./errors');
+const { createSharedMemory, ownerOf } = require('./shared-memory');
+
+/** wasm32's limit: 65536 pages of 64 KiB. */
+const MAXIMUM_PAGES = 65536;
+let memory;
+/** This thread's shared memory, made on first use. */
+const sharedMemory = () => (memory ??= createSharedMemory({ maximum: MAXIMUM_PAGES }));
 
 function isShared(view) {
   return ArrayBuffer.isView(view) && view.buffer instanceof SharedArrayBuffer;
@@ -12,7 +32,7 @@ function alloc(Type, length) {
   if (!Number.isSafeInteger(length) || length < 0) {
     throw outOfRange('length', 'a non-negative integer', length);
   }
-  return new Type(new SharedArrayBuffer(length * Type.BYTES_PER_ELEMENT));
+  return sharedMemory().alloc(Type, length);
 }
 
 /**
@@ -34,11 +54,34 @@ function from(source, Type) {
   return out;
 }
 
+/**
+ * Returns `view`'s bytes to the memory. Freeing twice is ERR_SABRE_FREED,
+ * an array sabre.shared did not allocate ERR_SABRE_NOT_SHARED, one a pool
+ * call is still running on ERR_SABRE_IN_USE.
+ */
+function free(view) {
+  if (memory === undefined) {
+    const err = new TypeError('"view" is not an array that sabre.shared allocated');
+    err.code = 'ERR_SABRE_NOT_SHARED';
+    throw err;
+  }
+  memory.free(view);
+}
+
+/** Whether `view` is an array sabre.shared allocated and has not freed (kernels run on it without copies). */
+const isAllocated = (view) => memory !== undefined && ownerOf(view) === memory;
+
+/** `{ arrays, liveBytes, grownBytes, maximumBytes }` of this thread's shared memory. */
+const usage = () => (memory ? memory.usage() : { arrays: 0, liveBytes: 0, grownBytes: 0, maximumBytes: MAXIMUM_PAGES * 65536 });
+
 const make = (Type) => (length) => alloc(Type, length);
 
 module.exports = {
   isShared,
+  isAllocated,
   from,
+  free,
+  usage,
   float32: make(Float32Array),
   float64: make(Float64Array),
   int32: make(Int32Array),

@@ -14,6 +14,7 @@
 
 const { types: utilTypes } = require('node:util');
 const { invalidArgType, outOfRange, messageOf } = require('./errors');
+const { sameMemory } = require('./shared-memory');
 
 const FLOATS = [Float32Array, Float64Array];
 const BYTES = [Uint8Array, Uint8ClampedArray];
@@ -108,7 +109,7 @@ function sameLength(name, b, a) {
  * same range (aliasing, e.g. axpy(y, a, y)) is fine.
  */
 function noPartialOverlap(name, b, a) {
-  if (a.buffer !== b.buffer) return;
+  if (!sameMemory(a, b)) return;
   const [a0, a1] = [a.byteOffset, a.byteOffset + a.byteLength];
   const [b0, b1] = [b.byteOffset, b.byteOffset + b.byteLength];
   if (a0 < b1 && b0 < a1 && !(a0 === b0 && a1 === b1)) {
@@ -123,7 +124,7 @@ function noPartialOverlap(name, b, a) {
  * buffer, or an input that chunks would read after others rewrote it.
  */
 function noOverlap(name, b, aName, a) {
-  if (a.buffer !== b.buffer || a.byteLength === 0 || b.byteLength === 0) return;
+  if (a.byteLength === 0 || b.byteLength === 0 || !sameMemory(a, b)) return;
   if (a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength) {
     const err = new RangeError(`The "${name}" argument overlaps the "${aName}" array in memory; it must be a separate buffer`);
     err.code = 'ERR_SABRE_OVERLAP';

@@ -55,30 +55,11 @@ const attached = new Map();
  * it has been handed (once per pass: a pass's data crosses once, see
  * `passes` below) and runs a young-generation collection (~30 us here) after
  * every SHARED_BYTES_PER_GC of them: most handles are short-lived, so a
- * minor collection frees them (the few that outlive one: `countDropped`). V8's `gc` is reached by exposing it for one
- * new context only; the flag is process-wide, so workers switch it on and
- * off under a lock shared by every pool of the process (`gcLock`, holding
- * the holder's threadId: the pool releases it if that worker is ended while
- * it holds it), and a worker that still cannot reach `gc` goes without.
+ * minor collection frees them (the few that outlive one: `countDropped`).
+ * V8's `gc` is reached as js/gc.js does; a worker that cannot goes without.
  */
 const SHARED_BYTES_PER_GC = 64 << 20;
-const gc = (() => {
-  const v8 = require('node:v8');
-  const vm = require('node:vm');
-  const { threadId } = require('node:worker_threads');
-  const lock = workerData.gcLock;
-  for (let held; (held = Atomics.compareExchange(lock, 0, 0, threadId)) !== 0; ) Atomics.wait(lock, 0, held, 10);
-  try {
-    v8.setFlagsFromString('--expose-gc');
-    return vm.runInNewContext('typeof gc === "function" ? gc : null');
-  } catch {
-    return null;
-  } finally {
-    v8.setFlagsFromString('--no-expose-gc');
-    Atomics.compareExchange(lock, 0, threadId, 0);
-    Atomics.notify(lock, 0);
-  }
-})();
+const gc = require('./gc').reachGc();
 let sharedBytes = 0;
 let oldBytes = 0;
 let collections = 0; // young collections run so far

@@ -242,7 +242,7 @@ const badCases = [
   }, RangeError, /"centroids" argument overlaps the "points"/],
   [() => {
     const x = f32(8);
-    return [x.subarray(0, 4), 2, x.subarray(6, 8), new Int32Array(x.buffer, 24, 2)];
+    return [x.subarray(0, 4), 2, x.subarray(6, 8), new Int32Array(x.buffer, x.byteOffset + 24, 2)];
   }, RangeError, /"labels" argument overlaps the "centroids"/],
 ];
 

@@ -81,7 +81,7 @@ for (const backend of backends()) {
 
     it('puts -0 before +0 and every NaN last', async () => {
       const x = sabre.shared.from(new Float64Array([NaN, 0, -Infinity, -0, 1, NaN, -0, Infinity, 0, -1]));
-      new Uint32Array(x.buffer)[1] = 0xfff80000; // x[0]: a negative NaN
+      new Uint32Array(x.buffer, x.byteOffset, 2)[1] = 0xfff80000; // x[0]: a negative NaN
       await backend.call('sort', x);
       assertSame(x, [-Infinity, -1, -0, -0, 0, 0, 1, Infinity, NaN, NaN], 'Float64Array');
     });

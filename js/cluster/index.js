@@ -28,6 +28,7 @@ const { randomUUID } = require('node:crypto');
 const { kernels } = require('../kernels');
 const { Execution } = require('../executor');
 const { callOptions } = require('../options');
+const { memoryKey } = require('../shared-memory');
 const { toJSON, bytesOf, typeOf, decodeFrame } = require('./codec');
 const { AbortError, TimeoutError, PoolClosedError, SabreError, deserializeError, invalidArgType, outOfRange } = require('../errors');
 
@@ -178,29 +179,41 @@ class RemoteCluster {
 }
 
 /**
- * The input arrays of a prepared call: each distinct buffer is written once
- * (the span its views cover), each view becomes `{ key, byteOffset,
- * byteLength, type }` in it. Returns `{ refs, writes }`: refs by argument
- * name, writes as `[key, Buffer]`.
+ * The input arrays of a prepared call: each run of overlapping views on one
+ * memory is written once (the span they cover, so aliasing views stay
+ * aliased on the worker; arrays of sabre.shared all live in one memory, far
+ * apart), each view becomes `{ key, byteOffset, byteLength, type }` in it.
+ * Returns `{ refs, writes }`: refs by argument name, writes as `[key, Buffer]`.
  */
 function inputsOf(id, prepared) {
-  const spans = new Map(); // buffer -> { from, to, views }
+  const byMemory = new Map(); // memory (js/shared-memory.js memoryKey) -> [name, view][]
   for (const [name, value] of Object.entries(prepared)) {
     if (!ArrayBuffer.isView(value)) continue;
-    let s = spans.get(value.buffer);
-    if (!s) spans.set(value.buffer, (s = { from: value.byteOffset, to: value.byteOffset, views: [] }));
-    s.from = Math.min(s.from, value.byteOffset);
-    s.to = Math.max(s.to, value.byteOffset + value.byteLength);
-    s.views.push([name, value]);
+    const memory = memoryKey(value);
+    if (!byMemory.has(memory)) byMemory.set(memory, []);
+    byMemory.get(memory).push([name, value]);
   }
   const refs = {};
   const writes = [];
   let n = 0;
-  for (const [buffer, s] of spans) {
-    const key = keyOf(id, `in:${n++}`);
-    writes.push([key, Buffer.from(new Uint8Array(buffer, s.from, s.to - s.from))]);
-    for (const [name, view] of s.views) {
-      refs[name] = { key, byteOffset: view.byteOffset - s.from, byteLength: view.byteLength, type: typeOf(view) };
+  for (const views of byMemory.values()) {
+    views.sort((a, b) => a[1].byteOffset - b[1].byteOffset);
+    for (let i = 0; i < views.length; ) {
+      // One span: views whose bytes overlap the span so far.
+      const from = views[i][1].byteOffset;
+      let to = from + views[i][1].byteLength;
+      let buffer = views[i][1].buffer; // the largest (a grown shared memory's newest)
+      let j = i + 1;
+      for (; j < views.length && views[j][1].byteOffset < to; j++) {
+        to = Math.max(to, views[j][1].byteOffset + views[j][1].byteLength);
+        if (views[j][1].buffer.byteLength > buffer.byteLength) buffer = views[j][1].buffer;
+      }
+      const key = keyOf(id, `in:${n++}`);
+      writes.push([key, Buffer.from(new Uint8Array(buffer, from, to - from))]);
+      for (const [name, view] of views.slice(i, j)) {
+        refs[name] = { key, byteOffset: view.byteOffset - from, byteLength: view.byteLength, type: typeOf(view) };
+      }
+      i = j;
     }
   }
   return { refs, writes };

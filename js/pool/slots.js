@@ -11,17 +11,15 @@
 
 const { Worker, MessageChannel } = require('node:worker_threads');
 const path = require('node:path');
-const v8 = require('node:v8');
 const debuglog = require('node:util').debuglog('sabre');
 const tasks = require('../tasks');
 const protocol = require('../protocol');
 const { detach } = require('./calls');
 const { SabreError, messageOf } = require('../errors');
+const { gcLock, releaseGcLock } = require('../gc');
 
 const workerScript = path.join(__dirname, '..', 'worker.js');
 
-/** Held by a worker while it switches V8's process-wide --expose-gc flag (see worker.js). */
-const gcLock = new Int32Array(new SharedArrayBuffer(4));
 /** Consecutive workers that die before their ready message: give up. */
 const MAX_STARTUP_FAILURES = 3;
 
@@ -347,14 +345,5 @@ class Workers {
   }
 }
 
-/**
- * A worker ended while switching the --expose-gc flag (worker.js) holds the
- * gc lock: switch the flag back off and let the other workers have it.
- */
-function releaseGcLock(threadId) {
-  if (Atomics.compareExchange(gcLock, 0, threadId, 0) !== threadId) return;
-  v8.setFlagsFromString('--no-expose-gc');
-  Atomics.notify(gcLock, 0);
-}
 
 module.exports = { Workers, WorkerSlot, gcLock };
