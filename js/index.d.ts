@@ -436,7 +436,11 @@ export function load(definition: KernelDefinition): Record<string, (...args: any
 /** k-means to convergence on this thread (synchronous). */
 export function kmeans(points: Float32Array, dims: number, k: number, options?: KMeansOptions): KMeansResult;
 
-/** Typed arrays on a SharedArrayBuffer, which pool workers write in place. */
+/**
+ * Typed arrays in sabre's shared wasm memory (a SharedArrayBuffer, one per
+ * thread, up to 4 GiB), which kernels and pool workers read and write in
+ * place. Each is zeroed and has a non-enumerable `[Symbol.dispose]()`.
+ */
 export const shared: {
   float32(length: number): Float32Array;
   float64(length: number): Float64Array;
@@ -447,7 +451,14 @@ export const shared: {
   /** A shared copy of a typed array (same class) or of numbers as `Type`. */
   from<T extends ArrayBufferView>(source: T): T;
   from<C extends { new (buffer: SharedArrayBuffer): ArrayBufferView }>(source: ArrayLike<number>, Type: C): InstanceType<C>;
+  /** Whether `view` is backed by any SharedArrayBuffer (the pool's requirement). */
   isShared(view: unknown): boolean;
+  /** Whether `view` is an array sabre.shared allocated and did not free (kernels run on it without copies). */
+  isAllocated(view: unknown): boolean;
+  /** Returns an array's bytes to the memory (ERR_SABRE_FREED twice, ERR_SABRE_NOT_SHARED foreign, ERR_SABRE_IN_USE during a pool call). */
+  free(view: ArrayBufferView): void;
+  /** This thread's shared memory: live arrays and their bytes, bytes grown into, the maximum. */
+  usage(): { arrays: number; liveBytes: number; grownBytes: number; maximumBytes: number };
 };
 
 export class SabreError extends Error {

@@ -1,8 +1,8 @@
 'use strict';
-// Internal (issue 11, foundation): one shared WebAssembly.Memory holding
-// sabre's zero-copy arrays, and instances of the shared-memory build
-// (wasm/sabre_shared.wasm: src/shared_abi.rs, built for wasm32-wasip1-threads)
-// on it, one per thread. Nothing public uses it yet.
+// One shared WebAssembly.Memory holding sabre's zero-copy arrays (the
+// memory behind sabre.shared, js/shared.js), and instances of the
+// shared-memory build (wasm/sabre_shared.wasm: src/shared_abi.rs, built for
+// wasm32-wasip1-threads) on it, one per thread.
 //
 // - The module imports a *shared* `env.memory` and a few WASI functions; the
 //   kernels do no I/O, so stubs suffice (fd_write forwards a panic's message
@@ -25,7 +25,9 @@
 //   freeing (or passing) any other array, including a subarray or a view made
 //   by hand over the same SharedArrayBuffer, is ERR_SABRE_NOT_SHARED. Views
 //   stay readable after free (a SharedArrayBuffer cannot be detached), but
-//   sabre never hands one to a kernel. No FinalizationRegistry backstop yet.
+//   sabre never hands one to a kernel. An array dropped without free() is
+//   freed once the collector finds it dead (collectDead, and a
+//   FinalizationRegistry for the rest).
 // - Zero copy (direct path): js/declare.js asks ownerOf(view) whether every
 //   split array of a call is a live allocation of one shared memory; then
 //   each chunk runs on that memory's first instance through the export of
