@@ -16,14 +16,17 @@
 const { chunkCount, chunkRange, Continuation } = require('./chunks');
 const { original } = require('./validate');
 
+const NO_OPTIONS = Object.freeze({ inPlace: false });
+
 /** One pass: a kernel (name and spec), its prepared arguments, and how they cut into chunks. */
 class Pass {
-  constructor(kernel, spec, args) {
+  /** `how`: `{ inPlace }` of the call (transactional: false), which may coarsen the grain (js/declare.js). */
+  constructor(kernel, spec, args, how = NO_OPTIONS) {
     this.kernel = kernel;
     this.spec = spec;
     this.args = args;
     this.units = spec.units(args);
-    this.grain = spec.grain(args);
+    this.grain = spec.grain(args, how);
     this.chunks = chunkCount(this.units, this.grain);
   }
 
@@ -37,11 +40,13 @@ class Execution {
   /**
    * `table`: the kernel specs by name; `kernel` and `args`: the first
    * pass (args already prepared). A Continuation names its pass in `table`.
+   * `how`: `{ inPlace }` (see Pass).
    */
-  constructor(table, kernel, args) {
+  constructor(table, kernel, args, how = NO_OPTIONS) {
     const spec = table[kernel];
     this.table = table;
-    this.pass = new Pass(kernel, spec, args);
+    this.how = how;
+    this.pass = new Pass(kernel, spec, args, how);
     // Every pass the call will run, as [units, grain]: a spec with more than
     // one pass declares them (see js/kernels/index.js), so progress has one
     // total from the start.
@@ -77,7 +82,7 @@ class Execution {
   finishPass(partials) {
     const result = this.pass.spec.combine(this.pass.args, partials);
     if (!(result instanceof Continuation)) return { value: original(result) };
-    this.pass = new Pass(result.kernel, this.table[result.kernel], result.args);
+    this.pass = new Pass(result.kernel, this.table[result.kernel], result.args, this.how);
     return null;
   }
 }
@@ -87,8 +92,8 @@ class Execution {
  * through `runChunk(spec, args, start, end)` (an Engine's, for the direct
  * path), which returns the chunk's partial result.
  */
-function runSync(table, kernel, args, runChunk) {
-  const execution = new Execution(table, kernel, args);
+function runSync(table, kernel, args, runChunk, how = NO_OPTIONS) {
+  const execution = new Execution(table, kernel, args, how);
   for (;;) {
     const { pass } = execution;
     const partials = new Array(pass.chunks);

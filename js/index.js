@@ -16,7 +16,7 @@ const { runSync } = require('./executor');
 const { ThreadPool } = require('./pool');
 const { kmeans } = require('./kernels/kmeans');
 const { defineKernels, checkDefinition, specsOf, qualifiedName } = require('./custom');
-const { readCallOptions } = require('./options');
+const { readCallOptions, directOptions } = require('./options');
 const shared = require('./shared');
 const errors = require('./errors');
 
@@ -27,9 +27,14 @@ let directEngine = null;
  * (js/executor.js), every pass on the same engine. An in-place kernel
  * returns the caller's own array, not sabre's canonical view of it.
  */
-function runDirect(table, kernel, args, engine = (directEngine ??= new Engine())) {
+function runDirect(table, kernel, args, engine = (directEngine ??= new Engine()), inPlace = false) {
   const call = table[kernel].prepare(args, false);
-  return runSync(table, kernel, call, (spec, c, s, t) => engine.runChunk(spec, c, s, t));
+  engine.inPlace = inPlace; // transactional: false (js/declare.js, js/zero-copy.js)
+  try {
+    return runSync(table, kernel, call, (spec, c, s, t) => engine.runChunk(spec, c, s, t), { inPlace });
+  } finally {
+    engine.inPlace = false;
+  }
 }
 
 /** `{ name: (...args, options?) => ... }` for each kernel a declaration names. */
@@ -48,7 +53,10 @@ function methodsOf(def, invoke) {
 function load(def) {
   const { engine } = checkDefinition(def, Engine);
   const specs = specsOf(def);
-  return methodsOf(def, (name, args) => runDirect(specs, name, args.slice(0, specs[name].params.length), engine));
+  return methodsOf(def, (name, args) => {
+    const n = specs[name].params.length;
+    return runDirect(specs, name, args.slice(0, n), engine, args.length > n ? directOptions(args[n]) : false);
+  });
 }
 
 /** Public kernels only: names starting with '_' are internal passes. */
@@ -58,7 +66,14 @@ const direct = Object.freeze(
   Object.fromEntries(
     publicEntries(kernels).map(([name, spec]) => [
       name,
-      { [name]: (...args) => runDirect(kernels, name, args.slice(0, spec.params.length)) }[name],
+      {
+        [name]: (...args) => {
+          const n = spec.params.length;
+          // The options ({ transactional }) are read before the arguments are checked.
+          const inPlace = args.length > n ? directOptions(args[n]) : false;
+          return runDirect(kernels, name, args.slice(0, n), undefined, inPlace);
+        },
+      }[name],
     ]),
   ),
 );

@@ -173,14 +173,35 @@ class Signal {
 /** One call's options: `{ signal?: Signal, timeout?, onProgress? }`. */
 function callOptions(opts) {
   if (opts === undefined) return {};
-  const { signal, timeout, onProgress } = v.ownProps('options', opts, ['signal', 'timeout', 'onProgress']);
+  const { signal, timeout, onProgress, transactional } = v.ownProps('options', opts, CALL_OPTIONS);
   if (timeout !== undefined && !(v.number('options.timeout', timeout) > 0 && timeout <= 2 ** 31 - 1)) {
     throw outOfRange('options.timeout', 'a number of milliseconds > 0 and <= 2^31 - 1', timeout);
   }
   if (onProgress !== undefined && typeof onProgress !== 'function') {
     throw invalidArgType('options.onProgress', 'a function', onProgress);
   }
-  return { signal: signal === undefined ? undefined : new Signal(signal), timeout, onProgress };
+  return { signal: signal === undefined ? undefined : new Signal(signal), timeout, onProgress, inPlace: inPlaceOf(transactional) };
+}
+
+const CALL_OPTIONS = ['signal', 'timeout', 'onProgress', 'transactional'];
+
+/**
+ * `transactional: false` (default true): an in-place kernel on arrays that
+ * sabre.shared allocated writes straight into them, without the scratch
+ * region a chunk is committed from (see README, "Shared arrays").
+ */
+function inPlaceOf(transactional) {
+  if (transactional !== undefined && typeof transactional !== 'boolean') {
+    throw invalidArgType('options.transactional', 'a boolean', transactional);
+  }
+  return transactional === false;
+}
+
+/** A direct call's options: `transactional` only (the others mean nothing on this thread). */
+function directOptions(opts) {
+  if (opts === undefined) return false;
+  const { transactional } = v.ownProps('options', opts, ['transactional']);
+  return inPlaceOf(transactional);
 }
 
 /**
@@ -191,8 +212,8 @@ function callOptions(opts) {
  */
 function readCallOptions(opts) {
   if (opts === undefined) return undefined;
-  const { signal, timeout, onProgress } = v.ownProps('options', opts, ['signal', 'timeout', 'onProgress']);
-  return { signal, timeout, onProgress };
+  const { signal, timeout, onProgress, transactional } = v.ownProps('options', opts, CALL_OPTIONS);
+  return { signal, timeout, onProgress, transactional };
 }
 
-module.exports = { poolOptions, callOptions, readCallOptions };
+module.exports = { poolOptions, callOptions, readCallOptions, directOptions };

@@ -78,7 +78,8 @@ function chunk(id, pass, data, last, start, end, block, index, blocks, load, for
  * `memory` the id of the shared memory its chunks run on zero-copy (every
  * split array is there), if they do.
  */
-const passData = (kernel, args, memory) => (memory === undefined ? { kernel, args } : { kernel, args, memory });
+const passData = (kernel, args, memory, inPlace) =>
+  memory === undefined ? { kernel, args } : inPlace ? { kernel, args, memory, inPlace } : { kernel, args, memory };
 
 /** Drop the data of passes `passes` (ids): they settled. */
 const forget = (passes) => ({ type: FORGET, passes });

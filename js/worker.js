@@ -119,7 +119,8 @@ function passOf(msg) {
   if (msg.data !== undefined) {
     const bytes = sharedBytesOf(msg.data.args);
     countShared(bytes); // first: a collection it runs now is not one the entry outlived
-    passes.set(msg.pass, { kernel: msg.data.kernel, args: msg.data.args, memory: msg.data.memory, bytes, epoch: collections });
+    const { kernel, args, memory, inPlace = false } = msg.data;
+    passes.set(msg.pass, { kernel, args, memory, inPlace, bytes, epoch: collections });
   }
   return passes.get(msg.pass);
 }
@@ -161,12 +162,26 @@ function run(msg, pass) {
     eng = spec.gluePath ? userEngines.get(spec.gluePath) : engine;
     // The pool sent this pass's arrays in a shared memory (declare.js).
     engine.zeroCopy = pass.memory === undefined ? undefined : attached.get(pass.memory);
+    engine.inPlace = pass.inPlace;
+    // transactional: false: the kernel writes the caller's arrays as it
+    // runs, so its whole run is the write-back (COMMITTING): a worker that
+    // dies in it fails the call (that range may be partly written) instead
+    // of running it twice.
+    if (pass.inPlace && Atomics.compareExchange(states, index, tasks.RUNNING, tasks.COMMITTING) !== tasks.RUNNING) {
+      parentPort.postMessage(protocol.skipped(id, performance.now() - t0));
+      return;
+    }
     out = eng.compute(spec, args, msg.start, msg.end);
+    if (pass.inPlace) {
+      for (const [source, target, from] of eng.sourcesOf(out.writes ?? [])) target.set(source, from);
+      Atomics.store(states, index, tasks.COMMITTED);
+    }
   } catch (err) {
     parentPort.postMessage(protocol.failed(id, serializeError(err), performance.now() - t0));
     return;
   }
-  if (!out.writes) {
+  if (pass.inPlace || !out.writes) {
+    if (pass.inPlace && spec.faultPoint) spec.faultPoint('committed', args, msg.start, msg.end);
     parentPort.postMessage(protocol.done(id, out.value, performance.now() - t0));
     return;
   }

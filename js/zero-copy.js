@@ -33,13 +33,14 @@ function zeroCopyRunner(module, memory, exports, buffers) {
   const contract = contractOf(module);
   const { scratchFor } = buffers;
 
-  return function runChunk(name, splits, c, from, to, args) {
+  return function runChunk(name, splits, c, from, to, args, inPlace = false) {
     const entry = contract.get(name);
     if (!entry) throw new Error(`sabre: the shared-memory build has no kernel export "${name}"`);
     const result = buffers.result();
     const len = to - from;
-    // Pointers in the export's slot order; a written array (or an 'in' one
-    // overlapping another passed in place: no two slots may alias) goes
+    // Pointers in the export's slot order; a written array (unless
+    // `inPlace`: transactional: false), or any array overlapping one already
+    // passed by address (no two slots may alias: Rust's &mut rule), goes
     // through scratch. Allocate first: growth makes memory.buffer new.
     const plan = entry.slots.map((slotName, i) => {
       const p = splits.find((q) => q.name === slotName);
@@ -48,7 +49,7 @@ function zeroCopyRunner(module, memory, exports, buffers) {
     });
     const direct = [];
     for (const s of plan) {
-      if (s.p.split === 'in' && !direct.some((d) => overlaps(d.view, s.view))) {
+      if ((inPlace || s.p.split === 'in') && !direct.some((d) => overlaps(d.view, s.view))) {
         s.ptr = s.view.byteOffset + from * s.view.BYTES_PER_ELEMENT;
         direct.push(s);
       } else s.ptr = scratchFor(s.i, s.bytes);
@@ -72,7 +73,8 @@ function zeroCopyRunner(module, memory, exports, buffers) {
     if (entry.fields) value = Object.fromEntries(entry.fields.map((f, i) => [f, out[i]]));
     else if (entry.returns === 'f64') value = out[0];
     else if (entry.returns === 'Vec<f64>' || entry.returns === 'Vec < f64 >') value = out.slice();
-    const writes = plan.filter((s) => s.p.split !== 'in').map((s) => [s.scratch, s.view, from, to]);
+    // Written arrays passed by address (inPlace) are written already.
+    const writes = plan.filter((s) => s.p.split !== 'in' && s.scratch).map((s) => [s.scratch, s.view, from, to]);
     return writes.length ? { value, writes } : { value };
   };
 }

@@ -1186,8 +1186,9 @@ function buildCase(backend, targetName, index, ctx) {
   if (arity > 0.94) {
     const v = c.pick([undefined, 1, 'extra', null, {}, [], c.tattle('an extra argument'), Symbol('x'), () => {}]);
     extras.push(v);
-    if (c.onPool && !options) {
-      // On a pool the first argument past the kernel's own is the call options.
+    if ((c.onPool || targetName !== 'kmeans') && !options) {
+      // The first argument past a kernel's own is the call options (on the
+      // direct path `{ transactional }` only; the kmeans helper's are its own).
       const ok = v === undefined || (typeof v === 'object' && v !== null);
       c.broke('#extra', `an extra argument ${describeValue(v)} (read as options)`, { blame: 'options', refuses: !ok, neutral: ok });
     } else {
@@ -1268,7 +1269,8 @@ function allowedNames(kase) {
     if (s.kind === 'object') for (const k of Object.keys(s.schema)) names.add(`${s.name}.${k}`);
   }
   if (target.helper) for (const n of ['options.init.length', 'options.init']) names.add(n);
-  if (c.onPool) for (const n of ['options', 'options.signal', 'options.timeout', 'options.onProgress']) names.add(n);
+  if (c.onPool) for (const n of ['options', 'options.signal', 'options.timeout', 'options.onProgress', 'options.transactional']) names.add(n);
+  else if (!target.helper) for (const n of ['options', 'options.transactional']) names.add(n);
   return names;
 }
 

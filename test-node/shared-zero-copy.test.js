@@ -256,3 +256,81 @@ describe('zero copy on a pool', () => {
     shared.free(x);
   });
 });
+
+describe('transactional: false (in-place maps write straight into the shared arrays)', () => {
+  let shared;
+  let pool;
+  before(() => {
+    shared = createSharedMemory();
+    pool = new sabre.Pool({ threads: 2 });
+  });
+  after(() => pool.close());
+  const NT = { transactional: false };
+  const writing = Object.entries(CASES).filter(([, c]) => c.reads?.length !== c.arrays.length);
+
+  for (const [name, c] of writing) {
+    const Type = c.floats ? Float64Array : Uint8Array;
+    for (const on of ['direct', 'pool']) {
+      it(`${name} (${on}): the copy path's bits, in coarser chunks, with no scratch copy`, async () => {
+        const grain = c.floats ? MAP_GRAIN : c.align ? BYTE_GRAIN / 4 : BYTE_GRAIN;
+        for (const units of [1, 1000, 9 * grain + 5]) {
+          const arrays = arraysFor(shared, c, Type, units);
+          const { zc, cp } = arrays;
+          const k = on === 'direct' ? sabre.kernels : pool.kernels;
+          const expected = await c.call(k, cp);
+          const [zero, sent] = [paths.zeroCopy, paths.poolZeroCopy];
+          const got = await c.call(Object.fromEntries(Object.keys(k).map((m) => [m, (...args) => k[m](...args, NT)])), zc);
+          const label = `${name} ${on} n=${zc[0].length}`;
+          sameAsCopy(label, c, arrays, got, expected);
+          const chunks = Math.ceil(units / (4 * grain)); // IN_PLACE_GRAIN_FACTOR
+          if (on === 'direct') assert.equal(paths.zeroCopy - zero, chunks, `${label}: chunks`);
+          else assert.equal(paths.poolZeroCopy - sent, chunks, `${label}: chunks`);
+          for (const v of zc) shared.free(v);
+        }
+      });
+    }
+  }
+
+  it('a bad value is a TypeError naming it, before anything is written (direct and pool)', async () => {
+    const x = shared.alloc(Float64Array, 10).fill(1);
+    for (const bad of [0, 'false', null, {}]) {
+      assert.throws(() => sabre.kernels.scale(x, 2, { transactional: bad }), { name: 'TypeError', message: /"options\.transactional" argument must be a boolean/ });
+      await assert.rejects(pool.kernels.scale(x, 2, { transactional: bad }), { name: 'TypeError', message: /options\.transactional/ });
+    }
+    assert.throws(() => sabre.kernels.scale(x, 2, 5), { name: 'TypeError', message: /"options"/ });
+    assert.ok(x.every((v) => v === 1));
+    assert.equal(sabre.kernels.scale(x, 2, { transactional: true }), x);
+    assert.ok(x.every((v) => v === 2));
+    shared.free(x);
+  });
+
+  it('a worker ended mid-call: no chunk runs twice; the call resolves exact (or rejects ERR_SABRE_COMMIT_INTERRUPTED)', async () => {
+    // Each element is 1 before and 1.5 after: any other value is a chunk
+    // applied twice (2.25) or a torn write. (An in-place chunk's whole run is
+    // its write-back: the pool cancels a running one before it begins, or
+    // waits for it; only a real death inside it is ERR_SABRE_COMMIT_INTERRUPTED.)
+    const crashPool = new sabre.Pool({ threads: 2 });
+    const n = 64 * MAP_GRAIN;
+    const outcomes = { exact: 0, interrupted: 0 };
+    for (let trial = 0; trial < 12; trial++) {
+      const x = shared.alloc(Float32Array, n).fill(1);
+      // Ended when a chunk reports done: the other worker is mid-chunk then.
+      const at = 1 + (trial % 4);
+      const onProgress = (p) => p.chunksDone === at && crashPool.simulateCrash();
+      const pending = crashPool.kernels.scale(x, 1.5, { ...NT, onProgress });
+      try {
+        assert.equal(await pending, x);
+        assert.ok(x.every((v) => v === 1.5), `trial ${trial}: every element scaled once`);
+        outcomes.exact++;
+      } catch (err) {
+        assert.equal(err.code, 'ERR_SABRE_COMMIT_INTERRUPTED', `trial ${trial}: ${err.message}`);
+        assert.match(err.message, /may be partly written/);
+        assert.ok(x.every((v) => v === 1 || v === 1.5), `trial ${trial}: nothing applied twice`);
+        outcomes.interrupted++;
+      }
+      shared.free(x);
+    }
+    assert.equal(outcomes.exact + outcomes.interrupted, 12);
+    await crashPool.close();
+  });
+});

@@ -33,6 +33,7 @@ class Request {
     this.signal = opts.signal; // a Signal (js/options.js) or undefined
     this.timeout = opts.timeout;
     this.onProgress = opts.onProgress;
+    this.inPlace = opts.inPlace ?? false; // transactional: false (js/options.js)
     this.pass = null; // the Call now running
     this.enqueuedAt = performance.now();
     this.startedAt = null; // when its first chunk started on a worker

@@ -122,7 +122,7 @@ class ThreadPool extends EventEmitter {
       if (this.#calls.unstarted >= this.#opts.maxQueue && this.#mustQueue()) {
         throw new QueueFullError(`The pool's queue is full (maxQueue ${this.#opts.maxQueue})`, { code: 'ERR_SABRE_QUEUE_FULL' });
       }
-      const request = this.#calls.newRequest(spec.displayName ?? kernel, opts, new Execution(this.kernels, kernel, prepared));
+      const request = this.#calls.newRequest(spec.displayName ?? kernel, opts, new Execution(this.kernels, kernel, prepared, opts));
       if (opts.signal) this.#listen(request, opts.signal);
       this.#calls.submit(request);
       debuglog('call %d %s: %d units in %d chunks', request.id, kernel, request.pass.pass.units, request.pass.chunks);
@@ -197,7 +197,7 @@ class ThreadPool extends EventEmitter {
     const msg = protocol.chunk(
       id,
       call.id,
-      cached ? undefined : protocol.passData(call.kernel, call.args, owner?.id),
+      cached ? undefined : protocol.passData(call.kernel, call.args, owner?.id, owner !== null && call.request.inPlace),
       last,
       start,
       end,
