@@ -201,7 +201,7 @@ async function main() {
       referenceMs: +referenceMs.toFixed(1),
       uploadMiB: embedded ? 0 : +mib.toFixed(1),
     };
-    if (!embedded) Object.assign(result, { queue, jobChunks: opts.jobChunks, workers: workers.map((w) => ({ pid: w.pid, jobs: w.jobs })) });
+    if (!embedded) Object.assign(result, { queue, jobChunks: opts.jobChunks, workers: workers.map((w) => ({ pid: w.pid, chunks: w.chunks })) });
     show(
       `y = ${fit.slope.toFixed(4)} x ${fit.intercept < 0 ? '-' : '+'} ${Math.abs(fit.intercept).toFixed(4)}  (r² ${fit.r2.toFixed(4)}; ` +
         `truth ${opts.slope} x ${opts.intercept < 0 ? '-' : '+'} ${Math.abs(opts.intercept)}) in ${(ms / 1000).toFixed(2)} s; ` +

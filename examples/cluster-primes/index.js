@@ -179,7 +179,7 @@ async function main() {
       Object.assign(result, {
         queue,
         jobChunks: opts.jobChunks,
-        workers: workers.map((w) => ({ pid: w.pid, jobs: w.jobs, killed: w.killed })),
+        workers: workers.map((w) => ({ pid: w.pid, chunks: w.chunks, killed: w.killed })),
       });
     }
     if (opts.killWorker) {

@@ -6,7 +6,9 @@
 // each one instead (see the README's "Past one machine").
 //
 //   const workers = await startWorkers(url, { count: 2, threads: 1, queue });
-//   workers[0].current         the job id it runs now, or null
+//   workers[0].current         the chunk job it runs now ("CALL-INDEX"), or null
+//   workers[0].chunks          how many chunk jobs it finished (a call's parent
+//                              job, "CALL", which only gathers, is not counted)
 //   workers[0].on('line', fn)  its --verbose lines: "active ID", "done ID", "failed ID why"
 //   await stopWorkers(workers) SIGTERM to those still running: they finish their chunk and exit 0
 
@@ -25,14 +27,15 @@ function startWorker(url, { threads, queue, lockDuration, stalledInterval }) {
   if (lockDuration) args.push('--lock-duration', String(lockDuration));
   if (stalledInterval) args.push('--stalled-interval', String(stalledInterval));
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const w = Object.assign(new EventEmitter(), { child, pid: child.pid, current: null, jobs: 0, killed: false });
+  const w = Object.assign(new EventEmitter(), { child, pid: child.pid, current: null, chunks: 0, killed: false });
   w.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   readline.createInterface({ input: child.stdout }).on('line', (line) => {
     const [event, id] = line.split(' ');
-    if (event === 'active') w.current = id;
+    const chunk = /^\w+-\d+$/.test(id ?? '');
+    if (event === 'active' && chunk) w.current = id;
     if ((event === 'done' || event === 'failed') && w.current === id) {
       w.current = null;
-      w.jobs++;
+      w.chunks++;
     }
     w.emit('line', line);
   });
