@@ -137,7 +137,7 @@ describe('examples/cluster-primes', () => {
     assert.equal(json.matches, true);
     assert.equal(json.workers.length, 2);
     assert.equal(json.workers.reduce((s, w) => s + w.chunks, 0), 8, 'every cluster chunk ran once');
-    assert.match(stderr, /primes below 1,000,000,000: 100\.0 %  chunk 60\/60/);
+    assert.match(stderr, /primes below 1,000,000,000: 100\.0 % {2}chunk 60\/60/);
     await redis.assertEmpty();
   });
 
