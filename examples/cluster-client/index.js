@@ -175,6 +175,12 @@ async function main() {
     }
     cluster = new sabre.Cluster({ connection: opts.redis, queue, jobChunks: opts.jobChunks });
   }
+  // Ctrl-C: the call rejects, the finally below stops the workers and removes the queue.
+  process.once('SIGINT', () => {
+    show('interrupted: stopping');
+    process.exitCode = 130;
+    cluster.destroy();
+  });
   try {
     // The call a scientist's code makes; the arrays go to Redis once
     // (16 bytes a point), the workers fit their ranges, the client combines.
@@ -217,6 +223,7 @@ async function main() {
 }
 
 main().catch((err) => {
+  if (process.exitCode === 130) return; // interrupted: the call was destroyed on purpose
   process.stderr.write(`${err.stack ?? err}\n`);
   process.exitCode = 1;
   setTimeout(() => process.exit(1), 5000).unref();

@@ -137,6 +137,12 @@ async function main() {
     cluster = new Cluster({ connection: opts.redis, queue, jobChunks: opts.jobChunks });
   }
 
+  // Ctrl-C: the call rejects, the finally below stops the workers and removes the queue.
+  process.once('SIGINT', () => {
+    show('interrupted: stopping');
+    process.exitCode = 130;
+    cluster.destroy();
+  });
   let killed = null;
   try {
     const progress = progressPrinter(`primes below ${fmt(n)}`);
@@ -202,6 +208,7 @@ async function main() {
 }
 
 main().catch((err) => {
+  if (process.exitCode === 130) return; // interrupted: the call was destroyed on purpose
   process.stderr.write(`${err.stack ?? err}\n`);
   process.exitCode = 1;
   // Workers started here must not outlive a failed run.
