@@ -70,7 +70,7 @@ function noise(check, a, b) {
  * the largest thread count: for each, the kernels that meet it, those that
  * miss it and by how much.
  */
-function goals({ meta, results, dispatch, soak }) {
+function goals({ meta, results, dispatch, soak, cluster }) {
   const T = Math.max(...meta.threads);
   const largest = new Map();
   const order = ['small', 'medium', 'large'];
@@ -185,6 +185,31 @@ function goals({ meta, results, dispatch, soak }) {
         },
       ]);
     }
+  }
+  if (cluster && !cluster.skipped && !cluster.error) {
+    const o = cluster.overhead;
+    goal('cluster-overhead', 'a Cluster costs at most 2 ms per cluster chunk over the local pool (loopback Redis)', [
+      { kernel: '(cluster)', value: o.perChunkMs, target: 2, met: o.perChunkMs <= 2, text: `${o.perChunkMs.toFixed(2)} ms per cluster chunk, ${o.perCallMs.toFixed(1)} ms per call` },
+    ]);
+    const cp = cluster.compute;
+    goal(
+      'cluster-vs-pool',
+      'with >= 100 ms cluster chunks, a compute-bound call on N worker processes within 10 % of the local pool on N threads',
+      [1, 2].map((t) => {
+        const c = { kernel: '(cluster)', threads: t, value: cp.vsPool[t], target: 1.1, met: cp.vsPool[t] <= 1.1, text: `×${t}: cluster/pool ${fmtX(cp.vsPool[t])}` };
+        return noise(c, cp.modes[`cluster:${t}`], cp.modes[`pool:${t}`]);
+      }),
+    );
+    const k = cluster.sigkill;
+    goal(`cluster-sigkill`, `no chunk lost or doubled in ${k.trials} calls with a worker SIGKILLed mid-chunk`, [
+      {
+        kernel: '(cluster)',
+        value: k.chunksLost + k.chunksDoubled,
+        target: 0,
+        met: k.chunksLost + k.chunksDoubled === 0 && k.exact === k.trials,
+        text: `${k.chunksLost} lost, ${k.chunksDoubled} doubled, ${k.exact}/${k.trials} exact (${k.killedMidChunk} killed mid-chunk)`,
+      },
+    ]);
   }
   return out;
 }

@@ -112,6 +112,52 @@ function mb(v, sign = false) {
   return sign && v > 0 ? `+${t}` : t;
 }
 
+const mib = (b) => (b / 2 ** 20 >= 10 ? (b / 2 ** 20).toFixed(0) : (b / 2 ** 20).toFixed(2));
+
+/** The cluster section (bench/cluster.js): Cluster against Pool on the same cores, overhead, bytes, SIGKILL trials. */
+function clusterBlock(c) {
+  const out = ['### cluster: BullMQ on a loopback Redis, `sabre worker` processes of 1 thread each', ''];
+  if (c.skipped) return [...out, `skipped: ${c.skipped}`].join('\n');
+  if (c.error) return [...out, `**failed**: ${c.error}`].join('\n');
+  const cp = c.compute;
+  const mode = (m) => `${ms(m.ms)} ±${pct(m.spread)}`;
+  out.push(
+    `Compute-bound: countPrimes(0, ${cp.hi.toExponential(2)}), ${cp.jobs} cluster chunks of ${cp.poolChunksPerJob} pool chunks (redis ${c.redis}); ms, median of ${cp.modes['pool:1'].runs}:`,
+    '',
+    table(
+      ['<on', 'pool (threads)', 'cluster (worker processes)', 'cluster / pool'],
+      [1, 2].map((t) => [`${t}`, mode(cp.modes[`pool:${t}`]), mode(cp.modes[`cluster:${t}`]), x(cp.vsPool[t])]),
+    ),
+    '',
+    `cluster 2 workers over 1: ${x(cp.scaling)}; every mode counted the same: ${cp.sameCount ? 'yes' : '**NO**'}.`,
+    '',
+  );
+  const o = c.overhead;
+  out.push(
+    `Overhead: countPrimes over ${o.poolChunks} pool chunks on 1 worker, as 1 cluster chunk (${ms(o.modes['cluster:1 coarse'].ms)} ms) and as ${o.poolChunks} (${ms(o.modes['cluster:1 fine'].ms)} ms), pool×1 ${ms(o.modes['pool:1'].ms)} ms: ` +
+      `**${o.perChunkMs.toFixed(2)} ms per cluster chunk** (${o.perChunkVsPoolMs.toFixed(2)} ms against the pool's per-chunk time), ${o.perCallMs.toFixed(1)} ms per call.`,
+    '',
+  );
+  const b = c.bytes;
+  out.push(
+    'Bytes through Redis in one call on 2 workers (INFO total_net_input/output_bytes, less the idle rate):',
+    '',
+    table(
+      ['<call', 'array MiB', 'into Redis MiB', 'out of Redis MiB', 'commands', 'cluster ms', 'pool×2 ms'],
+      b.calls.map((r) => [r.what, mib(r.arrayBytes), mib(r.inBytes), mib(r.outBytes), int(r.commands), ms(r.ms), ms(r.poolMs)]),
+    ),
+    '',
+    `Idle: ${int(b.background.inPerMs * 1000)} B/s in, ${int(b.background.outPerMs * 1000)} B/s out, ${int(b.background.commandsPerMs * 1000)} commands/s (6 idle workers, the clients' event streams).`,
+    '',
+  );
+  const k = c.sigkill;
+  out.push(
+    `SIGKILL: ${k.trials} calls of ${k.cluster.jobs} cluster chunks on ${k.cluster.workers} workers (lock ${k.cluster.lockDuration} ms, stall check every ${k.cluster.stalledInterval} ms), one worker killed mid-chunk in ${k.killedMidChunk} and its chunk rerun by another in ${k.rerun}: ` +
+      `**${k.chunksLost} chunks lost, ${k.chunksDoubled} doubled**, ${k.exact}/${k.trials} counts exact; ${ms(k.msMedian)} ms per call (median; max ${ms(k.msMax)}).`,
+  );
+  return out.join('\n');
+}
+
 /** The soak's section: curves, verdict, outcomes, then every sample. */
 function soakBlock(soak) {
   const out = [`### soak: ${int(soak.done)} of ${int(soak.calls)} mixed calls${soak.only ? ` (only ${soak.only.join(', ')})` : ''}, ${soak.lanes} lanes, pool×${soak.threads}`, ''];
@@ -190,7 +236,7 @@ function soakBlock(soak) {
   return out.join('\n');
 }
 
-function render({ meta, results, dispatch, copy, soak, goals }) {
+function render({ meta, results, dispatch, copy, soak, cluster, goals }) {
   const T = Math.max(...meta.threads);
   const out = [];
   out.push(`## sabre benchmark${meta.quick ? ' (quick)' : ''}`, '');
@@ -253,6 +299,7 @@ function render({ meta, results, dispatch, copy, soak, goals }) {
   }
 
   if (soak) out.push(soakBlock(soak), '');
+  if (cluster) out.push(clusterBlock(cluster), '');
 
   out.push('### goals (reported, not asserted)', '');
   for (const g of goals) {
@@ -274,4 +321,4 @@ function render({ meta, results, dispatch, copy, soak, goals }) {
   return `${out.join('\n')}\n`;
 }
 
-module.exports = { render, table, soakBlock, bestAnchor };
+module.exports = { render, table, soakBlock, clusterBlock, bestAnchor };

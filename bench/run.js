@@ -20,21 +20,27 @@
 // event-loop delay of the main thread meanwhile, and peak RSS. Compared modes
 // run interleaved (js with wasm, pool×T with piscina×T; measure.js). Then the
 // dispatch micro-benchmark (dispatch.js), the copy cost (copy-cost.js) and
-// the soak (soak.js: does memory stay flat over many mixed calls?).
+// the soak (soak.js: does memory stay flat over many mixed calls?) and the
+// cluster section (cluster.js: a Cluster on worker processes and a loopback
+// Redis against the pool on the same cores, and SIGKILL trials).
 // Prints progress to stderr, tables grouped by kernel to stdout; saves JSON
 // and an SVG chart in bench/results/. A program, never a test: nothing here
 // is asserted (test-node/bench.test.js only checks that it runs).
 //
 //   node bench/run.js [--quick] [--kernel a,b] [--sizes small,medium,large]
 //                     [--threads 1,2] [--no-native] [--no-dispatch]
-//                     [--no-soak] [--soak-calls N] [--soak-lanes N] [--no-anchors] [--out DIR]
+//                     [--no-soak] [--soak-calls N] [--soak-lanes N] [--no-anchors]
+//                     [--no-cluster] [--cluster-trials N] [--out DIR]
 //
 // --quick: the small size only (countPrimes a little larger), threads 1 and
 // all, 3 runs after 1 warm-up, short dispatch and copy-cost parts, a soak of
 // 5,000 calls (else 100,000); well under a minute once bench/native is
 // built. --no-dispatch skips the dispatch and copy-cost parts, --no-soak the
 // soak; --soak-calls and --soak-lanes size it (default 32 lanes, on the
-// largest thread count). --out: where the JSON and SVG go (default
+// largest thread count). --no-cluster (or SABRE_BENCH_NO_CLUSTER=1) skips
+// the cluster section (about a minute; --quick: ~10 s, 3 SIGKILL trials
+// instead of --cluster-trials, default 20); without a redis-server it is
+// skipped with a note. --out: where the JSON and SVG go (default
 // bench/results).
 // Full runs write <date>.json, latest.json and latest.svg; quick runs
 // latest-quick.json and latest-quick.svg (not committed). --from FILE.json
@@ -54,6 +60,7 @@ const anchors = require('./modes/anchors');
 const { dispatchBench } = require('./dispatch');
 const { copyCostBench } = require('./copy-cost');
 const { soakBench } = require('./soak');
+const { clusterBench } = require('./cluster');
 const { derive, goals } = require('./analyse');
 const { Calibrator } = require('./calibrate');
 const report = require('./report');
@@ -72,7 +79,7 @@ function threadCounts(max) {
 
 function parseArgs(argv) {
   const usage =
-    'usage: node bench/run.js [--quick] [--kernel a,b] [--sizes small,medium,large] [--threads 1,2] [--no-native] [--no-dispatch] [--no-soak] [--soak-calls N] [--soak-lanes N] [--no-anchors] [--out DIR] | --from FILE.json';
+    'usage: node bench/run.js [--quick] [--kernel a,b] [--sizes small,medium,large] [--threads 1,2] [--no-native] [--no-dispatch] [--no-soak] [--soak-calls N] [--soak-lanes N] [--no-anchors] [--no-cluster] [--cluster-trials N] [--out DIR] | --from FILE.json';
   const opts = {
     quick: false,
     kernels: null,
@@ -84,6 +91,8 @@ function parseArgs(argv) {
     soak: true,
     soakCalls: null,
     soakLanes: 32,
+    cluster: !process.env.SABRE_BENCH_NO_CLUSTER,
+    clusterTrials: null,
     out: path.join(__dirname, 'results'),
     from: null,
   };
@@ -108,6 +117,8 @@ function parseArgs(argv) {
     else if (a === '--no-soak') opts.soak = false;
     else if (a === '--soak-calls') opts.soakCalls = count(++i);
     else if (a === '--soak-lanes') opts.soakLanes = count(++i);
+    else if (a === '--no-cluster') opts.cluster = false;
+    else if (a === '--cluster-trials') opts.clusterTrials = count(++i);
     else if (a === '--out') opts.out = path.resolve(list(++i).join(','));
     else if (a === '--from') opts.from = path.resolve(list(++i).join(','));
     else if (a === '--help' || a === '-h') {
@@ -127,6 +138,7 @@ function parseArgs(argv) {
   }
   opts.sizes ??= opts.quick ? ['small'] : SIZES;
   opts.soakCalls ??= opts.quick ? 5000 : 100_000;
+  opts.clusterTrials ??= opts.quick ? 3 : 20;
   for (const s of opts.sizes) if (!SIZES.includes(s)) throw new Error(`unknown size ${s}; use ${SIZES.join(',')}`);
   const max = os.availableParallelism();
   opts.threads ??= opts.quick ? [...new Set([1, max])] : threadCounts(max);
@@ -329,6 +341,18 @@ async function main() {
     log(`  soak: ${soak.verdict.flat === null ? 'not judged' : soak.verdict.flat ? 'flat' : 'NOT flat'}: ${soak.verdict.why}`);
   }
 
+  let cluster = null;
+  if (opts.cluster) {
+    log(`cluster: Cluster on worker processes vs the pool, ${opts.clusterTrials} SIGKILL trials ... (${elapsed()})`);
+    try {
+      cluster = await clusterBench({ quick: opts.quick, trials: opts.clusterTrials, log });
+    } catch (err) {
+      cluster = { skipped: null, error: String(err.stack ?? err) };
+      log(`cluster section failed: ${cluster.error}`);
+    }
+    if (cluster.skipped) log(`note: cluster section skipped: ${cluster.skipped}`);
+  } else cluster = { skipped: process.env.SABRE_BENCH_NO_CLUSTER ? 'SABRE_BENCH_NO_CLUSTER is set' : '--no-cluster' };
+
   for (const row of results) derive(row, opts.threads);
   const meta = {
     date: new Date().toISOString(),
@@ -348,7 +372,7 @@ async function main() {
     freeCores: { start: freeAtStart, end: freeAtEnd, of: maxThreads },
     durationS: (performance.now() - t0) / 1000,
   };
-  const out = { meta, results, dispatch, copy, soak };
+  const out = { meta, results, dispatch, copy, soak, cluster };
   out.goals = goals(out);
 
   // Output: tables, JSON, SVG.

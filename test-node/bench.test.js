@@ -1,7 +1,9 @@
 'use strict';
 // The benchmark runs: `bench/run.js --quick` on two kernels, in a child
 // process, exits 0 and writes results of the expected shape; so does the
-// soak alone (bench/soak.js). Only the shape
+// soak alone (bench/soak.js). The quick run includes the cluster section
+// (a private Redis and worker processes; a note instead when no
+// redis-server can be had). Only the shape
 // is checked, never a timing (benchmarks are programs, not tests). With
 // cargo on the machine this also builds and runs the native benchmark
 // (bench/native), once per machine.
@@ -92,6 +94,24 @@ test('bench/run.js --quick runs every mode and writes JSON and SVG', () => {
     assert.strictEqual(typeof soak.verdict.heapMB.slopePer10k, 'number');
     assert.ok(soak.drained.rssMB > 0 && soak.closed.rssMB > 0);
     assert.ok(res.goals.some((g) => g.id === 'soak') && res.goals.some((g) => g.id === 'soak-results'));
+
+    // The cluster section: its figures' shape, or the note saying why it was skipped.
+    const cl = res.cluster;
+    assert.match(r.stdout, /### cluster:/);
+    if (cl.skipped) assert.match(cl.skipped, /redis-server/);
+    else {
+      assert.strictEqual(cl.error, undefined, cl.error);
+      for (const m of ['pool:1', 'cluster:1', 'pool:2', 'cluster:2']) assert.ok(cl.compute.modes[m].ms > 0, `cluster compute mode ${m}`);
+      assert.strictEqual(cl.compute.sameCount, true, 'the cluster counts what the pool counts');
+      for (const k of ['perChunkMs', 'perChunkVsPoolMs', 'perCallMs']) assert.strictEqual(typeof cl.overhead[k], 'number', `overhead.${k}`);
+      assert.strictEqual(cl.bytes.calls.length, 3);
+      for (const b of cl.bytes.calls) assert.ok(b.inBytes >= b.arrayBytes && b.outBytes >= 0 && b.ms > 0 && b.poolMs > 0, b.what);
+      const k = cl.sigkill;
+      assert.strictEqual(k.trials, 3);
+      assert.strictEqual(k.runs.length, 3);
+      for (const key of ['chunksLost', 'chunksDoubled', 'exact', 'killedMidChunk', 'rerun']) assert.ok(Number.isInteger(k[key]), `sigkill.${key}`);
+      for (const id of ['cluster-overhead', 'cluster-vs-pool', 'cluster-sigkill']) assert.ok(res.goals.some((g) => g.id === id), `goal ${id}`);
+    }
 
     const svg = fs.readFileSync(path.join(out, 'latest-quick.svg'), 'utf8');
     assert.match(svg, /^<\?xml[^]*<svg [^]*<\/svg>\s*$/);

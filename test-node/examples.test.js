@@ -3,7 +3,7 @@
 // in a child process, at small sizes, checking what they print. Timings are
 // printed by the examples but never asserted here.
 
-const { describe, it } = require('node:test');
+const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
 const { once } = require('node:events');
@@ -15,10 +15,18 @@ const path = require('node:path');
 const readline = require('node:readline');
 const { PNG } = require('pngjs');
 const { root, sabre, randomShared } = require('./helpers');
+const { startRedis } = require('../scripts/redis');
+
+/** The environment of an example's child process: no SABRE_REDIS unless given. */
+function envWith(extra = {}) {
+  const env = { ...process.env, ...extra };
+  if (!('SABRE_REDIS' in extra)) delete env.SABRE_REDIS;
+  return env;
+}
 
 /** Runs `node ...args` in the repository; resolves to { code, stdout, stderr }. */
-async function run(args, { timeout = 60_000 } = {}) {
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], timeout });
+async function run(args, { timeout = 60_000, env = envWith() } = {}) {
+  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], timeout, env });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -28,8 +36,8 @@ async function run(args, { timeout = 60_000 } = {}) {
 }
 
 /** Runs an example that prints JSON and must exit 0; returns the parsed output. */
-async function runJson(args) {
-  const r = await run(args);
+async function runJson(args, options) {
+  const r = await run(args, options);
   assert.equal(r.code, 0, `node ${args.join(' ')} exited ${r.code} (${r.signal}):\n${r.stderr}`);
   return { json: JSON.parse(r.stdout), stderr: r.stderr };
 }
@@ -87,6 +95,104 @@ describe('examples/linear-regression', () => {
     assert.equal(json.fits.pool.intercept, json.fits.direct.intercept);
     assert.ok(Math.abs(json.fits.plainJs.slope - json.fits.pool.slope) < 1e-9);
     assert.equal(typeof json.speedup.poolVsPlainJs, 'number');
+  });
+});
+
+/**
+ * A private Redis (scripts/redis.js) for the Cluster examples, started
+ * before their tests and stopped after; `skip` says why there is none. After
+ * every example Redis must be empty: each removes its private queue.
+ */
+function privateRedis() {
+  const state = { url: null, skip: null, client: null };
+  before(async () => {
+    const r = await startRedis();
+    if (r.skip) {
+      state.skip = `no redis-server: ${r.skip}`;
+      return;
+    }
+    state.redis = r;
+    state.url = r.url;
+    const IORedis = require('ioredis');
+    state.client = new IORedis(r.url);
+  });
+  after(async () => {
+    if (!state.redis) return;
+    await state.client.quit();
+    await state.redis.stop();
+  });
+  state.assertEmpty = async () => assert.deepEqual(await state.client.keys('*'), [], 'the example left nothing in Redis');
+  return state;
+}
+
+describe('examples/cluster-primes', () => {
+  const redis = privateRedis();
+
+  it('pi(10^9) on 2 worker processes with progress; nothing left in Redis', async (t) => {
+    if (redis.skip) return t.skip(redis.skip);
+    // 60 pool chunks of 2^24 numbers in cluster chunks of 8: 8 jobs.
+    const { json, stderr } = await runJson(['examples/cluster-primes', '--redis', redis.url, '--below', '1e9', '--job-chunks', '8']);
+    assert.equal(json.mode, 'cluster');
+    assert.equal(json.primes, 50847534);
+    assert.equal(json.matches, true);
+    assert.equal(json.workers.length, 2);
+    assert.equal(json.workers.reduce((s, w) => s + w.chunks, 0), 8, 'every cluster chunk ran once');
+    assert.match(stderr, /primes below 1,000,000,000: 100\.0 % {2}chunk 60\/60/);
+    await redis.assertEmpty();
+  });
+
+  it('--kill-worker: a worker SIGKILLed mid-chunk at ~50 %, its chunk rerun by the other, the count still exact', async (t) => {
+    if (redis.skip) return t.skip(redis.skip);
+    // 10 jobs of ~100 ms each; the killed one's lock (1 s) must expire first.
+    const { json, stderr } = await runJson(['examples/cluster-primes', '--redis', redis.url, '--below', '1e10', '--kill-worker']);
+    assert.equal(json.primes, 455052511);
+    assert.equal(json.matches, true);
+    const { killed } = json;
+    assert.ok(killed, 'a worker was killed');
+    assert.equal(killed.signal, 'SIGKILL');
+    assert.ok(killed.atPercent >= 50 && killed.atPercent < 100, `killed at ${killed.atPercent} %`);
+    const [victim, other] = [json.workers.find((w) => w.killed), json.workers.find((w) => !w.killed)];
+    assert.equal(victim.pid, killed.pid);
+    assert.match(killed.job, /^\w+-\d+$/);
+    assert.equal(killed.rerunBy, other.pid, 'the other worker ran the dead one\'s chunk');
+    assert.match(stderr, new RegExp(`worker ${other.pid} took chunk ${killed.job} over`));
+    await redis.assertEmpty();
+  });
+
+  it('without a Redis: an embedded Cluster, same count; --kill-worker then is a usage error', async () => {
+    const { json } = await runJson(['examples/cluster-primes', '--below', '1e8', '--quiet']);
+    assert.deepEqual([json.mode, json.primes, json.matches], ['embedded', 5761455, true]);
+    const r = await run(['examples/cluster-primes', '--kill-worker']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--kill-worker needs --redis and --workers 2 or more/);
+  });
+});
+
+describe('examples/cluster-client', () => {
+  const redis = privateRedis();
+
+  it('a fit sent to a worker process: the plain-JS reference to 1e-9, the direct call bit for bit', async (t) => {
+    if (redis.skip) return t.skip(redis.skip);
+    // 2e6 points: 8 pool chunks of 2^18, in cluster chunks of 2: 4 jobs.
+    const args = ['examples/cluster-client', '--workers', '1', '--n', '2e6', '--slope=-0.75', '--intercept', '4', '--noise', '0.25', '--job-chunks', '2'];
+    const { json, stderr } = await runJson(args, { env: envWith({ SABRE_REDIS: redis.url }) });
+    assert.equal(json.mode, 'cluster');
+    assert.equal(json.fit.n, 2_000_000);
+    for (const k of ['slope', 'intercept', 'r2']) assert.ok(json.diffFromReference[k] < 1e-9, `${k} differs by ${json.diffFromReference[k]}`);
+    assert.ok(Math.abs(json.fit.slope - -0.75) < 0.005 && Math.abs(json.fit.intercept - 4) < 0.02, JSON.stringify(json.fit));
+    assert.equal(json.sameAsDirect, true);
+    assert.equal(json.progressEvents, 8, 'one progress event per pool chunk');
+    assert.deepEqual(json.workers.map((w) => w.chunks), [4]);
+    assert.equal(json.uploadMiB, 30.5);
+    assert.match(stderr, /chunk 8\/8/);
+    await redis.assertEmpty();
+  });
+
+  it('without a Redis: an embedded Cluster, the same fit', async () => {
+    const { json } = await runJson(['examples/cluster-client', '--n', '6e5', '--quiet']);
+    assert.equal(json.mode, 'embedded');
+    assert.equal(json.sameAsDirect, true);
+    assert.ok(json.diffFromReference.slope < 1e-9);
   });
 });
 
