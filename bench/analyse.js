@@ -128,6 +128,33 @@ function goals({ meta, results, dispatch, soak, cluster }) {
     meta.native.available ? undefined : meta.native.note,
   );
 
+  // Zero copy (sabre.shared arrays): the faster of the transactional and
+  // the transactional: false pool modes, for the declared kernels.
+  const zeroCopyOf = (r) => [`zcnt:${T}`, `zc:${T}`].map((k) => r.modes[k]).filter(Boolean).sort((a, b) => a.ms - b.ms)[0];
+  goal(
+    'zero-copy-vs-rayon',
+    `memory-bound kernels on sabre.shared arrays, pool×${T}, within 1.3× of native rayon×${T}`,
+    rows
+      .filter((r) => r.bound === 'memory' && r.modes[`rayon:${T}`] && zeroCopyOf(r))
+      .map((r) => {
+        const z = zeroCopyOf(r);
+        const x = z.ms / r.modes[`rayon:${T}`].ms;
+        const c = { kernel: r.kernel, size: r.size, value: x, target: 1.3, met: x <= 1.3, text: `zero-copy/rayon ${fmtX(x)}` };
+        return busy(noise(c, z, r.modes[`rayon:${T}`]), r, T);
+      }),
+    meta.native.available ? undefined : meta.native.note,
+  );
+  goal(
+    'zero-copy-scale',
+    `scale on sabre.shared arrays (transactional: false), pool×${T}, at least 3× faster than the copying pool`,
+    rows
+      .filter((r) => r.kernel === 'scale' && r.modes[`zcnt:${T}`] && r.modes[`pool:${T}`])
+      .map((r) => {
+        const x = r.modes[`pool:${T}`].ms / r.modes[`zcnt:${T}`].ms;
+        return noise({ kernel: r.kernel, size: r.size, value: x, target: 3, met: x >= 3, text: `${fmtX(x)} the copying pool` }, r.modes[`pool:${T}`], r.modes[`zcnt:${T}`]);
+      }),
+  );
+
   goal(
     'vs-piscina',
     'sabre faster than piscina with hand-split chunks, on every kernel at every thread count (largest size)',

@@ -41,9 +41,15 @@ function floats(Type, n, seed, map = (v) => v) {
   return out;
 }
 
+/**
+ * A zeroed array on a plain SharedArrayBuffer: every case's arguments take
+ * the copy path; the zero-copy modes copy them into sabre.shared (run.js).
+ */
+const sab = (Type, n) => new Type(new SharedArrayBuffer(n * Type.BYTES_PER_ELEMENT));
+
 /** Bytes: the LCG's top 8 bits. */
 function bytes(n, seed) {
-  const out = sabre.shared.uint8(n);
+  const out = sab(Uint8Array, n);
   let s = seed >>> 0;
   for (let i = 0; i < n; i++) {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
@@ -219,7 +225,7 @@ const cases = {
     unit: 'bytes',
     what: 'out[i] = isPrime(i)',
     bound: 'compute',
-    args: (n) => [sabre.shared.uint8(n), 0],
+    args: (n) => [sab(Uint8Array, n), 0],
     native: () => ({ lo: 0 }),
     check: true,
   },
@@ -228,7 +234,7 @@ const cases = {
     unit: 'px side',
     what: 'escape times, maxIter 256',
     bound: 'compute',
-    args: (n) => [sabre.shared.uint8(n * n), { width: n, height: n, ...VIEW }],
+    args: (n) => [sab(Uint8Array, n * n), { width: n, height: n, ...VIEW }],
     native: (n) => ({
       width: n, xmin: VIEW.xMin, xmax: VIEW.xMax, ymin: VIEW.yMin, ymax: VIEW.yMax, maxiter: VIEW.maxIter,
     }),
@@ -238,7 +244,7 @@ const cases = {
     unit: 'px side',
     what: `RGBA Gaussian blur, sigma ${BLUR_SIGMA}`,
     bound: 'compute',
-    args: (n) => [sabre.shared.uint8(4 * n * n), bytes(4 * n * n, 21), n, n, BLUR_SIGMA],
+    args: (n) => [sab(Uint8Array, 4 * n * n), bytes(4 * n * n, 21), n, n, BLUR_SIGMA],
     native: (n, call) => ({ width: n, weights: Array.from(call.weights).join(',') }),
   },
   matmul: {
@@ -246,7 +252,7 @@ const cases = {
     unit: 'n (n×n)',
     what: 'C = A·B, f32, n×n',
     bound: 'compute',
-    args: (n) => [sabre.shared.float32(n * n), f32(n * n, 22), f32(n * n, 23), n, n, n],
+    args: (n) => [sab(Float32Array, n * n), f32(n * n, 22), f32(n * n, 23), n, n, n],
     native: (n) => ({ k: n, n }),
   },
   nbodyStep: {
@@ -263,8 +269,9 @@ const cases = {
     bound: 'compute',
     args(n) {
       const points = f32(n * KMEANS.dims, 27);
-      const centroids = sabre.shared.from(points.subarray(0, KMEANS.k * KMEANS.dims));
-      return [points, KMEANS.dims, centroids, sabre.shared.int32(n).fill(-1)];
+      const centroids = sab(Float32Array, KMEANS.k * KMEANS.dims);
+      centroids.set(points.subarray(0, KMEANS.k * KMEANS.dims));
+      return [points, KMEANS.dims, centroids, sab(Int32Array, n).fill(-1)];
     },
     native: () => ({ dims: KMEANS.dims, k: KMEANS.k }),
   },

@@ -20,7 +20,12 @@ function table(header, rows) {
   return [line(head), rule, ...rows.map(line)].join('\n');
 }
 
-const modeName = (m) => m.replace(':', '×');
+const ZC_NAMES = { 'wasm-zc': 'wasm zero-copy', zc: 'zero-copy', zcnt: 'zero-copy nt' };
+/** A mode's name in tables: pool×2, zero-copy×2 (sabre.shared arrays), zero-copy nt×2 (transactional: false). */
+const modeName = (m) => ZC_NAMES[m] ?? m.replace(/^(zc|zcnt):/, (_, k) => `${ZC_NAMES[k]}:`).replace(':', '×');
+
+/** The faster of a row's zero-copy pool modes at `T` threads: [name, mode] or undefined. */
+const bestZeroCopy = (row, T) => [`zcnt:${T}`, `zc:${T}`].map((k) => [k, row.modes[k]]).filter(([, m]) => m).sort((a, b) => a[1].ms - b[1].ms)[0];
 
 const ANCHORS = ['numpy', 'primesieve'];
 
@@ -28,7 +33,10 @@ function modeOrder(threads) {
   return [
     'js',
     'wasm',
+    'wasm-zc',
     ...threads.map((t) => `pool:${t}`),
+    ...threads.map((t) => `zc:${t}`),
+    ...threads.map((t) => `zcnt:${t}`),
     ...threads.map((t) => `piscina:${t}`),
     'native',
     ...threads.map((t) => `rayon:${t}`),
@@ -64,10 +72,11 @@ function kernelBlock(rows, meta) {
   const p = `pool:${T}`;
   out.push(
     table(
-      ['<size', `pool×${T} vs JS`, 'vs wasm', 'efficiency', `vs piscina×${T}`, 'wasm/native', `pool/rayon×${T}`, `rayon eff.`, `pool×${T} vs best anchor`, 'loop p99 js', 'wasm', `pool×${T} p50/p99`, 'RSS MB'],
+      ['<size', `pool×${T} vs JS`, 'vs wasm', 'efficiency', `vs piscina×${T}`, 'wasm/native', `pool/rayon×${T}`, `rayon eff.`, `pool×${T} vs best anchor`, `zero-copy vs pool×${T}`, `zero-copy/rayon×${T}`, 'loop p99 js', 'wasm', `pool×${T} p50/p99`, 'RSS MB'],
       rows.map((r) => {
         const m = r.modes;
         const anchor = bestAnchor(r, T);
+        const zc = bestZeroCopy(r, T);
         return [
           r.size,
           x(m[p]?.vsJs),
@@ -78,6 +87,8 @@ function kernelBlock(rows, meta) {
           m[`rayon:${T}`] && m[p] ? x(m[p].ms / m[`rayon:${T}`].ms) : '',
           m[`rayon:${T}`]?.efficiency?.toFixed(2) ?? '',
           anchor && m[p] ? `${x(m[p].ms / anchor[1].ms)} (${modeName(anchor[0])})` : '',
+          zc && m[p] ? `${x(m[p].ms / zc[1].ms)} (${zc[0].startsWith('zcnt') ? 'nt' : 'tx'})` : '',
+          zc && m[`rayon:${T}`] ? x(zc[1].ms / m[`rayon:${T}`].ms) : '',
           ms(m.js?.eventLoopMs?.p99),
           ms(m.wasm?.eventLoopMs?.p99),
           m[p]?.eventLoopMs ? `${ms(m[p].eventLoopMs.p50)}/${ms(m[p].eventLoopMs.p99)}` : '',

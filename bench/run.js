@@ -259,6 +259,9 @@ async function main() {
       const n = opts.quick && size === 'small' ? c.quick ?? c.sizes.small : c.sizes[size];
       const row = { kernel, size, n, unit: c.unit ?? 'elements', what: c.what, bound: c.bound, modes: {}, args: c.args(n) };
       if (c.reset) row.reset = () => c.reset(row.args);
+      // A declared kernel also runs on the same values in sabre.shared
+      // (zero copy: js/declare.js); its own arguments take the copy path.
+      if (spec.contract?.slots) row.zcArgs = row.args.slice(0, spec.params.length).map((a) => (ArrayBuffer.isView(a) ? sabre.shared.from(a) : a));
       return row;
     });
     rows[0].reference = agreement(kernel, Math.min(rows[0].n, c.sizes.small));
@@ -270,7 +273,15 @@ async function main() {
       log(`${step}: js, wasm${nat.available ? ', native' : ''} ... (${elapsed()})`);
       Object.assign(
         row.modes,
-        await measureModes({ js: () => js[kernel](...row.args), wasm: () => sabre.kernels[kernel](...row.args) }, reps, row.reset),
+        await measureModes(
+          {
+            js: () => js[kernel](...row.args),
+            wasm: () => sabre.kernels[kernel](...row.args),
+            ...(row.zcArgs && { 'wasm-zc': () => sabre.kernels[kernel](...row.zcArgs) }),
+          },
+          reps,
+          row.reset,
+        ),
       );
       if (nat.available && c.native) {
         const call = spec.prepare(row.args, false);
@@ -304,6 +315,10 @@ async function main() {
       try {
         for (const row of rows) {
           const modes = { [`pool:${t}`]: () => pool.kernels[kernel](...row.args), [`piscina:${t}`]: () => pisc.call(kernel, row.args) };
+          if (row.zcArgs) {
+            modes[`zc:${t}`] = () => pool.kernels[kernel](...row.zcArgs);
+            if (spec.inPlaceMap) modes[`zcnt:${t}`] = () => pool.kernels[kernel](...row.zcArgs, { transactional: false });
+          }
           Object.assign(modes, await anchorModes(anchorInfo, kernel, row, t, log));
           Object.assign(row.modes, await measureModes(modes, reps, row.reset));
         }
@@ -316,6 +331,8 @@ async function main() {
       row.freeCores = { before, after, of: maxThreads };
       delete row.args;
       delete row.reset;
+      for (const a of row.zcArgs ?? []) if (sabre.shared.isAllocated(a)) sabre.shared.free(a);
+      delete row.zcArgs;
       for (const m of Object.values(row.modes)) delete m.value;
       results.push(row);
       const show = ['js', 'wasm', `pool:${maxThreads}`, `piscina:${maxThreads}`, `rayon:${maxThreads}`].filter((m) => row.modes[m]);

@@ -172,6 +172,8 @@ function declare(decl) {
           const name = suffixed ? exportFor(decl.export, c[first.name]) : decl.export;
           return owner && !owner.allocates(name) ? owner : undefined;
         },
+    // Whether `transactional: false` changes how it runs (an in-place map).
+    inPlaceMap: written.length > 0 && !decl.combine && !decl.run,
     // The caller's arrays a zero-copy pass runs on: pinned while it runs.
     zeroCopyArrays: (c) => [...new Set(splits.map((p) => v.original(c[p.name])))],
     // transactional: false on a map in the shared memory: nothing is copied
