@@ -120,3 +120,41 @@ describe('sabre.shared arrays', () => {
     assert.ok(Number(live) <= 24, `${live} arrays still live`);
   });
 });
+
+describe('sabre.shared under pool workers', () => {
+  it('growth while workers hold views: arrays made after the memory grew run on the workers, exact', async () => {
+    const pool = new sabre.Pool({ threads: 2 });
+    try {
+      const low = sabre.shared.float64(1 << 16).fill(1);
+      assert.equal(await pool.kernels.sum(low), 1 << 16); // the workers attach with the memory as it is
+      const grownBefore = sabre.shared.usage().grownBytes;
+      const held = [];
+      while (sabre.shared.usage().grownBytes < grownBefore + (256 << 20)) held.push(sabre.shared.float64(4 << 20));
+      const high = held.at(-1).fill(0.5);
+      assert.ok(high.byteOffset > grownBefore, 'the array lies beyond what the workers first saw');
+      const [sumHigh, sumLow] = await Promise.all([pool.kernels.sum(high), pool.kernels.sum(low)]);
+      assert.equal(sumHigh, (4 << 20) * 0.5);
+      assert.equal(sumLow, 1 << 16);
+      await pool.kernels.scale(high, 4, { transactional: false });
+      assert.ok(high.every((v) => v === 2));
+      await pool.kernels.scale(high, 0.25);
+      assert.ok(high.every((v) => v === 0.5));
+      for (const a of [low, ...held]) sabre.shared.free(a);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('100 workers started and ended leave the memory flat (their stacks and scratch are freed)', async () => {
+    const x = sabre.shared.float32(1 << 20).fill(1);
+    const grown = [];
+    for (let round = 0; round < 50; round++) {
+      const pool = new sabre.Pool({ threads: 2 });
+      assert.equal(await pool.kernels.sum(x), 1 << 20);
+      await pool.close();
+      grown.push(sabre.shared.usage().grownBytes);
+    }
+    assert.equal(grown.at(-1), grown[2], `grown bytes after each pool: ${grown.join(', ')}`);
+    sabre.shared.free(x);
+  });
+});
