@@ -126,7 +126,7 @@ function declare(decl) {
     if (owner) {
       paths.zeroCopy++;
       if (debuglog.enabled) debuglog('%s: zero-copy chunk [%d, %d)', name, from, to);
-      return owner.runChunk(name, splits, c, from, to, argsOf(c), e.inPlace === true);
+      return owner.runChunk(name, splits, c, from, to, argsOf(c), { inPlace: e.inPlace === true, begin: e.zeroCopyBegin });
     }
     paths.copy++;
     const k = e.kernel(name);

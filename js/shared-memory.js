@@ -48,6 +48,11 @@ const PAGE = 65536;
 const THREAD_STACK = 64 * 1024;
 /** Every instance's result buffer: 256 f64s (src/bindings/shared.rs, RESULT_F64S). */
 const RESULT_BYTES = 256 * 8;
+/**
+ * A pool worker's undo log (js/zero-copy.js): [task id, entries, then
+ * (target, undo copy, bytes) per entry], u32s, for at most 8 written slots.
+ */
+const UNDO_WORDS = 2 + 3 * 8;
 
 /**
  * Every pool worker's scratch region per slot (attach): a chunk is at most a
@@ -417,6 +422,8 @@ function createSharedMemory({ initial, maximum = 16384 } = {}) {
     const ctx = threadContext();
     ctx.counter = counter;
     ctx.result = rawAlloc(RESULT_BYTES, 8);
+    ctx.undo = rawAlloc(UNDO_WORDS * 4, 8);
+    new Uint32Array(memory.buffer, ctx.undo, UNDO_WORDS).fill(0);
     ctx.scratch = Array.from({ length: slotCount }, () => ({ ptr: rawAlloc(WORKER_SCRATCH, 16), bytes: WORKER_SCRATCH }));
     workerContexts++;
     return ctx;
@@ -425,6 +432,7 @@ function createSharedMemory({ initial, maximum = 16384 } = {}) {
   function releaseWorkerContext(ctx) {
     for (const s of ctx.scratch) exports.sabre_free(s.ptr, s.bytes, 16);
     exports.sabre_free(ctx.result, RESULT_BYTES, 8);
+    exports.sabre_free(ctx.undo, UNDO_WORDS * 4, 8);
     releaseThreadContext(ctx);
     workerContexts--;
   }
@@ -437,6 +445,19 @@ function createSharedMemory({ initial, maximum = 16384 } = {}) {
     runChunk: run,
     workerContext,
     releaseWorkerContext,
+    /**
+     * A worker of context `ctx` died while it wrote task `taskId` in place
+     * (COMMITTING): copies its undo log's copies back, so the chunk is as it
+     * was before. False when the log is not that task's, or holds nothing
+     * (transactional: false): then the range may be partly written.
+     */
+    undo(ctx, taskId) {
+      const log = new Uint32Array(memory.buffer, ctx.undo, UNDO_WORDS);
+      if (log[0] !== taskId >>> 0 || log[1] === 0) return false;
+      const bytes = new Uint8Array(memory.buffer);
+      for (let i = 0; i < log[1]; i++) bytes.copyWithin(log[2 + 3 * i], log[3 + 3 * i], log[3 + 3 * i] + log[4 + 3 * i]);
+      return true;
+    },
     workerContexts: () => workerContexts,
     workerChunks: () => Atomics.load(workerChunks, 0),
     /** Whether export `name` allocates (a Vec result): never on a pool worker. */
@@ -491,6 +512,14 @@ function attach(module, memory, ctx) {
       const out = run(...args);
       Atomics.add(chunks, 0, 1);
       return out;
+    };
+    /** Writes the undo log of task `taskId` (entries: [target, copy, bytes]); see undo above. */
+    attached.logUndo = (taskId, entries) => {
+      const log = new Uint32Array(memory.buffer, ctx.undo, UNDO_WORDS);
+      log[1] = 0; // the entries are not valid until the count says so
+      log[0] = taskId;
+      entries.forEach(([target, copy, bytes], i) => log.set([target, copy, bytes], 2 + 3 * i));
+      log[1] = entries.length;
     };
   }
   return attached;

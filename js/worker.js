@@ -163,25 +163,31 @@ function run(msg, pass) {
     // The pool sent this pass's arrays in a shared memory (declare.js).
     engine.zeroCopy = pass.memory === undefined ? undefined : attached.get(pass.memory);
     engine.inPlace = pass.inPlace;
-    // transactional: false: the kernel writes the caller's arrays as it
-    // runs, so its whole run is the write-back (COMMITTING): a worker that
-    // dies in it fails the call (that range may be partly written) instead
-    // of running it twice.
-    if (pass.inPlace && Atomics.compareExchange(states, index, tasks.RUNNING, tasks.COMMITTING) !== tasks.RUNNING) {
-      parentPort.postMessage(protocol.skipped(id, performance.now() - t0));
-      return;
-    }
+    // A zero-copy chunk writes the caller's arrays in place (js/zero-copy.js):
+    // its whole run is the write-back (COMMITTING), begun after its undo
+    // copies are in this worker's log, so that if it dies the pool puts them
+    // back and runs the chunk again (without them, transactional: false,
+    // the call fails: that range may be partly written). Never twice.
+    const zc = engine.zeroCopy;
+    engine.zeroCopyBegin = zc && ((undo) => {
+      zc.logUndo(id, undo);
+      return Atomics.compareExchange(states, index, tasks.RUNNING, tasks.COMMITTING) === tasks.RUNNING;
+    });
     out = eng.compute(spec, args, msg.start, msg.end);
-    if (pass.inPlace) {
+    if (out.inPlace) {
       for (const [source, target, from] of eng.sourcesOf(out.writes ?? [])) target.set(source, from);
+      if (spec.faultPoint) spec.faultPoint('in place', args, msg.start, msg.end);
       Atomics.store(states, index, tasks.COMMITTED);
     }
   } catch (err) {
     parentPort.postMessage(protocol.failed(id, serializeError(err), performance.now() - t0));
     return;
   }
-  if (pass.inPlace || !out.writes) {
-    if (pass.inPlace && spec.faultPoint) spec.faultPoint('committed', args, msg.start, msg.end);
+  if (out.cancelled) {
+    parentPort.postMessage(protocol.skipped(id, performance.now() - t0));
+    return;
+  }
+  if (out.inPlace || !out.writes) {
     parentPort.postMessage(protocol.done(id, out.value, performance.now() - t0));
     return;
   }

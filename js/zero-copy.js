@@ -1,8 +1,8 @@
 'use strict';
 // A zero-copy chunk on sabre's shared-memory build (see js/shared-memory.js):
 // the arrays of a declared kernel (js/declare.js) are passed to the export
-// of the same name by address, and what it writes goes through a scratch
-// region that the commit copies back, so a chunk stays all or nothing.
+// of the same name by address and written in place, after one undo copy of
+// the written range, so a chunk stays all or nothing (see runChunk).
 
 const { contractOf } = require('./contract');
 
@@ -21,61 +21,81 @@ function exportError(memory, ptr, bytes) {
 }
 
 /**
- * `runChunk(name, splits, c, from, to, args)`: export `name` (a kernel of
- * js/declare.js) on elements [from, to) of the split arrays `splits` of the
- * prepared call `c`, all in `memory`. Returns `{ value, writes }` as a
- * declared run does: each write's source is this instance's scratch region
- * of the slot, a view over the shared memory, which the commit copies into
- * the caller's range (so a chunk stays all or nothing). `buffers`: the
- * instance's `result()` buffer and `scratchFor(slot index, bytes)` region.
+ * `runChunk(name, splits, c, from, to, args, how)`: export `name` (a kernel
+ * of js/declare.js) on elements [from, to) of the split arrays `splits` of
+ * the prepared call `c`, all in `memory`, every array passed by address.
+ *
+ * A written array is written in place. Transactional (the default), its
+ * range is first copied to this instance's scratch region of the slot (one
+ * copy, the undo copy): if the kernel throws, the copy goes back; on a pool
+ * worker, `how.begin(entries)` records the copies in the worker's undo log
+ * and moves the task to COMMITTING (false: it was cancelled, nothing is
+ * written), so the pool can put them back if the worker dies while it
+ * writes (shared-memory.js `undo`). With `how.inPlace` (transactional:
+ * false) there is no undo copy. An array overlapping one passed by address
+ * (no two slots may alias: Rust's &mut rule) is read from a copy instead
+ * (written ones, which never alias in sabre's kernels, through the old
+ * scratch-and-commit: `writes`). Returns `{ value, writes?, inPlace? }`,
+ * or `{ cancelled: true }`. `buffers`: the instance's `result()` buffer and
+ * `scratchFor(slot index, bytes)` region.
  */
 function zeroCopyRunner(module, memory, exports, buffers) {
   const contract = contractOf(module);
   const { scratchFor } = buffers;
 
-  return function runChunk(name, splits, c, from, to, args, inPlace = false) {
+  return function runChunk(name, splits, c, from, to, args, how = {}) {
     const entry = contract.get(name);
     if (!entry) throw new Error(`sabre: the shared-memory build has no kernel export "${name}"`);
     const result = buffers.result();
     const len = to - from;
-    // Pointers in the export's slot order; a written array (unless
-    // `inPlace`: transactional: false), or any array overlapping one already
-    // passed by address (no two slots may alias: Rust's &mut rule), goes
-    // through scratch. Allocate first: growth makes memory.buffer new.
+    // Written arrays first, so that they are the ones passed by address.
     const plan = entry.slots.map((slotName, i) => {
       const p = splits.find((q) => q.name === slotName);
       const view = c[slotName];
-      return { p, view, i, bytes: len * view.BYTES_PER_ELEMENT };
+      const at = view.byteOffset + from * view.BYTES_PER_ELEMENT;
+      return { p, view, i, at, bytes: len * view.BYTES_PER_ELEMENT, writes: p.split !== 'in' };
     });
     const direct = [];
-    for (const s of plan) {
-      if ((inPlace || s.p.split === 'in') && !direct.some((d) => overlaps(d.view, s.view))) {
-        s.ptr = s.view.byteOffset + from * s.view.BYTES_PER_ELEMENT;
+    // Allocate first: growth makes memory.buffer new.
+    for (const s of [...plan].sort((a, b) => b.writes - a.writes)) {
+      if (!direct.some((d) => overlaps(d.view, s.view))) {
+        s.ptr = s.at;
         direct.push(s);
+        if (s.writes && !how.inPlace) s.undo = scratchFor(s.i, s.bytes);
       } else s.ptr = scratchFor(s.i, s.bytes);
     }
     const buffer = memory.buffer;
+    const undo = [];
     for (const s of plan) {
-      s.scratch = s.ptr !== s.view.byteOffset + from * s.view.BYTES_PER_ELEMENT ? new s.view.constructor(buffer, s.ptr, len) : null;
-      if (s.scratch && s.p.split !== 'out') s.scratch.set(s.view.subarray(from, to));
+      const T = s.view.constructor;
+      if (s.ptr !== s.at) {
+        s.scratch = new T(buffer, s.ptr, len);
+        if (s.p.split !== 'out') s.scratch.set(s.view.subarray(from, to));
+      } else if (s.undo !== undefined) {
+        new T(buffer, s.undo, len).set(s.view.subarray(from, to));
+        undo.push([s.at, s.undo, s.bytes]);
+      }
     }
+    const inPlace = plan.some((s) => s.writes && s.ptr === s.at);
+    if (inPlace && how.begin && !how.begin(undo)) return { cancelled: true };
     const sp = exports.__stack_pointer.value;
     let n;
     try {
       n = exports[name](result, ...plan.map((s) => s.ptr), len, ...args);
+      if (n < 0) throw exportError(memory, result, -n);
     } catch (err) {
       exports.__stack_pointer.value = sp; // a trap leaves it where it was
+      const bytes = new Uint8Array(memory.buffer);
+      for (const [target, copy, size] of undo) bytes.copyWithin(target, copy, copy + size);
       throw err;
     }
-    if (n < 0) throw exportError(memory, result, -n);
     const out = new Float64Array(memory.buffer, result, n);
     let value;
     if (entry.fields) value = Object.fromEntries(entry.fields.map((f, i) => [f, out[i]]));
     else if (entry.returns === 'f64') value = out[0];
     else if (entry.returns === 'Vec<f64>' || entry.returns === 'Vec < f64 >') value = out.slice();
-    // Written arrays passed by address (inPlace) are written already.
-    const writes = plan.filter((s) => s.p.split !== 'in' && s.scratch).map((s) => [s.scratch, s.view, from, to]);
-    return writes.length ? { value, writes } : { value };
+    const writes = plan.filter((s) => s.writes && s.scratch).map((s) => [s.scratch, s.view, from, to]);
+    return { value, ...(writes.length && { writes }), ...(inPlace && { inPlace }) };
   };
 }
 

@@ -10,7 +10,7 @@ const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { root } = require('./helpers');
+const { root, faultPool } = require('./helpers');
 
 const dist = path.join(root, 'dist');
 const sabre = require(dist);
@@ -254,6 +254,44 @@ describe('zero copy on a pool', () => {
     await crashPool.close();
     assert.equal(shared.workerContexts(), contexts, 'the dead and the closed workers released theirs');
     shared.free(x);
+  });
+});
+
+describe('a worker that dies right after it wrote a chunk in place', () => {
+  it('transactional: the pool puts the range back from the undo log and runs it again, exactly once', async () => {
+    const pool = faultPool({ threads: 2 });
+    try {
+      for (const deaths of [1, 2]) {
+        const x = sabre.shared.float64(8 * MAP_GRAIN + 3).fill(1);
+        const budget = new Int32Array(new SharedArrayBuffer(4)).fill(deaths);
+        const got = pool.kernels.scaleExitInPlace(x, 3, budget);
+        if (deaths === 1) {
+          assert.equal(await got, x);
+          assert.ok(x.every((v) => v === 3), 'every element scaled once');
+        } else {
+          // Two deaths on one chunk fail the call (MAX_ATTEMPTS), with its range as it was.
+          await assert.rejects(got, { code: 'ERR_SABRE_WORKER_CRASHED' });
+          assert.ok(x.subarray(0, MAP_GRAIN).every((v) => v === 1), 'the dead chunk was put back');
+        }
+        assert.ok(Atomics.load(budget, 0) <= 0, 'the fault fired');
+        sabre.shared.free(x);
+      }
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('transactional: false: the call fails with ERR_SABRE_COMMIT_INTERRUPTED, nothing applied twice', async () => {
+    const pool = faultPool({ threads: 2 });
+    try {
+      const x = sabre.shared.float64(8 * MAP_GRAIN + 3).fill(1);
+      const budget = new Int32Array(new SharedArrayBuffer(4)).fill(1);
+      await assert.rejects(pool.kernels.scaleExitInPlace(x, 3, budget, { transactional: false }), { code: 'ERR_SABRE_COMMIT_INTERRUPTED', message: /may be partly written/ });
+      assert.ok(x.every((v) => v === 1 || v === 3));
+      sabre.shared.free(x);
+    } finally {
+      await pool.close();
+    }
   });
 });
 

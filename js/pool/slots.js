@@ -265,21 +265,27 @@ class Workers {
   #onExit(slot, code) {
     this.slots.delete(slot);
     slot.exited = true;
+    const held = slot.tasks;
+    slot.tasks = [];
+    // A zero-copy chunk it was writing in place: its undo log puts the
+    // range back as it was, so the chunk can run again (js/zero-copy.js).
+    const states = held.map((task) => {
+      const state = tasks.read(task.ref);
+      const ctx = task.call?.zeroCopy && slot.attached.get(task.call.zeroCopy);
+      return state === tasks.COMMITTING && ctx && task.call.zeroCopy.undo(ctx, task.id) ? tasks.RUNNING : state;
+    });
     // Its stacks and buffers in shared memories: the thread is gone.
     for (const [owner, ctx] of slot.attached) owner.releaseWorkerContext(ctx);
     slot.attached.clear();
     releaseGcLock(slot.threadId);
     clearTimeout(slot.idleTimer);
-    const held = slot.tasks;
-    slot.tasks = [];
     const reason = slot.exitReason ?? 'crash';
     debuglog('worker %d exited with %d (%s)%s', slot.threadId, code, reason, held.length ? ` holding ${held.length} chunks` : '');
     this.#pool.emit('workerExit', { threadId: slot.threadId, code, reason });
-    for (const task of held) {
-      const state = tasks.read(task.ref);
+    held.forEach((task, i) => {
       this.#pool.states.release(task.ref);
-      this.#pool.calls.lost(task, state, code, slot.lastError);
-    }
+      this.#pool.calls.lost(task, states[i], code, slot.lastError);
+    });
     if (!slot.ready && slot.exitReason === null) this.#startupFailures++;
     if (this.#stopping || reason === 'idle') return;
     if (this.#startupFailures >= MAX_STARTUP_FAILURES) {
