@@ -193,49 +193,6 @@ function sabreError(Cls, code, message) {
   return err;
 }
 
-const KERNEL_TYPES = new Map([
-  [Float32Array, 'f32'],
-  [Float64Array, 'f64'],
-]);
-
-/**
- * The kernels of the shared-memory build over `exports`, taking arrays that
- * `check` accepts (or, with `Raw`, byte offsets and lengths, for threads that
- * were handed a range rather than an array).
- */
-function kernelsOver(exports, check) {
-  const suffix = (view, name) => {
-    const t = KERNEL_TYPES.get(view.constructor);
-    if (!t) throw sabreError(TypeError, 'ERR_INVALID_ARG_TYPE', `"${name}" must be a Float32Array or a Float64Array`);
-    return t;
-  };
-  return {
-    scale(x, a) {
-      check(x, 'x');
-      exports[`scale_${suffix(x, 'x')}`](x.byteOffset, x.length, a);
-    },
-    axpy(y, a, x) {
-      check(y, 'y');
-      check(x, 'x');
-      const t = suffix(y, 'y');
-      if (x.constructor !== y.constructor || x.length !== y.length) {
-        throw sabreError(RangeError, 'ERR_SABRE_LENGTH_MISMATCH', '"x" must have the type and length of "y"');
-      }
-      if (exports[`axpy_${t}`](y.byteOffset, x.byteOffset, y.length, a) !== 0) {
-        throw sabreError(RangeError, 'ERR_SABRE_OVERLAP', '"x" and "y" overlap without being the same array');
-      }
-    },
-    sum(x) {
-      check(x, 'x');
-      return exports[`sum_${suffix(x, 'x')}`](x.byteOffset, x.length);
-    },
-    /** scale on `length` elements at byte offset `ptr` (`type` 'f32' or 'f64'). */
-    scaleRaw(type, ptr, length, a) {
-      exports[`scale_${type}`](ptr, length, a);
-    },
-  };
-}
-
 /**
  * A shared memory of `initial` to `maximum` pages (defaults: the module's
  * minimum and 16384 pages, 1 GiB) with the first instance on it.
@@ -480,7 +437,6 @@ function createSharedMemory({ initial, maximum = 16384 } = {}) {
     usage: () => ({ arrays: live.size, liveBytes, grownBytes: memory.buffer.byteLength, maximumBytes: maximum * PAGE }),
     threadContext,
     releaseThreadContext,
-    kernels: kernelsOver(exports, recordOf),
   };
   return shared;
 }
@@ -488,15 +444,15 @@ function createSharedMemory({ initial, maximum = 16384 } = {}) {
 /**
  * Another instance of `module` on `memory` (another thread's, received by
  * postMessage), with the stack and TLS block of `ctx` installed before any
- * call. Takes byte offsets (kernels.scaleRaw), not arrays: the registry lives
- * with the thread that allocated. With a workerContext, also `runChunk` (a
- * pool worker's zero-copy chunks, on the buffers the context holds).
+ * call: its `exports` take byte offsets, not arrays (the registry lives with
+ * the thread that allocated). With a workerContext, also `runChunk` (a pool
+ * worker's zero-copy chunks, on the buffers the context holds) and `logUndo`.
  */
 function attach(module, memory, ctx) {
   const exports = instantiate(module, memory);
   exports.__stack_pointer.value = ctx.stack + ctx.stackSize;
   exports.__wasm_init_tls(ctx.tls);
-  const attached = { memory, exports, kernels: kernelsOver(exports, () => {}) };
+  const attached = { memory, exports };
   if (ctx.result) {
     // A pool worker's context (workerContext): fixed buffers, no allocation.
     const chunks = new Int32Array(memory.buffer, ctx.counter, 1);

@@ -5,7 +5,7 @@
 //! that the JavaScript engine drives; it is compiled only for the wasm-bindgen
 //! target, wasm32-unknown-unknown (not for wasm32-wasip1, where `cargo test`
 //! runs the kernels' tests in wasm: scripts/wasi-test.js). `shared_abi` is the
-//! raw pointer ABI of the shared-memory build (wasm32-wasip1-threads).
+//! allocator of the shared-memory build (wasm32-wasip1-threads).
 
 pub mod error;
 pub mod kernels;

@@ -210,7 +210,10 @@ describe('zero copy on a pool', () => {
           const label = `${name} ${Type.name} n=${n}`;
           // histogram's export returns a Vec (it allocates): never zero-copy on a worker.
           const chunks = Math.ceil(units / (c.floats ? MAP_GRAIN : c.align ? BYTE_GRAIN / 4 : BYTE_GRAIN));
-          assert.equal(paths.poolZeroCopy - sent, name === 'histogram' ? 0 : chunks, `${label}: chunks sent zero-copy`);
+          // Sent: at least once each (a chunk queued behind a slow one may be
+          // sent again to an idle worker; the first copy is then skipped, not run).
+          if (name === 'histogram') assert.equal(paths.poolZeroCopy - sent, 0, `${label}: chunks sent zero-copy`);
+          else assert.ok(paths.poolZeroCopy - sent >= chunks, `${label}: chunks sent zero-copy`);
           assert.equal(shared.workerChunks() - ran, name === 'histogram' ? 0 : chunks, `${label}: chunks the workers ran zero-copy`);
           sameAsCopy(label, c, arrays, got, expected);
           for (const v of zc) shared.free(v);
@@ -322,7 +325,7 @@ describe('transactional: false (in-place maps write straight into the shared arr
           sameAsCopy(label, c, arrays, got, expected);
           const chunks = Math.ceil(units / (4 * grain)); // IN_PLACE_GRAIN_FACTOR
           if (on === 'direct') assert.equal(paths.zeroCopy - zero, chunks, `${label}: chunks`);
-          else assert.equal(paths.poolZeroCopy - sent, chunks, `${label}: chunks`);
+          else assert.ok(paths.poolZeroCopy - sent >= chunks, `${label}: chunks`);
           for (const v of zc) shared.free(v);
         }
       });

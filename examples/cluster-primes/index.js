@@ -144,6 +144,7 @@ async function main() {
     cluster.destroy();
   });
   let killed = null;
+  let armed = false;
   try {
     const progress = progressPrinter(`primes below ${fmt(n)}`);
     const t0 = performance.now();
@@ -154,21 +155,26 @@ async function main() {
         // chunk. It never reports back; its job's lock expires, BullMQ's
         // stall check (run by the other workers) puts the chunk back on the
         // queue, and another worker runs it from the start.
-        if (!opts.killWorker || killed || p.done >= p.total || p.done < p.total / 2) return;
-        const victim = workers.find((w) => w.current !== null);
-        if (!victim) return; // all between chunks: try at the next progress
-        killed = { pid: victim.pid, job: victim.current, atPercent: +((100 * p.done) / p.total).toFixed(1), rerunBy: null };
-        show(`killing worker ${victim.pid} (SIGKILL) in chunk ${victim.current} at ${killed.atPercent} %`);
+        if (!opts.killWorker || armed || p.done >= p.total || p.done < p.total / 2) return;
+        // Armed: the next worker to start a chunk is killed as it starts it,
+        // so it is surely mid-chunk (a worker picked by its last "active"
+        // line may have finished that chunk in the meantime).
+        armed = true;
+        const percent = +((100 * p.done) / p.total).toFixed(1);
         for (const w of workers) {
-          if (w === victim) continue;
           w.on('line', (line) => {
-            if (killed.rerunBy === null && line === `active ${killed.job}`) {
+            const [event, job] = line.split(' ');
+            if (event !== 'active' || !/-\d+$/.test(job)) return;
+            if (killed === null) {
+              killed = { pid: w.pid, job, atPercent: percent, rerunBy: null };
+              show(`killing worker ${w.pid} (SIGKILL) in chunk ${job} at ${percent} %`);
+              killWorker(w).then(({ signal }) => (killed.signal = signal));
+            } else if (w.pid !== killed.pid && killed.rerunBy === null && job === killed.job) {
               killed.rerunBy = w.pid;
               show(`worker ${w.pid} took chunk ${killed.job} over`);
             }
           });
         }
-        killWorker(victim).then(({ signal }) => (killed.signal = signal));
       },
     });
     const ms = performance.now() - t0;
