@@ -122,7 +122,7 @@ class ThreadPool extends EventEmitter {
       if (this.#calls.unstarted >= this.#opts.maxQueue && this.#mustQueue()) {
         throw new QueueFullError(`The pool's queue is full (maxQueue ${this.#opts.maxQueue})`, { code: 'ERR_SABRE_QUEUE_FULL' });
       }
-      const request = this.#calls.newRequest(spec.displayName ?? kernel, opts, new Execution(this.kernels, kernel, prepared, opts));
+      const request = this.#calls.newRequest(spec.displayName ?? kernel, opts, new Execution(this.kernels, kernel, prepared, { inPlace: opts.inPlace, threads: this.#opts.maxThreads }));
       if (opts.signal) this.#listen(request, opts.signal);
       this.#calls.submit(request);
       debuglog('call %d %s: %d units in %d chunks', request.id, kernel, request.pass.pass.units, request.pass.chunks);
