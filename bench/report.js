@@ -72,7 +72,7 @@ function kernelBlock(rows, meta) {
   const p = `pool:${T}`;
   out.push(
     table(
-      ['<size', `pool×${T} vs JS`, 'vs wasm', 'efficiency', `vs piscina×${T}`, 'wasm/native', `pool/rayon×${T}`, `rayon eff.`, `pool×${T} vs best anchor`, `zero-copy vs pool×${T}`, `zero-copy/rayon×${T}`, 'loop p99 js', 'wasm', `pool×${T} p50/p99`, 'RSS MB'],
+      ['<size', `pool×${T} vs JS`, 'vs wasm', 'efficiency', `vs piscina×${T}`, 'wasm/native', `pool/rayon×${T}`, `rayon eff.`, `pool×${T} vs best anchor`, `zero-copy vs pool×${T}`, `zero-copy/rayon×${T}`, 'floor ms', `best×${T}/floor`, 'loop p99 js', 'wasm', `pool×${T} p50/p99`, 'RSS MB'],
       rows.map((r) => {
         const m = r.modes;
         const anchor = bestAnchor(r, T);
@@ -89,6 +89,8 @@ function kernelBlock(rows, meta) {
           anchor && m[p] ? `${x(m[p].ms / anchor[1].ms)} (${modeName(anchor[0])})` : '',
           zc && m[p] ? `${x(m[p].ms / zc[1].ms)} (${zc[0].startsWith('zcnt') ? 'nt' : 'tx'})` : '',
           zc && m[`rayon:${T}`] ? x(zc[1].ms / m[`rayon:${T}`].ms) : '',
+          r.floorMs ? ms(r.floorMs) : '',
+          r.floorMs ? x(Math.min(...[m[p], zc?.[1]].filter(Boolean).map((v) => v.ms)) / r.floorMs) : '',
           ms(m.js?.eventLoopMs?.p99),
           ms(m.wasm?.eventLoopMs?.p99),
           m[p]?.eventLoopMs ? `${ms(m[p].eventLoopMs.p50)}/${ms(m[p].eventLoopMs.p99)}` : '',
@@ -264,6 +266,7 @@ function render({ meta, results, dispatch, copy, soak, cluster, goals }) {
     `free cores: ${meta.freeCores.of} threads of pure compute against one, measured around each kernel's threaded runs (start ${meta.freeCores.start}, end ${meta.freeCores.end}): below ${meta.freeCores.of}, the machine is shared and nothing can scale fully; "rayon eff." is the same check on the kernel itself.`,
     `loop p50/p99: the main thread's event-loop delay, ms: the intervals of a 1 ms timer, as monitorEventLoopDelay({ resolution: 1 }) records them, counted per mode (measure.js; idle: p50 ${ms(meta.idleEventLoopMs.probe.p50)}, p99 ${ms(meta.idleEventLoopMs.probe.p99)}; monitorEventLoopDelay beside it: p50 ${ms(meta.idleEventLoopMs.monitorEventLoopDelay.p50)}, p99 ${ms(meta.idleEventLoopMs.monitorEventLoopDelay.p99)}). Inline modes block the loop for each whole call.`,
     `RSS MB: the whole process (main thread, every worker) at its peak during the pool×${T} runs, and (+) how much it grew from before their warm-up; memory grown by earlier modes stays counted.`,
+    `zero-copy: the same values in sabre.shared arrays (no copies; "nt": transactional: false). floor ms: the bytes a memory-bound call must move (each array read once, an in-place one written too) at this machine's copy bandwidth${meta.bandwidth ? `, ${meta.bandwidth.gbPerS.toFixed(1)} GB/s read + write (bench/bandwidth.js)` : ''}; best×${T}/floor: the faster of pool×${T} and zero-copy×${T} against it.`,
     '',
   );
 

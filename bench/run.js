@@ -59,6 +59,7 @@ const native = require('./modes/native');
 const anchors = require('./modes/anchors');
 const { dispatchBench } = require('./dispatch');
 const { copyCostBench } = require('./copy-cost');
+const { measureBandwidth } = require('./bandwidth');
 const { soakBench } = require('./soak');
 const { clusterBench } = require('./cluster');
 const { derive, goals } = require('./analyse');
@@ -248,6 +249,8 @@ async function main() {
   const freeCores = async () => (calibrator ? Number((await calibrator.measure()).toFixed(2)) : 1);
   const freeAtStart = await freeCores();
   log(`free cores now: ${freeAtStart} of ${maxThreads}`);
+  const bandwidth = await measureBandwidth(reps);
+  log(`memory bandwidth (copy, read + write): ${bandwidth.gbPerS.toFixed(1)} GB/s`);
 
   const results = [];
   const total = opts.kernels.length * opts.sizes.length;
@@ -259,6 +262,8 @@ async function main() {
       const n = opts.quick && size === 'small' ? c.quick ?? c.sizes.small : c.sizes[size];
       const row = { kernel, size, n, unit: c.unit ?? 'elements', what: c.what, bound: c.bound, modes: {}, args: c.args(n) };
       if (c.reset) row.reset = () => c.reset(row.args);
+      // The bandwidth floor: the bytes it must move at this machine's copy speed.
+      if (c.bound === 'memory' && spec.traffic) row.floorMs = (spec.traffic(spec.prepare(row.args, false)) / (bandwidth.gbPerS * 1e9)) * 1000;
       // A declared kernel also runs on the same values in sabre.shared
       // (zero copy: js/declare.js); its own arguments take the copy path.
       if (spec.contract?.slots) row.zcArgs = row.args.slice(0, spec.params.length).map((a) => (ArrayBuffer.isView(a) ? sabre.shared.from(a) : a));
@@ -387,6 +392,7 @@ async function main() {
     anchors: anchorInfo.meta,
     idleEventLoopMs: idle,
     freeCores: { start: freeAtStart, end: freeAtEnd, of: maxThreads },
+    bandwidth,
     durationS: (performance.now() - t0) / 1000,
   };
   const out = { meta, results, dispatch, copy, soak, cluster };

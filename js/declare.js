@@ -177,6 +177,9 @@ function declare(decl) {
           const name = suffixed ? exportFor(decl.export, c[first.name]) : decl.export;
           return owner && !owner.allocates(name) ? owner : undefined;
         },
+    // Bytes a call must move at the least: each split array read once, an
+    // 'inout' one written back too (the benchmark's bandwidth floor).
+    traffic: (c) => splits.reduce((sum, p) => sum + c[p.name].byteLength * (p.split === 'inout' ? 2 : 1), 0),
     // Whether `transactional: false` changes how it runs (an in-place map).
     inPlaceMap: written.length > 0 && !decl.combine && !decl.run,
     // The caller's arrays a zero-copy pass runs on: pinned while it runs.
