@@ -378,3 +378,41 @@ describe('transactional: false (in-place maps write straight into the shared arr
     await crashPool.close();
   });
 });
+
+describe('worker stacks (no guard page below them)', () => {
+  it('every zero-copy export runs in a small part of a worker\'s stack: its high-water mark, measured', () => {
+    // A worker's context on a fresh memory, its stack painted; each declared
+    // kernel then runs there as a pool worker runs it (attach + the spec's
+    // run), at sizes up to a chunk. The lowest painted byte overwritten is
+    // the deepest the stack went: an overflow would write below the stack,
+    // into the heap, with nothing to stop it, so the margin must be wide.
+    const shared = createSharedMemory();
+    const { attach } = require(path.join(dist, 'shared-memory.js'));
+    const ctx = shared.workerContext();
+    const paint = new Uint8Array(shared.memory.buffer, ctx.stack, ctx.stackSize);
+    paint.fill(0xa5);
+    const worker = attach(shared.module, shared.memory, ctx);
+    const engine = { zeroCopy: worker };
+    for (const [name, c] of Object.entries(CASES)) {
+      const types = c.floats ? [Float32Array, Float64Array] : [Uint8Array];
+      for (const Type of types) {
+        for (const units of [1, 1000, c.floats ? MAP_GRAIN : BYTE_GRAIN / (c.align ?? 1)]) {
+          if (units < (c.min ?? 0)) continue;
+          const arrays = c.arrays.map((_, i) => (c.floats ? fillFloats : fillBytes)(shared.alloc(Type, units * (c.align ?? 1)), i + 1));
+          const spec = specs[name];
+          // The arguments as c.call passes them, through a recorder.
+          let args;
+          c.call(new Proxy({}, { get: () => (...a) => (args = a) }), arrays);
+          const call = spec.prepare(args, false);
+          if (name !== 'histogram') spec.run(engine, call, 0, spec.units(call));
+          for (const a of arrays) shared.free(a);
+        }
+      }
+    }
+    const deepest = paint.findIndex((b) => b !== 0xa5);
+    const used = deepest === -1 ? 0 : ctx.stackSize - deepest;
+    assert.ok(used > 0, 'the kernels ran on this stack');
+    assert.ok(used <= ctx.stackSize / 8, `deepest stack use ${used} bytes of ${ctx.stackSize}`);
+    shared.releaseWorkerContext(ctx);
+  });
+});
