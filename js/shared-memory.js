@@ -13,7 +13,8 @@
 //   address 0 and traps. Every other instance gets a stack and a TLS block
 //   that the first allocates (threadContext) and attach() installs before any
 //   call; those stacks have no guard page (kernels here do not recurse and
-//   use a few hundred bytes of stack), and must be released
+//   use ~312 bytes of their 64 KiB, as shared-zero-copy.test.js measures),
+//   and must be released
 //   (releaseThreadContext) when their thread is done, else they leak.
 // - alloc(Type, length) returns an ordinary typed array whose .buffer is the
 //   memory's SharedArrayBuffer. memory.buffer is re-read after every
