@@ -106,8 +106,18 @@ export interface KMeansResult {
 export type CallMode = 'direct' | 'pool';
 /** A kernel's result in mode M: R directly, a Promise of R on a pool. */
 export type Returns<M extends CallMode, R> = M extends 'pool' ? Promise<R> : R;
-/** A kernel's arguments after its own in mode M: none directly, optional CallOptions on a pool. */
-export type Extra<M extends CallMode> = M extends 'pool' ? [options?: CallOptions] : [];
+/** A kernel's arguments after its own in mode M: optional DirectOptions directly, CallOptions on a pool. */
+export type Extra<M extends CallMode> = M extends 'pool' ? [options?: CallOptions] : [options?: DirectOptions];
+
+/** A direct call's options. */
+export interface DirectOptions {
+  /**
+   * false: an in-place map on arrays that sabre.shared allocated writes
+   * straight into them, without its undo copy (README, "Shared arrays").
+   * Default true. Changes nothing on other arrays.
+   */
+  transactional?: boolean;
+}
 
 /**
  * The kernels, as called directly (synchronous, on the calling thread):
@@ -243,6 +253,13 @@ export interface CallOptions {
   timeout?: number;
   /** Called after each chunk completes. */
   onProgress?: (progress: Progress) => void;
+  /**
+   * false: an in-place map on arrays that sabre.shared allocated writes
+   * straight into them in one chunk per thread, without undo copies; a
+   * worker dying in its chunk then fails the call (ERR_SABRE_COMMIT_INTERRUPTED)
+   * instead of running it again. Default true.
+   */
+  transactional?: boolean;
 }
 
 /** The same kernels on a pool: same arguments plus call options; they return Promises. */
