@@ -379,6 +379,33 @@ describe('transactional: false (in-place maps write straight into the shared arr
   });
 });
 
+describe('a memory too full for a worker\'s context', () => {
+  it('the call rejects with the RangeError naming the bytes; the pool and the memory keep working', async () => {
+    const shared = createSharedMemory({ maximum: 512 }); // 32 MiB
+    const pool = new sabre.Pool({ threads: 1 });
+    try {
+      const x = fillFloats(shared.alloc(Float64Array, 1000), 3);
+      const fillers = [];
+      for (;;) {
+        try {
+          fillers.push(shared.alloc(Uint8Array, 1 << 20));
+        } catch (err) {
+          assert.equal(err.code, 'ERR_SABRE_SHARED_MEMORY_FULL');
+          break;
+        }
+      }
+      await assert.rejects(pool.kernels.sum(x), { name: 'RangeError', code: 'ERR_SABRE_SHARED_MEMORY_FULL', message: /cannot allocate \d+ bytes/ });
+      assert.ok(Number.isFinite(await pool.kernels.sum(new Float64Array(new SharedArrayBuffer(80)).fill(1))), 'the pool still works');
+      for (const f of fillers.splice(0, 8)) shared.free(f);
+      assert.equal(await pool.kernels.sum(x), sabre.kernels.sum(fillFloats(new Float64Array(1000), 3)), 'with room again, zero copy');
+      for (const f of fillers) shared.free(f);
+      shared.free(x);
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
 describe('worker stacks (no guard page below them)', () => {
   it('every zero-copy export runs in a small part of a worker\'s stack: its high-water mark, measured', () => {
     // A worker's context on a fresh memory, its stack painted; each declared

@@ -193,7 +193,17 @@ class ThreadPool extends EventEmitter {
     // Zero copy: every split array in one shared memory (declare.js); the
     // worker gets its own instance on it with its first such chunk.
     const owner = call.zeroCopy; // decided when the pass was registered (calls.js)
-    const attach = owner && !slot.attached.has(owner) ? owner.workerContext() : undefined;
+    let attach;
+    try {
+      attach = owner && !slot.attached.has(owner) ? owner.workerContext() : undefined;
+    } catch (err) {
+      // The memory cannot hold this worker's stack and scratch (its
+      // RangeError names the bytes): only this call fails.
+      this.#states.release(ref);
+      this.#scheduler.requeue(call, index);
+      this.#calls.fail(call, err);
+      return;
+    }
     const msg = protocol.chunk(
       id,
       call.id,
