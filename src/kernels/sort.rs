@@ -72,12 +72,18 @@ pub trait Sortable: bytemuck::Pod {
     fn key(self) -> Self::K {
         Self::key_of_bits(bytemuck::cast(self))
     }
+    /// The element's value as f64 (exact for every type here).
+    fn to_f64(self) -> f64;
 }
 
 macro_rules! float_sortable {
     ($t:ty, $k:ty, $signed:ty, inf = $inf:expr, nan = $nan:expr) => {
         impl Sortable for $t {
             type K = $k;
+            #[inline(always)]
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
             #[inline(always)]
             fn key_of_bits(bits: $k) -> $k {
                 const SIGN: $k = 1 << (<$k>::BITS - 1);
@@ -111,6 +117,10 @@ float_sortable!(f32, u32, i32, inf = 0x7f80_0000, nan = 0x7fc0_0000);
 impl Sortable for i32 {
     type K = u32;
     #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+    #[inline(always)]
     fn key_of_bits(bits: u32) -> u32 {
         bits ^ 0x8000_0000
     }
@@ -122,6 +132,10 @@ impl Sortable for i32 {
 
 impl Sortable for u32 {
     type K = u32;
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
     #[inline(always)]
     fn key_of_bits(bits: u32) -> u32 {
         bits
@@ -249,23 +263,73 @@ fn scatter<K: Key>(src: &[K], dst: &mut [K], offsets: &mut [u32], shift: u32, ma
 /// Most buckets a sample-sort partition takes (bucket numbers fit a u16).
 pub const MAX_BUCKETS: usize = 1 << 16;
 
+/// Cells of the classification table per bucket.
+const CELLS_PER_BUCKET: usize = 8;
+
 /// Working space of [`partition`] and [`sort_buckets`], kept per instance
 /// (src/bindings/sort.rs) so that no chunk allocates once it has grown.
 #[derive(Default)]
 pub struct Scratch {
-    /// The splitter keys in implicit-tree (Eytzinger) order, as u64.
-    tree: Vec<u64>,
+    /// The splitters' keys, as u64, ascending.
+    splitters: Vec<u64>,
+    /// Per cell: the first bucket a key of the cell can be in (low 16 bits)
+    /// and how many splitters after it still have to be compared (high 16).
+    cells: Vec<u32>,
+    /// The cell of value `v` is `((v - origin) * scale).min(last)`.
+    origin: f64,
+    scale: f64,
     /// Each element's bucket number.
     oracle: Vec<u16>,
     /// Per-bucket write positions.
     pos: Vec<usize>,
 }
 
+/// The cell of value `v`: monotone in JS order for a finite `origin` and a
+/// finite positive `scale` (IEEE subtraction, multiplication and the
+/// conversion round monotonically; `-Infinity` and values below `origin`
+/// give 0; NaN, which `f64::min` drops, and `+Infinity` give `last`).
+#[inline(always)]
+fn cell_of(v: f64, origin: f64, scale: f64, last: f64) -> usize {
+    ((v - origin) * scale).min(last) as usize
+}
+
+/// How many of the sorted `s` are below `k`: a binary search whose steps
+/// are conditional moves, not branches (the step count depends on `s.len()`
+/// only).
+#[inline(always)]
+fn count_below(s: &[u64], k: u64) -> usize {
+    let mut base = 0;
+    let mut n = s.len();
+    if n == 0 {
+        return 0;
+    }
+    // The count is in [base, base + n].
+    while n > 1 {
+        let half = n / 2;
+        if s[base + half - 1] < k {
+            base += half;
+        }
+        n -= half;
+    }
+    base + usize::from(s[base] < k)
+}
+
 impl Scratch {
     /// Sets the splitters of [`partition`]: sorted in JS order, one fewer
     /// than the buckets, whose count is a power of two from 2 to
     /// [`MAX_BUCKETS`]. Bucket `b` holds the elements whose key is above
-    /// that of `splitters[b-1]` and at most that of `splitters[b]`.
+    /// that of `splitters[b-1]` and at most that of `splitters[b]`: its
+    /// number is how many splitters are below the key.
+    ///
+    /// A key's bucket is found through a table of `8 * buckets` cells
+    /// linear in the value between the smallest and the largest finite
+    /// splitter: each cell knows the first bucket its keys can be in and how
+    /// many splitters after it fall into the cell, which a short binary
+    /// search compares (usually none or one for data of a smooth
+    /// distribution; all of them, in log2(buckets) steps, if the splitters are
+    /// all equal or not finite: then there is one cell). Exact whatever the
+    /// cells: a monotone cell function bounds the count (a splitter in a
+    /// lower cell is below the key, one in a higher cell is not).
     pub fn set_splitters<T: Sortable>(&mut self, splitters: &[T]) -> Result<()> {
         let buckets = splitters.len() + 1;
         if !buckets.is_power_of_two() || !(2..=MAX_BUCKETS).contains(&buckets) {
@@ -283,17 +347,41 @@ impl Scratch {
                 detail: "not sorted".into(),
             });
         }
-        // tree[i] for i in 1..buckets: node i at depth d (2^d <= i < 2^(d+1))
-        // splits its subtree at splitter (2j + 1) * (buckets >> (d + 1)) - 1,
-        // j = i - 2^d. tree[0] is unused.
-        self.tree.clear();
-        self.tree.resize(buckets, 0);
-        for (i, t) in self.tree.iter_mut().enumerate().skip(1) {
-            let d = usize::BITS - 1 - i.leading_zeros();
-            let j = i - (1 << d);
-            *t = splitters[(2 * j + 1) * (buckets >> (d + 1)) - 1]
-                .key()
-                .wide();
+        self.splitters.clear();
+        self.splitters
+            .extend(splitters.iter().map(|v| v.key().wide()));
+        let finite = || {
+            splitters
+                .iter()
+                .map(|v| v.to_f64())
+                .filter(|v| v.is_finite())
+        };
+        let (lo, hi) = (finite().next(), finite().last());
+        let mut cells = 1;
+        (self.origin, self.scale) = (0.0, 0.0);
+        if let (Some(lo), Some(hi)) = (lo, hi) {
+            let scale = (CELLS_PER_BUCKET * buckets) as f64 / (hi - lo);
+            if scale.is_finite() && scale > 0.0 {
+                (self.origin, self.scale) = (lo, scale);
+                cells = CELLS_PER_BUCKET * buckets + 1;
+            }
+        }
+        // With one cell (scale 0), every value's cell is 0: `last` is 0.
+        let last = (cells - 1) as f64;
+        // first[c]: how many splitters lie in cells below c.
+        self.cells.clear();
+        self.cells.resize(cells, 0);
+        let first = &mut self.pos;
+        first.clear();
+        first.resize(cells + 1, 0);
+        for v in splitters {
+            first[cell_of(v.to_f64(), self.origin, self.scale, last) + 1] += 1;
+        }
+        for c in 0..cells {
+            first[c + 1] += first[c];
+        }
+        for (c, e) in self.cells.iter_mut().enumerate() {
+            *e = (first[c] | ((first[c + 1] - first[c]) << 16)) as u32;
         }
         Ok(())
     }
@@ -303,10 +391,6 @@ impl Scratch {
 /// [`Scratch::set_splitters`]: `counts[b]` becomes the number of elements of
 /// `x` in bucket `b`, and `out` the keys of `x` (see [`Sortable`]) grouped
 /// by bucket, in bucket order (within a bucket, in the order of `x`).
-///
-/// A bucket number is found by a branch-free descent of the splitters'
-/// implicit binary tree, eight elements at a time so that their loads and
-/// compares overlap; then one scatter by bucket.
 pub fn partition<T: Sortable>(
     x: &[T],
     out: &mut [T::K],
@@ -314,8 +398,8 @@ pub fn partition<T: Sortable>(
     scratch: &mut Scratch,
 ) -> Result<()> {
     let n = x.len();
-    let buckets = scratch.tree.len();
-    if buckets < 2 {
+    let buckets = scratch.splitters.len() + 1;
+    if scratch.cells.is_empty() {
         return Err(Error::OutOfRange {
             what: "splitters",
             detail: "none set (set_splitters first)".into(),
@@ -335,23 +419,16 @@ pub fn partition<T: Sortable>(
             actual: counts.len(),
         });
     }
-    let levels = buckets.trailing_zeros();
-    let tree = &scratch.tree;
-    let tree = &tree[..];
+    let (splitters, cells) = (&scratch.splitters[..], &scratch.cells[..]);
+    let (origin, scale, last) = (scratch.origin, scratch.scale, (cells.len() - 1) as f64);
     let oracle = &mut scratch.oracle;
     oracle.clear();
     oracle.resize(n, 0);
     counts.fill(0);
     for (xv, o) in x.iter().zip(oracle.iter_mut()) {
-        let k = xv.key().wide();
-        let mut i = 1usize;
-        for _ in 0..levels {
-            // SAFETY: after d < levels steps i < 2^(d+1) <= buckets =
-            // tree.len() (node i's children are 2i and 2i + 1).
-            let t = unsafe { *tree.get_unchecked(i) };
-            i = 2 * i + usize::from(k > t);
-        }
-        let b = i - buckets;
+        let cell = cells[cell_of(xv.to_f64(), origin, scale, last)] as usize;
+        let (first, more) = (cell & 0xffff, cell >> 16);
+        let b = first + count_below(&splitters[first..first + more], xv.key().wide());
         *o = b as u16;
         counts[b] += 1;
     }
@@ -918,14 +995,24 @@ mod timing {
     fn timing() {
         let n = 10_000_000usize;
         let mut rng = Rng::new(5);
-        let data: Vec<f64> = (0..n).map(|_| rng.f64()).collect();
+        let lcg = std::env::args().any(|a| a == "lcg");
+        // Full 53-bit doubles (numpy's rng.random), or the bench's 32-bit LCG ones.
+        let data: Vec<f64> = (0..n)
+            .map(|_| {
+                if lcg {
+                    (rng.next_u64() >> 32) as f64 / 2f64.powi(32) - 0.5
+                } else {
+                    rng.f64()
+                }
+            })
+            .collect();
         let grain = 1 << 18;
         let sources = n.div_ceil(grain);
         let mut sc = Scratch::default();
         let mut a = vec![1u64; n];
         let mut keys = vec![1u64; n];
         let mut out = vec![1f64; n];
-        for &bucket_bits in &[12u32, 13, 14, 15, 16] {
+        for &bucket_bits in &[15u32, 16, 17, 18] {
             let buckets = (n >> bucket_bits).next_power_of_two();
             let mut sample: Vec<f64> = (0..buckets * 16)
                 .map(|i| data[(i * 7919 + 13) % n])
@@ -946,6 +1033,44 @@ mod timing {
             let tc = best(3, || keys.copy_from_slice(&a));
             assert!(out.windows(2).all(|w| w[0] <= w[1]));
             println!("bucket ~2^{bucket_bits} ({buckets} buckets): partition {tp:.1} ms, sort_buckets {:.1} ms", ts - tc);
+        }
+        {
+            let mut acc = 0u64;
+            let t = best(3, || {
+                for v in data.iter() {
+                    acc = acc.wrapping_add(v.key());
+                }
+            });
+            println!("keys only {t:.1} ms ({acc})");
+            let mut o16 = vec![0u16; n];
+            let t = best(3, || {
+                for (v, o) in data.iter().zip(o16.iter_mut()) {
+                    *o = (v.key() >> 56) as u16;
+                }
+            });
+            println!("keys -> u16 {t:.1} ms");
+            let mut counts = [0u32; 256];
+            let t = best(3, || {
+                counts = [0u32; 256];
+                for &o in o16.iter() {
+                    counts[o as usize] += 1;
+                }
+            });
+            println!("count u16 {t:.1} ms");
+            let mut pos = [0usize; 256];
+            let t = best(3, || {
+                let mut sum = 0;
+                for (p, &c) in pos.iter_mut().zip(counts.iter()) {
+                    *p = sum;
+                    sum += c as usize;
+                }
+                for (v, &b) in data.iter().zip(o16.iter()) {
+                    let p = &mut pos[b as usize];
+                    a[*p] = v.key();
+                    *p += 1;
+                }
+            });
+            println!("scatter {t:.1} ms");
         }
         let mut x = data.clone();
         let mut tmp = vec![0f64; n];
