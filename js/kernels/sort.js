@@ -14,8 +14,8 @@
 //                   order keys grouped by bucket (a branch-free descent of
 //                   the splitters' tree) into the same range of scratch
 //                   buffer `a`; its value is the chunk's bucket counts;
-//   _sortBuckets    each chunk is a run of buckets: it gathers their parts
-//                   from every partition chunk, radix-sorts each bucket in
+//   _sortBuckets    each chunk is a run of buckets: it gathers each one's
+//                   parts from every partition chunk, radix-sorts each in
 //                   wasm (its keys share their high bits, so few digits are
 //                   left) and writes the sorted elements to their final
 //                   place in scratch buffer `b`;
@@ -152,12 +152,10 @@ module.exports = {
       // offsets[i * (buckets + 1) + j]: where bucket j starts in source chunk
       // i's range of a (from that range's start); starts[j]: where bucket j
       // starts in the sorted array.
-      const counts = new Uint32Array(sources * buckets);
       const offsets = new Uint32Array(sources * (buckets + 1));
       const starts = new Float64Array(buckets + 1);
       for (let i = 0; i < sources; i++) {
         const row = partials[i];
-        counts.set(row, i * buckets);
         let sum = 0;
         for (let j = 0; j < buckets; j++) {
           offsets[i * (buckets + 1) + j] = sum;
@@ -167,7 +165,7 @@ module.exports = {
         offsets[i * (buckets + 1) + buckets] = sum;
       }
       for (let j = 0; j < buckets; j++) starts[j + 1] += starts[j];
-      return new Continuation('_sortBuckets', { x, a, b, buckets, sources, counts, offsets, starts });
+      return new Continuation('_sortBuckets', { x, a, b, buckets, sources, offsets, starts });
     },
   },
 
@@ -180,26 +178,28 @@ module.exports = {
     units: (c) => c.buckets,
     grain: (c) => bucketGrain(c.x.length, c.buckets),
     run(e, c, s, t) {
-      const { x, a, b, buckets, sources, counts, offsets, starts } = c;
+      const { x, a, b, buckets, sources, offsets, starts } = c;
       const len = starts[t] - starts[s];
       if (len === 0) return { writes: [] };
       const k = e.kernel(exportFor('sortBuckets', x));
       const keysAt = k.reserve('keys', a, len);
       k.reserve('out', x, len);
-      const countsAt = k.reserve('counts', counts, sources * (t - s));
+      const sizesAt = k.reserve('sizes', offsets, t - s);
       const mem = e.memory.buffer; // after the last reserve: it may grow the memory
       const keys = new a.constructor(mem, keysAt, len);
-      const rows = new Uint32Array(mem, countsAt, sources * (t - s));
+      const sizes = new Uint32Array(mem, sizesAt, t - s);
+      // Bucket after bucket, each from its part in every partition chunk.
       let at = 0;
-      for (let i = 0; i < sources; i++) {
-        const base = i * SORT_GRAIN;
-        const from = base + offsets[i * (buckets + 1) + s];
-        const to = base + offsets[i * (buckets + 1) + t];
-        keys.set(a.subarray(from, to), at);
-        at += to - from;
-        rows.set(counts.subarray(i * buckets + s, i * buckets + t), i * (t - s));
+      for (let j = s; j < t; j++) {
+        for (let i = 0; i < sources; i++) {
+          const from = i * SORT_GRAIN + offsets[i * (buckets + 1) + j];
+          const to = i * SORT_GRAIN + offsets[i * (buckets + 1) + j + 1];
+          if (to > from) keys.set(a.subarray(from, to), at);
+          at += to - from;
+        }
+        sizes[j - s] = starts[j + 1] - starts[j];
       }
-      k.call(len, sources, t - s);
+      k.call(len, t - s);
       return { writes: [k.write('out', b, starts[s], starts[t])] };
     },
     combine: (c) => new Continuation('_sortCommit', { x: c.x, sorted: c.b }),

@@ -36,15 +36,11 @@ macro_rules! sorts {
             }
         }
         export! {
-            /// Sample sort, second pass: `keys` (their parts, source by
-            /// source, as the first pass left them; `counts`: u32, `sources`
-            /// rows of `buckets`) sorted into `out` as elements.
-            $buckets = fn $buckets(len: usize, sources: usize, buckets: usize) [keys, out, counts] -> () {
-                SCRATCH.with(|s| {
-                    let keys = view::<<$t as sort::Sortable>::K>(keys, len)?;
-                    let counts = view::<u32>(counts, sources * buckets)?;
-                    sort::sort_buckets(keys, counts, sources, view::<$t>(out, len)?, &mut s.borrow_mut())
-                })
+            /// Sample sort, second pass: `keys`, bucket after bucket (their
+            /// sizes, u32, in `sizes`), sorted into `out` as elements.
+            $buckets = fn $buckets(len: usize, buckets: usize) [keys, out, sizes] -> () {
+                let keys = view::<<$t as sort::Sortable>::K>(keys, len)?;
+                sort::sort_buckets(keys, view::<u32>(sizes, buckets)?, view::<$t>(out, len)?)
             }
         }
     };

@@ -194,22 +194,30 @@ const RADIX_FROM_PER_PASS: usize = 256;
 /// all keys share is skipped. The passes ping-pong between `keys` and `tmp`;
 /// an odd number of passes ends with one copy back.
 pub fn sort_keys<K: Key>(keys: &mut [K], tmp: &mut [K]) {
+    if !radix_sort(keys, tmp) {
+        keys.copy_from_slice(tmp);
+    }
+}
+
+/// [`sort_keys`] without its copy back: whether the sorted keys are in
+/// `keys` (true) or in `tmp` (false: an odd number of radix passes).
+fn radix_sort<K: Key>(keys: &mut [K], tmp: &mut [K]) -> bool {
     let n = keys.len();
     if n < 2 * RADIX_FROM_PER_PASS {
         keys.sort_unstable();
-        return;
+        return true;
     }
     let first = keys[0].wide();
     let diff = keys.iter().fold(0u64, |d, k| d | (k.wide() ^ first));
     if diff == 0 {
-        return; // all equal
+        return true; // all equal
     }
     let lo = diff.trailing_zeros();
     let varying = 64 - diff.leading_zeros() - lo;
     let passes = varying.div_ceil(DIGIT);
     if n < RADIX_FROM_PER_PASS * passes as usize {
         keys.sort_unstable();
-        return;
+        return true;
     }
     let width = varying.div_ceil(passes);
     let mask = (1u64 << width) - 1;
@@ -246,9 +254,7 @@ pub fn sort_keys<K: Key>(keys: &mut [K], tmp: &mut [K]) {
         }
         in_keys = !in_keys;
     }
-    if !in_keys {
-        keys.copy_from_slice(tmp);
-    }
+    in_keys
 }
 
 #[inline(always)]
@@ -266,7 +272,7 @@ pub const MAX_BUCKETS: usize = 1 << 16;
 /// Cells of the classification table per bucket.
 const CELLS_PER_BUCKET: usize = 8;
 
-/// Working space of [`partition`] and [`sort_buckets`], kept per instance
+/// Working space of [`partition`], kept per instance
 /// (src/bindings/sort.rs) so that no chunk allocates once it has grown.
 #[derive(Default)]
 pub struct Scratch {
@@ -448,29 +454,16 @@ pub fn partition<T: Sortable>(
     Ok(())
 }
 
-/// The second pass of a sample sort, on a run of `buckets` consecutive
-/// buckets: `keys` holds, one after another, the parts of those buckets
-/// that `sources` first-pass chunks produced (each part bucket by bucket, as
-/// [`partition`] leaves them); `counts[c * buckets + b]` is the number of
-/// keys of bucket `b` from source `c`. `out` becomes the sorted elements (in
-/// JS order, NaNs canonical) and `keys` is working space.
-pub fn sort_buckets<T: Sortable>(
-    keys: &mut [T::K],
-    counts: &[u32],
-    sources: usize,
-    out: &mut [T],
-    scratch: &mut Scratch,
-) -> Result<()> {
+/// The second pass of a sample sort, on a run of consecutive buckets:
+/// `keys` holds them one after another, bucket `b` with `sizes[b]` keys (in
+/// any order: js/kernels/sort.js gathers each bucket's parts from every
+/// first-pass chunk). `out` becomes the sorted elements (in JS order, NaNs
+/// canonical) and `keys` is left unspecified. Each bucket is sorted with
+/// `out` as working space, and made elements from wherever its last radix
+/// pass left it: no copy back.
+pub fn sort_buckets<T: Sortable>(keys: &mut [T::K], sizes: &[u32], out: &mut [T]) -> Result<()> {
     let n = keys.len();
-    let buckets = counts.len().checked_div(sources).unwrap_or(0);
-    if buckets * sources != counts.len() {
-        return Err(Error::LengthMismatch {
-            what: "counts",
-            expected: buckets * sources,
-            actual: counts.len(),
-        });
-    }
-    let total: usize = counts.iter().map(|&c| c as usize).sum();
+    let total: usize = sizes.iter().map(|&c| c as usize).sum();
     if total != n {
         return Err(Error::LengthMismatch {
             what: "keys",
@@ -486,38 +479,20 @@ pub fn sort_buckets<T: Sortable>(
         });
     }
     let outk: &mut [T::K] = bytemuck::cast_slice_mut(out);
-    // Where each bucket starts in out (and one past the last).
-    let pos = &mut scratch.pos;
-    pos.clear();
-    pos.resize(buckets + 1, 0);
-    for row in counts.chunks_exact(buckets.max(1)) {
-        for (p, &c) in pos[1..].iter_mut().zip(row) {
-            *p += c as usize;
-        }
-    }
-    for b in 0..buckets {
-        pos[b + 1] += pos[b];
-    }
-    // Gather each bucket's parts into its place in out.
-    let mut from = 0;
-    for row in counts.chunks_exact(buckets.max(1)) {
-        for (b, &c) in row.iter().enumerate() {
-            let c = c as usize;
-            // pos[b] is advanced past each part; reset below.
-            outk[pos[b]..pos[b] + c].copy_from_slice(&keys[from..from + c]);
-            pos[b] += c;
-            from += c;
-        }
-    }
-    // pos[b] is now the end of bucket b: sort each bucket in place (keys as
-    // working space), then make elements of the keys.
     let mut start = 0;
-    for &end in &pos[..buckets] {
-        sort_keys(&mut outk[start..end], &mut keys[start..end]);
-        start = end;
-    }
-    for k in outk.iter_mut() {
-        *k = T::bits_of_key(*k);
+    for &size in sizes {
+        let r = start..start + size as usize;
+        let (k, o) = (&mut keys[r.clone()], &mut outk[r]);
+        if radix_sort(k, o) {
+            for (o, &k) in o.iter_mut().zip(k.iter()) {
+                *o = T::bits_of_key(k);
+            }
+        } else {
+            for o in o.iter_mut() {
+                *o = T::bits_of_key(*o);
+            }
+        }
+        start += size as usize;
     }
     Ok(())
 }
@@ -800,19 +775,34 @@ mod tests {
         let mut out = Vec::new();
         for s in (0..buckets).step_by(group) {
             let t = (s + group).min(buckets);
-            let mut keys = Vec::new();
-            let mut rows = Vec::new();
-            for (i, c) in counts.iter().enumerate() {
-                let from = i * grain + c[..s].iter().map(|&v| v as usize).sum::<usize>();
-                let len: usize = c[s..t].iter().map(|&v| v as usize).sum();
-                keys.extend_from_slice(&a[from..from + len]);
-                rows.extend_from_slice(&c[s..t]);
-            }
+            let (mut keys, sizes) = gather(&a, &counts, grain, s, t);
             let mut part = vec![0.0; keys.len()];
-            sort_buckets::<f64>(&mut keys, &rows, counts.len(), &mut part, &mut sc).unwrap();
+            sort_buckets::<f64>(&mut keys, &sizes, &mut part).unwrap();
             out.extend(part);
         }
         out
+    }
+
+    /// Buckets `[s, t)` one after another, each from its parts in every
+    /// chunk of `grain` of `a` (`counts[chunk][bucket]`), as
+    /// js/kernels/sort.js gathers them; and their sizes.
+    pub(super) fn gather<K: Copy>(
+        a: &[K],
+        counts: &[Vec<u32>],
+        grain: usize,
+        s: usize,
+        t: usize,
+    ) -> (Vec<K>, Vec<u32>) {
+        let mut keys = Vec::new();
+        let mut sizes = vec![0; t - s];
+        for b in s..t {
+            for (i, c) in counts.iter().enumerate() {
+                let from = i * grain + c[..b].iter().map(|&v| v as usize).sum::<usize>();
+                keys.extend_from_slice(&a[from..from + c[b] as usize]);
+                sizes[b - s] += c[b];
+            }
+        }
+        (keys, sizes)
     }
 
     #[test]
@@ -920,11 +910,11 @@ mod tests {
         for (xc, ac) in x.chunks(grain).zip(a.chunks_mut(grain)) {
             let mut c = vec![0; buckets];
             partition(xc, ac, &mut c, &mut sc).unwrap();
-            counts.extend(c);
+            counts.push(c);
         }
-        let sources = n.div_ceil(grain);
+        let (mut keys, sizes) = gather(&a, &counts, grain, 0, buckets);
         let mut out: Vec<T> = vec![bytemuck::Zeroable::zeroed(); n];
-        sort_buckets(&mut a, &counts, sources, &mut out, &mut sc).unwrap();
+        sort_buckets(&mut keys, &sizes, &mut out).unwrap();
         out
     }
 
@@ -957,18 +947,15 @@ mod tests {
         let mut keys = [0u64; 3];
         let mut o = [0.0f64; 3];
         assert!(
-            sort_buckets::<f64>(&mut keys, &[1, 1, 0], 2, &mut o, &mut sc).is_err(),
-            "counts not sources x buckets"
+            sort_buckets::<f64>(&mut keys, &[1, 1], &mut o).is_err(),
+            "sizes sum"
         );
         assert!(
-            sort_buckets::<f64>(&mut keys, &[1, 1], 1, &mut o, &mut sc).is_err(),
-            "counts sum"
-        );
-        assert!(
-            sort_buckets::<f64>(&mut keys, &[2, 1], 1, &mut o[..2], &mut sc).is_err(),
+            sort_buckets::<f64>(&mut keys, &[2, 1], &mut o[..2]).is_err(),
             "out length"
         );
-        sort_buckets::<f64>(&mut [], &[], 0, &mut [], &mut sc).unwrap();
+        sort_buckets::<f64>(&mut [], &[], &mut []).unwrap();
+        sort_buckets::<f64>(&mut [], &[0, 0], &mut []).unwrap();
     }
 }
 
@@ -1012,7 +999,7 @@ mod timing {
         let mut a = vec![1u64; n];
         let mut keys = vec![1u64; n];
         let mut out = vec![1f64; n];
-        for &bucket_bits in &[15u32, 16, 17, 18] {
+        for &bucket_bits in &[12u32, 13, 14, 15, 16] {
             let buckets = (n >> bucket_bits).next_power_of_two();
             let mut sample: Vec<f64> = (0..buckets * 16)
                 .map(|i| data[(i * 7919 + 13) % n])
@@ -1026,11 +1013,13 @@ mod timing {
                     partition(x, o, &mut counts[c * buckets..(c + 1) * buckets], &mut sc).unwrap();
                 }
             });
+            let rows: Vec<Vec<u32>> = counts.chunks(buckets).map(|c| c.to_vec()).collect();
+            let (g, sizes) = super::tests::gather(&a, &rows, grain, 0, buckets);
             let ts = best(3, || {
-                keys.copy_from_slice(&a);
-                sort_buckets(&mut keys, &counts, sources, &mut out, &mut sc).unwrap();
+                keys.copy_from_slice(&g);
+                sort_buckets(&mut keys, &sizes, &mut out).unwrap();
             });
-            let tc = best(3, || keys.copy_from_slice(&a));
+            let tc = best(3, || keys.copy_from_slice(&g));
             assert!(out.windows(2).all(|w| w[0] <= w[1]));
             println!("bucket ~2^{bucket_bits} ({buckets} buckets): partition {tp:.1} ms, sort_buckets {:.1} ms", ts - tc);
         }
