@@ -1,9 +1,10 @@
 'use strict';
 // sort, through both the direct call and the pool, against
 // TypedArray.prototype.sort() element for element (Object.is: -0 before +0,
-// every NaN last), on sizes below, at and above the grain and over several
-// uneven merge rounds, with NaNs of both signs and several payloads, signed
-// zeros, infinities and duplicates. Then: an aborted sort leaves x a
+// every NaN last), on sizes below, at and above the grain (a sample sort
+// above it, with uneven partition and bucket chunks), with NaNs of both
+// signs and several payloads, signed zeros, infinities, duplicates and
+// skewed data. Then: an aborted sort leaves x a
 // permutation of its values (in fact unchanged or sorted), and bad input.
 
 const path = require('node:path');
