@@ -32,7 +32,8 @@
 // a call that is aborted, times out or fails leaves x either unchanged or
 // completely sorted (either way a permutation of its values). The price is
 // 2 * x.byteLength of scratch memory per call (SharedArrayBuffers on a pool,
-// ArrayBuffers directly) and the commit copy on one thread.
+// ArrayBuffers directly; kept for a second after it, see takeScratch) and
+// the commit copy on one thread.
 
 const v = require('../validate');
 const { Continuation } = require('../chunks');
@@ -76,6 +77,45 @@ function samplePlaces(n, count) {
   return at;
 }
 
+/**
+ * The scratch buffers of a sample sort, kept for the next call: first
+ * writes to fresh memory fault its pages in, which costs more than the sort's
+ * copies (80 MB: ~40 ms against ~4 ms for a copy into touched memory, on a
+ * 2-core x86-64 VM), twice per call. One pair per kind (SharedArrayBuffers
+ * for pools, ArrayBuffers for direct calls) is kept, the bigger one, and
+ * only for SPARE_MS after the call that gave it back: a sort run now and then
+ * holds no memory. Only a call that completed gives its buffers back (in its
+ * commit's combine, when nothing writes them any more); a failed or aborted
+ * call leaves them to the garbage collector, so a worker still busy on them
+ * never shares them with the next call.
+ */
+const SPARE_MS = 1000;
+const spare = { shared: null, plain: null };
+
+function takeScratch(shared, bytes) {
+  const kind = shared ? 'shared' : 'plain';
+  const s = spare[kind];
+  if (s && s.buffers[0].byteLength >= bytes) {
+    spare[kind] = null;
+    clearTimeout(s.timer);
+    return s.buffers;
+  }
+  const Buf = shared ? SharedArrayBuffer : ArrayBuffer;
+  return [new Buf(bytes), new Buf(bytes)];
+}
+
+function giveBack(shared, buffers) {
+  const kind = shared ? 'shared' : 'plain';
+  const s = spare[kind];
+  if (s && s.buffers[0].byteLength >= buffers[0].byteLength) return;
+  if (s) clearTimeout(s.timer);
+  const timer = setTimeout(() => {
+    if (spare[kind]?.buffers === buffers) spare[kind] = null;
+  }, SPARE_MS);
+  timer.unref();
+  spare[kind] = { buffers, timer };
+}
+
 module.exports = {
   sort: {
     params: ['x'],
@@ -84,11 +124,10 @@ module.exports = {
       const x = v.typedArray('x', raw, TYPES, shared);
       const T = x.constructor; // canonical views are of the built-in classes
       if (x.length <= SORT_GRAIN) return { x, a: null, b: null };
-      // Scratch for the two sample-sort passes, allocated once per call.
-      const Buf = shared ? SharedArrayBuffer : ArrayBuffer;
-      const bytes = x.length * T.BYTES_PER_ELEMENT;
-      const K = keyType(T);
-      return { x, a: new K(new Buf(bytes)), b: new T(new Buf(bytes)), buckets: bucketsOf(x.length) };
+      // Scratch for the two sample-sort passes (kept between calls, above).
+      const [bufA, bufB] = takeScratch(shared, x.length * T.BYTES_PER_ELEMENT);
+      const [a, b] = [new (keyType(T))(bufA, 0, x.length), new T(bufB, 0, x.length)];
+      return { x, a, b, shared: Boolean(shared), buckets: bucketsOf(x.length) };
     },
     // One chunk: the whole sort (small x) or the sample (a sample sort).
     units: (c) => (c.a === null ? c.x.length : 1),
@@ -124,7 +163,7 @@ module.exports = {
     },
     combine(c, [splitters]) {
       if (c.a === null) return c.x;
-      return new Continuation('_sortPartition', { x: c.x, a: c.a, b: c.b, buckets: c.buckets, splitters });
+      return new Continuation('_sortPartition', { x: c.x, a: c.a, b: c.b, shared: c.shared, buckets: c.buckets, splitters });
     },
   },
 
@@ -147,7 +186,7 @@ module.exports = {
       return { value: counts, writes: [k.write('out', a, s, t)] };
     },
     combine(c, partials) {
-      const { x, a, b, buckets } = c;
+      const { x, a, b, shared, buckets } = c;
       const sources = partials.length;
       // offsets[i * (buckets + 1) + j]: where bucket j starts in source chunk
       // i's range of a (from that range's start); starts[j]: where bucket j
@@ -165,7 +204,7 @@ module.exports = {
         offsets[i * (buckets + 1) + buckets] = sum;
       }
       for (let j = 0; j < buckets; j++) starts[j + 1] += starts[j];
-      return new Continuation('_sortBuckets', { x, a, b, buckets, sources, offsets, starts });
+      return new Continuation('_sortBuckets', { x, a, b, shared, buckets, sources, offsets, starts });
     },
   },
 
@@ -202,7 +241,7 @@ module.exports = {
       k.call(len, t - s);
       return { writes: [k.write('out', b, starts[s], starts[t])] };
     },
-    combine: (c) => new Continuation('_sortCommit', { x: c.x, sorted: c.b }),
+    combine: (c) => new Continuation('_sortCommit', { x: c.x, sorted: c.b, a: c.a, shared: c.shared }),
   },
 
   // The sorted data into x, all at once: one memcpy, which neither an abort
@@ -217,6 +256,9 @@ module.exports = {
     run(e, c) {
       return { writes: [[c.sorted, c.x, 0, c.x.length]] };
     },
-    combine: (c) => c.x,
+    combine(c) {
+      giveBack(c.shared, [c.a.buffer, c.sorted.buffer]);
+      return c.x;
+    },
   },
 };
