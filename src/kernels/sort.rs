@@ -730,7 +730,7 @@ mod tests {
             }
         }
         let mut ends = vec![u64::MAX, 0, u64::MAX, 0, 1 << 63];
-        ends.extend((0..300).map(|i| i * 0x0101_0101_0101_0101u64));
+        ends.extend((0..300u64).map(|i| i.wrapping_mul(0x0101_0101_0101_0101)));
         let mut want = ends.clone();
         want.sort();
         let mut tmp = vec![0; ends.len()];
