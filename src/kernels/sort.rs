@@ -812,6 +812,44 @@ mod tests {
     }
 
     #[test]
+    fn count_below_matches_a_count() {
+        for len in 0..20u64 {
+            let s: Vec<u64> = (0..len).map(|i| i / 3 * 2).collect(); // duplicates, gaps
+            for k in 0..=len + 1 {
+                assert_eq!(
+                    count_below(&s, k),
+                    s.iter().filter(|&&v| v < k).count(),
+                    "len={len} k={k}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn cells_are_monotone_at_the_edges() {
+        let (origin, scale, last) = (-1.0, 3.5, 7.0);
+        let vs = [
+            f64::NEG_INFINITY,
+            f64::MIN,
+            -1.0,
+            -0.0,
+            0.0,
+            1e-300,
+            1.0,
+            2.0,
+            f64::MAX,
+            f64::INFINITY,
+            f64::NAN,
+        ];
+        let cells: Vec<usize> = vs
+            .iter()
+            .map(|&v| cell_of(v, origin, scale, last))
+            .collect();
+        assert!(cells.windows(2).all(|w| w[0] <= w[1]), "{cells:?}");
+        assert_eq!((cells[0], *cells.last().unwrap()), (0, 7));
+    }
+
+    #[test]
     fn sample_sort_matches_reference() {
         let mut rng = Rng::new(13);
         for &(grain, buckets, group) in &[
@@ -840,11 +878,26 @@ mod tests {
                 5 * 1000 + 1,
                 20_011,
             ] {
-                for kind in 0..6 {
-                    let x = if kind == 5 {
-                        vec![-0.0; n] // all equal: one bucket holds everything
-                    } else {
-                        data64(&mut rng, n, kind)
+                for kind in 0..8 {
+                    let x = match kind {
+                        // all equal: one bucket holds everything
+                        5 => vec![-0.0; n],
+                        // no finite splitter: the table is one cell
+                        6 => (0..n)
+                            .map(|i| [f64::INFINITY, f64::NEG_INFINITY, -f64::NAN][i % 3])
+                            .collect(),
+                        // a tight cluster and huge outliers: the cluster's
+                        // splitters share a cell
+                        7 => (0..n)
+                            .map(|i| {
+                                if i % 97 == 0 {
+                                    rng.f64() * 1e300
+                                } else {
+                                    1.0 + rng.f64() * 1e-12
+                                }
+                            })
+                            .collect(),
+                        _ => data64(&mut rng, n, kind),
                     };
                     let got = sample_sorted(&x, grain, buckets, group);
                     assert!(
