@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
 thread_local! {
-    /// The sample sort's splitter tree, bucket numbers and positions: grown
+    /// The sample sort's splitters, cell table, bucket numbers and positions: grown
     /// once per instance, reused by every chunk.
     static SCRATCH: RefCell<sort::Scratch> = RefCell::new(Default::default());
 }
@@ -24,14 +24,14 @@ macro_rules! sorts {
         }
         export! {
             /// Sample sort, first pass: the keys of `x` grouped by bucket
-            /// into `out`. `tree` holds the `buckets - 1` splitters on entry
+            /// into `out`. `splitters` holds the `buckets - 1` splitters on entry
             /// and the `buckets` counts (u32) on return.
-            $partition = fn $partition(len: usize, buckets: usize) [x, out, tree] -> () {
+            $partition = fn $partition(len: usize, buckets: usize) [x, out, splitters] -> () {
                 SCRATCH.with(|s| {
                     let s = &mut s.borrow_mut();
-                    s.set_splitters(view::<$t>(&mut *tree, buckets.saturating_sub(1))?)?;
+                    s.set_splitters(view::<$t>(&mut *splitters, buckets.saturating_sub(1))?)?;
                     let out = view::<<$t as sort::Sortable>::K>(out, len)?;
-                    sort::partition(view::<$t>(x, len)?, out, view::<u32>(tree, buckets)?, s)
+                    sort::partition(view::<$t>(x, len)?, out, view::<u32>(splitters, buckets)?, s)
                 })
             }
         }
