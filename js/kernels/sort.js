@@ -24,12 +24,11 @@
 // So the data crosses memory twice (and once more for the commit), where a
 // merge sort of SORT_GRAIN runs took a pass per doubling (six at 1e7).
 // Buckets hold ~2^15-2^16 elements on average (~0.6 MB with their working
-// space at 1e7, near the 512 KiB of a core's L2 here), at
-// most MAX_BUCKETS of them; a bucket chunk holds about SORT_GRAIN elements.
-// Measured in wasm on 1e7 doubles (partition / bucket kernels, ms): buckets
-// of ~2^12: 74 / 91, 2^13: 76 / 83, 2^14: 56 / 83, 2^15: 56 / 86, 2^16:
-// 58 / 88; of ~2^17 and 2^18 the partition gains nothing and the buckets
-// leave L2. The
+// space at 1e7, within the 1 MiB of a core's L2 here), at most MAX_BUCKETS
+// of them; a bucket chunk holds about SORT_GRAIN elements. Measured in wasm
+// on 1e7 doubles (partition / bucket kernels, ms), buckets of ~2^12: 74 /
+// 91, 2^13: 76 / 83, 2^14: 56 / 83, 2^15: 56 / 86, 2^16: 58 / 88; of ~2^17
+// and 2^18 the partition gains nothing and the buckets outgrow L2. The
 // sample and so every boundary depend only on x, never on threads or
 // timing. Many equal values all land in one bucket: a bucket chunk may be
 // bigger than the others (its keys all equal, its sort is a read pass).
