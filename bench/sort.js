@@ -1,6 +1,6 @@
 'use strict';
-// Where a parallel sort spends its time: the chunk sorts, each merge round
-// and the commit, on the direct path and on a pool, against
+// Where a parallel sort spends its time: the sample, the partition pass, the
+// bucket pass and the commit, on the direct path and on a pool, against
 // TypedArray.prototype.sort. A program, not a test: nothing is asserted.
 //
 //   node bench/sort.js [n=1e7] [threads=os.availableParallelism()] [repeats=3]
@@ -12,7 +12,7 @@ const { performance } = require('node:perf_hooks');
 const dist = path.join(__dirname, '..', 'dist');
 const sabre = require(dist);
 const { kernels } = require(path.join(dist, 'kernels'));
-const { SORT_GRAIN, MERGE_GRAIN } = require(path.join(dist, 'kernels', 'grains'));
+const { SORT_GRAIN } = require(path.join(dist, 'kernels', 'grains'));
 
 const n = Number(process.argv[2] ?? 1e7);
 const threads = Number(process.argv[3] ?? os.availableParallelism());
@@ -20,7 +20,8 @@ const repeats = Number(process.argv[4] ?? 3);
 
 // Each pass ends when the main thread runs its `combine`: record when.
 let marks = [];
-for (const name of ['sort', '_sortMerge', '_sortCommit']) {
+const PASSES = { sort: 'sample', _sortPartition: 'partition', _sortBuckets: 'buckets', _sortCommit: 'commit' };
+for (const name of Object.keys(PASSES)) {
   const spec = kernels[name];
   const combine = spec.combine;
   spec.combine = (c, partials) => {
@@ -33,20 +34,17 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 function split(t0) {
   let last = t0;
-  let merges = 0;
   const out = {};
   for (const [name, t] of marks) {
-    const key = name === 'sort' ? 'sort chunks' : name === '_sortMerge' ? 'merge rounds' : 'commit';
-    if (name === '_sortMerge') merges++;
-    out[key] = (out[key] ?? 0) + (t - last);
+    out[PASSES[name]] = (out[PASSES[name]] ?? 0) + (t - last);
     last = t;
   }
-  return { ...out, rounds: merges };
+  return out;
 }
 
 async function main() {
   const pool = new sabre.Pool({ threads });
-  console.log(`n=${n}, SORT_GRAIN=2^${Math.log2(SORT_GRAIN)}, MERGE_GRAIN=2^${Math.log2(MERGE_GRAIN)}, pool threads=${threads}, median of ${repeats}`);
+  console.log(`n=${n}, SORT_GRAIN=2^${Math.log2(SORT_GRAIN)}, pool threads=${threads}, median of ${repeats}`);
   for (const T of [Float64Array, Int32Array]) {
     const data = new T(n);
     for (let i = 0; i < n; i++) data[i] = (Math.random() - 0.5) * 2e9;
@@ -76,8 +74,8 @@ async function main() {
     console.log(`${T.name}: TypedArray#sort ${fmt(median(rows.js))}, direct ${fmt(median(rows.direct))}, pool ${fmt(median(rows.pool))}`);
     for (const p of ['direct', 'pool']) {
       const s = splits[p];
-      const parts = ['sort chunks', 'merge rounds', 'commit'].map((k) => `${k} ${fmt(median(s.map((v) => v[k] ?? 0)))}`);
-      console.log(`  ${p}: ${parts.join(', ')} (${s[0].rounds} merge rounds)`);
+      const parts = Object.values(PASSES).map((k) => `${k} ${fmt(median(s.map((v) => v[k] ?? 0)))}`);
+      console.log(`  ${p}: ${parts.join(', ')}`);
     }
   }
   await pool.close();

@@ -66,7 +66,7 @@ function mergeMoments(a, b) {
 
 /**
  * What a spec's `combine` returns to run a further pass over the data (for
- * example the merge rounds after sorting chunks): the call's result becomes
+ * example a sort's bucket pass after its partition): the call's result becomes
  * that pass's result. `kernel` names a spec (internal specs start with '_'
  * and are not exposed as methods); `args` are already prepared.
  */

@@ -4,7 +4,7 @@
 // A call runs one or more passes over its data. A pass is a kernel spec and
 // its prepared arguments, cut into chunks (js/chunks.js); when every chunk of
 // a pass is done, the spec's `combine` either gives the call's result or a
-// Continuation: the next pass (a sort's merge rounds, then its commit).
+// Continuation: the next pass (a sort's partition and bucket passes, then its commit).
 // The direct path (runSync below), the pool (js/pool/, which runs the
 // chunks of `execution.pass` on its workers) and the benchmark's piscina
 // mode all go through an Execution, so passes chain one way everywhere.

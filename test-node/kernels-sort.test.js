@@ -1,9 +1,10 @@
 'use strict';
 // sort, through both the direct call and the pool, against
 // TypedArray.prototype.sort() element for element (Object.is: -0 before +0,
-// every NaN last), on sizes below, at and above the grain and over several
-// uneven merge rounds, with NaNs of both signs and several payloads, signed
-// zeros, infinities and duplicates. Then: an aborted sort leaves x a
+// every NaN last), on sizes below, at and above the grain (a sample sort
+// above it, with uneven partition and bucket chunks), with NaNs of both
+// signs and several payloads, signed zeros, infinities, duplicates and
+// skewed data. Then: an aborted sort leaves x a
 // permutation of its values (in fact unchanged or sorted), and bad input.
 
 const path = require('node:path');
@@ -11,9 +12,10 @@ const { describe, it, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { root, sabre, backends, rng } = require('./helpers');
 
-const { SORT_GRAIN: G, MERGE_GRAIN } = require(path.join(root, 'dist', 'kernels', 'grains'));
+const { SORT_GRAIN: G } = require(path.join(root, 'dist', 'kernels', 'grains'));
+const { kernels: specs } = require(path.join(root, 'dist', 'kernels'));
 const TYPES = [Float64Array, Float32Array, Int32Array, Uint32Array];
-// 3G is 3 chunks (an odd run in round 1); 5G + 3 is 6: rounds of 3, 2 and 1 pairs.
+// Above G a sample sort: 3G is 3 partition chunks, 5G + 3 is 6 (a short last one).
 const SIZES = [0, 1, 2, 3, 17, 1000, G - 1, G, G + 1, 3 * G, 5 * G + 3];
 /** Sizes for Float32Array and Uint32Array (Float64Array and Int32Array take all). */
 const SMALLER = SIZES.filter((n) => n <= G + 1);
@@ -107,26 +109,44 @@ for (const backend of backends()) {
       assertSame(all.subarray(0, 13), copy.subarray(0, 13), 'before it');
       assertSame(all.subarray(G + 30), copy.subarray(G + 30), 'after it');
     });
+
+    it('sorts skewed data: few distinct values, a tight cluster with outliers, NaNs and zeros only', async () => {
+      const n = 3 * G + 1;
+      const r = rng(5);
+      const few = sabre.shared.from(new Float64Array(n).map(() => [3, -1, 0.5][Math.floor(r() * 3)]));
+      const cluster = sabre.shared.from(new Float64Array(n).map((_, i) => (i % 1000 === 0 ? (r() - 0.5) * 1e300 : 1 + r() * 1e-12)));
+      const odd = sabre.shared.from(new Float32Array(n).map(() => [NaN, 0, -0, -Infinity][Math.floor(r() * 4)]));
+      for (const [x, what] of [[few, 'few values'], [cluster, 'cluster'], [odd, 'NaN, zeros, -Infinity']]) {
+        const want = x.slice().sort();
+        await backend.call('sort', x);
+        assertSame(x, want, what);
+      }
+    });
   });
 }
 
 describe('sort aborted mid-way (pool)', () => {
-  // 4 sort chunks, then 2 merge rounds of m chunks each, then one commit
+  // The sample chunk, 4 partition chunks, m bucket chunks, one commit
   // chunk: abort from onProgress after the k-th chunk across all passes.
   const n = 3 * G + 5;
-  const m = Math.ceil(n / MERGE_GRAIN);
-  const total = 4 + 2 * m + 1;
+  const plan = specs.sort.plan(specs.sort.prepare([new Float64Array(n)], false));
+  assert.deepEqual(plan.map(([units]) => units).filter((u, i) => i !== 2), [1, n, 1], 'sample, partition, buckets, commit');
+  const [, [, partGrain], [buckets, bucketGrain]] = plan;
+  assert.equal(Math.ceil(n / partGrain), 4);
+  const m = Math.ceil(buckets / bucketGrain);
+  const total = 1 + 4 + m + 1;
+  const units = 1 + n + buckets + 1;
   const original = data(Float64Array, n, 77);
   const sorted = original.slice().sort();
   // Aborting in the progress callback of a pass's last chunk must not let
   // the pass combine and continue (a bug found this way, fixed in the pool).
   const stops = [
-    [2, 'in the sort pass'],
-    [4, 'at the end of the sort pass'],
-    [5, 'at the start of merge round 1'],
-    [4 + m, 'at the end of merge round 1'],
-    [4 + m + 2, 'in merge round 2'],
-    [4 + 2 * m, 'at the end of the merge rounds'],
+    [1, 'after the sample'],
+    [3, 'in the partition pass'],
+    [5, 'at the end of the partition pass'],
+    [6, 'at the start of the bucket pass'],
+    [5 + Math.ceil(m / 2), 'in the bucket pass'],
+    [5 + m, 'at the end of the bucket pass'],
     [total, 'after the commit'],
   ];
 
@@ -137,11 +157,11 @@ describe('sort aborted mid-way (pool)', () => {
     await pool.close();
     assert.equal(reports.length, total, 'one report per chunk of every pass');
     for (const [i, p] of reports.entries()) {
-      assert.deepEqual([p.total, p.chunks], [3 * n + 1, total], `report ${i}: the totals of the whole call`);
+      assert.deepEqual([p.total, p.chunks], [units, total], `report ${i}: the totals of the whole call`);
       assert.equal(p.chunksDone, i + 1, `report ${i}: chunksDone`);
       if (i > 0) assert.ok(p.done > reports[i - 1].done, `report ${i}: done grows (${reports[i - 1].done} -> ${p.done})`);
     }
-    assert.equal(reports.at(-1).done, 3 * n + 1, 'the last report is all of it');
+    assert.equal(reports.at(-1).done, units, 'the last report is all of it');
   });
 
   for (const [k, where] of stops) {

@@ -8,8 +8,9 @@ per line on stdout, so its runs interleave with sabre's rep by rep:
   {"op": "info"}         -> numpy version and threadpoolctl's BLAS report
 
 Inputs are numpy's own random data of the kernel's shape and element type
-(f32 for the maps and matmul, f64 for the reductions and sort, as in
-bench/cases.js); in-place kernels work in place (out=), as sabre's do.
+(f32 for the maps and matmul, f64 for the reductions, as in bench/cases.js),
+except sort's, which is sabre's own data (lcg_f64); in-place kernels work in
+place (out=), as sabre's do.
 """
 
 import json
@@ -29,6 +30,20 @@ def f32(n):
 
 def f64(n):
     return rng.random(n) * 2 - 1
+
+
+def lcg_f64(n, seed):
+    """bench/cases.js's floats(Float64Array, n, seed), element for element:
+    s = s * 1664525 + 1013904223 mod 2^32, then s / 2^32 - 0.5. Vectorised:
+    s_i = a^i s_0 + c (a^0 + ... + a^(i-1)) mod 2^32, the powers and their
+    sums wrapping mod 2^64 (a multiple of 2^32) in uint64."""
+    a, c = np.uint64(1664525), np.uint64(1013904223)
+    p = np.full(n + 1, a, dtype=np.uint64)
+    p[0] = 1
+    p = np.cumprod(p)  # a^j, j = 0..n
+    g = np.cumsum(p[:-1])  # a^0 + ... + a^(i-1), i = 1..n
+    s = (p[1:] * np.uint64(seed) + c * g) & np.uint64(0xFFFFFFFF)
+    return s.astype(np.float64) / 2.0**32 - 0.5
 
 
 def setup(kernel, n):
@@ -63,7 +78,10 @@ def setup(kernel, n):
         c = np.empty((n, n), dtype=np.float32)
         return lambda: np.matmul(a, b, out=c)
     if kernel == "sort":
-        data = f64(n)
+        # The very data sabre sorts (bench/cases.js, seed 29): a radix sort's
+        # time depends on the bits the values use (these have 32), a
+        # comparison sort's hardly.
+        data = lcg_f64(n, 29)
         x = np.empty_like(data)
 
         def reset():

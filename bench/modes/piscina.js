@@ -4,7 +4,7 @@
 // `threads` parts, one piscina task per thread (what one writes without a
 // scheduler), then Promise.all and the combine. A part is a run of whole
 // chunks of sabre's own split (js/executor.js), so a combine sees the same
-// partials as on sabre's pool and a multi-pass kernel (a sort's merge rounds)
+// partials as on sabre's pool and a multi-pass kernel (a sort's passes)
 // keeps its alignment; the combine is the kernel spec's own, taken from
 // dist/, so that the two modes differ only in dispatch and scheduling.
 const path = require('node:path');

@@ -25,16 +25,13 @@ const MAX_PRIME_GRAIN = 2 ** 32;
 // Mandelbrot bands hold ~2^15 pixels: a few ms at maxIter 256.
 const MANDEL_PIXELS = 1 << 15;
 
-// Sort: chunks of SORT_GRAIN elements are radix-sorted in wasm (2^18 f64:
-// ~9 ms, i32: ~4 ms), then merge rounds split every pair's output into
-// MERGE_GRAIN pieces (a 2^18 piece: ~2.4 ms of merging plus ~4 MiB of copies).
-// SORT_GRAIN must be a multiple of MERGE_GRAIN (a merge chunk never spans two
-// pairs). Measured with bench/sort.js on 1e7 elements (direct path, ms,
-// f64 / i32): sort/merge grains 2^16/2^16: 1627 / 1017 (8 merge rounds);
-// 2^18/2^16: 1284 / 782; 2^18/2^18: 1541 / 809 (6 rounds); 2^20/2^18: 1307 /
-// 657 (4 rounds). 2^20 saves rounds but leaves arrays below 1M elements on
-// one thread; 2^18 splits from 262k elements on.
+// Sort: an array of at most SORT_GRAIN elements is one chunk, radix-sorted
+// in wasm (2^18 f64: ~9 ms, i32: ~4 ms); a bigger one is sample-sorted
+// (js/kernels/sort.js), its partition chunks SORT_GRAIN elements and its
+// bucket chunks about as many. The merge sort this replaced measured, on
+// 1e7 elements (direct path, ms, f64 / i32): sort/merge grains 2^16/2^16:
+// 1627 / 1017 (8 merge rounds); 2^18/2^16: 1284 / 782; 2^18/2^18: 1541 /
+// 809 (6 rounds); 2^20/2^18: 1307 / 657 (4 rounds).
 const SORT_GRAIN = 1 << 18;
-const MERGE_GRAIN = 1 << 18;
 
-module.exports = { MAP_GRAIN, BYTE_GRAIN, PRIME_GRAIN, MAX_PRIME_CHUNKS, MAX_PRIME_GRAIN, MANDEL_PIXELS, SORT_GRAIN, MERGE_GRAIN };
+module.exports = { MAP_GRAIN, BYTE_GRAIN, PRIME_GRAIN, MAX_PRIME_CHUNKS, MAX_PRIME_GRAIN, MANDEL_PIXELS, SORT_GRAIN };
