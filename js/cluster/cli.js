@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict';
-// `npx sabre worker --redis redis://HOST:PORT [--threads N] [--queue NAME]`:
+// `npx sabre worker --redis redis://HOST:PORT [--threads N] [--memory-mb MB] [--queue NAME]`:
 // runs a cluster worker (js/cluster/worker.js) until SIGTERM or SIGINT, then
 // lets its current chunks finish and exits 0.
 
@@ -18,6 +18,9 @@ Options:
                           (required; set maxmemory-policy noeviction there)
   --threads N             worker threads of the local pool (default: the
                           number of cores, os.availableParallelism())
+  --memory-mb MB          memory this worker offers a chunk (default: the
+                          machine's); with --threads it decides which calls'
+                          chunks it takes: those whose \`needs\` it fits
   --queue NAME            BullMQ queue name, the Cluster's \`queue\` (default: sabre)
   --concurrency N         chunks run at once (default 1: a chunk already uses
                           every thread of the pool)
@@ -49,6 +52,7 @@ async function main(argv) {
       options: {
         redis: { type: 'string' },
         threads: { type: 'string' },
+        'memory-mb': { type: 'string' },
         queue: { type: 'string' },
         concurrency: { type: 'string' },
         'lock-duration': { type: 'string' },
@@ -74,12 +78,13 @@ async function main(argv) {
     connection: values.redis,
     queue,
     threads: positiveInt('threads', values.threads),
+    memoryMb: positiveInt('memory-mb', values['memory-mb']),
     concurrency: positiveInt('concurrency', values.concurrency) ?? 1,
     lockDuration: positiveInt('lock-duration', values['lock-duration']),
     stalledInterval: positiveInt('stalled-interval', values['stalled-interval']),
     onJob: verbose ? (event, job, err) => process.stdout.write(`${event} ${job.id}${err ? ` ${err.message}` : ''}\n`) : undefined,
   });
-  process.stdout.write(`ready queue=${queue} threads=${w.pool.threads} pid=${process.pid}\n`);
+  process.stdout.write(`ready queue=${queue} threads=${w.pool.threads} memoryMb=${w.memoryMb} classes=${w.classes.length} pid=${process.pid}\n`);
   let stopping = false;
   const stop = () => {
     if (stopping) return;
