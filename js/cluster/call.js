@@ -15,6 +15,8 @@
 // into the caller's arrays only after its combine succeeded.
 
 const { randomUUID } = require('node:crypto');
+const { performance } = require('node:perf_hooks');
+const debuglog = require('node:util').debuglog('sabre');
 const { Execution } = require('../executor');
 const { toJSON, typeOf, decodeFrame, fromJSON, arrayFrom } = require('./codec');
 const { keyOf, parentId, childId } = require('./connect');
@@ -53,6 +55,11 @@ class ClusterCall {
       this.resolve = resolve;
       this.reject = reject;
     });
+  }
+
+  /** Milliseconds since submit, for NODE_DEBUG=sabre. */
+  elapsed() {
+    return (performance.now() - this.stats.startedAt).toFixed(1);
   }
 
   async start() {
@@ -128,6 +135,7 @@ class ClusterCall {
       }
       await multi.exec();
     }
+    debuglog('cluster call %s +%s ms pass %d: %d bytes of inputs written', this.id, this.elapsed(), p, writes.reduce((n, [, b]) => n + b.byteLength, 0));
     if (this.settled) return;
     const q = this.queueName;
     const done = { removeOnComplete: true, removeOnFail: true };
@@ -147,6 +155,7 @@ class ClusterCall {
         opts: { jobId: childId(this.id, p, index), failParentOnFailure: true, attempts: 1, ...done },
       })),
     });
+    debuglog('cluster call %s +%s ms pass %d: flow of %d jobs added', this.id, this.elapsed(), p, this.jobs.length);
   }
 
   /** Child `index` of pass `p` has `count` of its pool chunks done. */
@@ -192,6 +201,7 @@ class ClusterCall {
 
   /** The parent of the current pass completed: its children's `{ index, ... }` hold or name their results. */
   async finishPass(children) {
+    debuglog('cluster call %s +%s ms pass %d: parent completed', this.id, this.elapsed(), this.passIndex);
     const byIndex = new Array(this.jobs.length);
     for (const v of Object.values(children ?? {})) if (v && Number.isInteger(v.index)) byIndex[v.index] = v;
     const missing = byIndex.findIndex((v, i) => !v && i < this.jobs.length);
@@ -201,6 +211,7 @@ class ClusterCall {
     const keyed = byIndex.filter((v) => v.result);
     const bufs = keyed.length ? await this.remote.redis.mgetBuffer(...keyed.map((v) => v.result)) : [];
     if (this.settled) return;
+    debuglog('cluster call %s +%s ms pass %d: %d result keys read', this.id, this.elapsed(), this.passIndex, keyed.length);
     const partials = [];
     const writes = [];
     let k = 0;

@@ -26,6 +26,7 @@
 const os = require('node:os');
 const path = require('node:path');
 const { performance } = require('node:perf_hooks');
+const debuglog = require('node:util').debuglog('sabre');
 const { ThreadPool } = require('../pool');
 const { kInternal } = require('../internal');
 const { kernels } = require('../kernels');
@@ -167,7 +168,9 @@ async function startWorker(options) {
       job.updateProgress(chunksDone).catch(() => {});
     };
     const r = { kernel: d.kernel, args, units: d.units, grain: d.grain, first: d.first, end: d.end };
+    const t1 = performance.now();
     const chunks = await pool.submit(range, [r], { onProgress });
+    debuglog('cluster job %s: waited %d ms, inputs %s ms (%d bytes), ran %s ms', job.id, waitMs, (t1 - t0).toFixed(2), read, (performance.now() - t1).toFixed(2));
     const writes = mergeWrites(chunks).map(([name, from, to]) => [name, from, args[name].slice(from, to)]);
     const out = encodeResult({ partials: chunks.map((c) => c.value), writes });
     const report = { worker: id, waitMs, runMs: 0, retries: job.stalledCounter ?? 0, read, wrote: 0 };
