@@ -76,7 +76,7 @@ class ClusterCall {
       await this.remote.readyFor(this.queueName);
       if (this.settled) return;
       await this.remote.redis.set(keyOf(this.id, 'live'), '1', 'PX', this.remote.ttl);
-      await this.runPass();
+      if (!(await this.stopped())) await this.runPass();
     } catch (err) {
       this.fail(err);
     }
@@ -136,7 +136,7 @@ class ClusterCall {
       await multi.exec();
     }
     debuglog('cluster call %s +%s ms pass %d: %d bytes of inputs written', this.id, this.elapsed(), p, writes.reduce((n, [, b]) => n + b.byteLength, 0));
-    if (this.settled) return;
+    if (await this.stopped()) return;
     const q = this.queueName;
     const done = { removeOnComplete: true, removeOnFail: true };
     // A user kernel travels as its declaration and name, which each worker
@@ -156,6 +156,18 @@ class ClusterCall {
       })),
     });
     debuglog('cluster call %s +%s ms pass %d: flow of %d jobs added', this.id, this.elapsed(), p, this.jobs.length);
+    await this.stopped();
+  }
+
+  /**
+   * After a write to Redis: true if the call settled meanwhile, once what
+   * that write made (keys, jobs) is cleaned up again: the cleanup at settle
+   * ran before it landed.
+   */
+  async stopped() {
+    if (!this.settled) return false;
+    await this.cleanup(false);
+    return true;
   }
 
   /** Child `index` of pass `p` has `count` of its pool chunks done. */
@@ -234,7 +246,7 @@ class ClusterCall {
     }
     if (!out) {
       // A further pass (its writes above went into the call's scratch arrays).
-      await this.remote.redis.del(...keyed.map((v) => v.result));
+      if (keyed.length) await this.remote.redis.del(...keyed.map((v) => v.result));
       if (!this.settled) await this.runPass();
       return;
     }
