@@ -363,7 +363,7 @@ describe('on Redis with worker processes', () => {
     }
   });
 
-  it('Redis lost mid-call: the call rejects with ERR_SABRE_REDIS_LOST soon after lostAfter, and close() returns', async (t) => {
+  it('Redis lost mid-call: the call rejects with ERR_SABRE_REDIS_LOST soon after lostAfter, and close() returns', { timeout: 30_000 }, async (t) => {
     if (skip) return t.skip(skip);
     const r2 = await startRedis();
     const w = await startWorkerProcess(r2.url);
@@ -385,7 +385,7 @@ describe('on Redis with worker processes', () => {
     }
   });
 
-  it('Redis unreachable from the start: a call rejects with ERR_SABRE_REDIS_LOST, never hangs', async (t) => {
+  it('Redis unreachable from the start: a call rejects with ERR_SABRE_REDIS_LOST, never hangs', { timeout: 30_000 }, async (t) => {
     if (skip) return t.skip(skip);
     const c = new sabre.Cluster({ connection: 'redis://127.0.0.1:1', lostAfter: 300 });
     await assert.rejects(c.kernels.countPrimes(0, 100), { code: 'ERR_SABRE_REDIS_LOST' });
@@ -400,11 +400,14 @@ describe('on Redis with worker processes', () => {
     const hi = 4_000_000_000;
     const expected = await pool.kernels.countPrimes(0, hi);
     const victim = firstToStartAChunk(workers);
-    const call = big.kernels.countPrimes(0, hi);
+    let stats;
+    const call = big.kernels.countPrimes(0, hi, { onStats: (s) => (stats = s) });
     const w = await victim;
     w.kill('SIGKILL');
     assert.equal((await w.exited).signal, 'SIGKILL');
     assert.equal(await call, expected);
+    assert.ok(stats.retries >= 1, `the stalled job counts as a retry (${stats.retries})`);
+    assert.ok(!(`${os.hostname()}:${w.pid}` in stats.workers), 'the dead worker is credited with no job');
     await big.close();
     workers = workers.filter((x) => x !== w);
   });
