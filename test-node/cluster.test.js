@@ -120,7 +120,7 @@ function filled(T, n, f) {
 it('the worker command explains every flag', () => {
   const r = spawnSync(process.execPath, [cli, '--help'], { encoding: 'utf8' });
   assert.equal(r.status, 0);
-  for (const flag of ['--redis', '--threads', '--queue', '--concurrency', '--lock-duration', '--stalled-interval', '--verbose', '--help']) {
+  for (const flag of ['--redis', '--threads', '--memory-mb', '--queue', '--concurrency', '--lock-duration', '--stalled-interval', '--verbose', '--help']) {
     assert.match(r.stdout, new RegExp(flag));
   }
   assert.equal(spawnSync(process.execPath, [cli, 'worker'], { encoding: 'utf8' }).status, 2, 'no --redis: usage error');
@@ -389,6 +389,7 @@ describe('on Redis with worker processes', () => {
     if (skip) return t.skip(skip);
     const c = new sabre.Cluster({ connection: 'redis://127.0.0.1:1', lostAfter: 300 });
     await assert.rejects(c.kernels.countPrimes(0, 100), { code: 'ERR_SABRE_REDIS_LOST' });
+    await assert.rejects(c.kernels.countPrimes(0, 100), { code: 'ERR_SABRE_REDIS_LOST' }, 'and so does the next, at once');
     await c.close();
   });
 

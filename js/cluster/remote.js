@@ -125,12 +125,13 @@ class RemoteCluster {
     if (this.#lostTimer || this.#closing) return;
     this.#lostTimer = setTimeout(() => {
       this.#lost = true;
-      const err = new SabreError(`sabre: Redis has been unreachable for ${this.#lostAfter} ms (options.lostAfter)`, {
-        code: 'ERR_SABRE_REDIS_LOST',
-      });
-      for (const c of this.#calls.values()) c.fail(err);
+      for (const c of this.#calls.values()) c.fail(this.#lostError());
     }, this.#lostAfter);
     this.#lostTimer.unref();
+  }
+
+  #lostError() {
+    return new SabreError(`sabre: Redis has been unreachable for ${this.#lostAfter} ms (options.lostAfter)`, { code: 'ERR_SABRE_REDIS_LOST' });
   }
 
   #reachable() {
@@ -150,6 +151,7 @@ class RemoteCluster {
       const prepared = spec.prepare(args, true);
       if (this.#closing) throw new PoolClosedError('The cluster is closed and accepts no new calls', { code: 'ERR_SABRE_POOL_CLOSED' });
       if (opts.signal?.aborted) throw new AbortError(undefined, { cause: opts.signal.reason });
+      if (this.#lost) throw this.#lostError(); // still unreachable: no call can start
       const call = new ClusterCall(this, {
         kernel: name,
         label: spec.displayName ?? name,
