@@ -11,7 +11,8 @@ const HELP = `Usage: sabre worker --redis URL [options]
 Runs a sabre cluster worker: a BullMQ Worker that takes the chunks of
 Cluster calls from Redis and runs each on a local sabre Pool, so its event
 loop stays free to renew job locks. On SIGTERM (or SIGINT) it stops taking
-chunks, finishes the ones it runs, and exits 0.
+chunks, finishes the ones it runs, and exits 0; a second signal ends it at
+once (exit 1), e.g. when Redis is gone and closing would wait for it.
 
 Options:
   --redis URL             Redis to take work from, e.g. redis://10.0.0.5:6379
@@ -87,7 +88,8 @@ async function main(argv) {
   process.stdout.write(`ready queue=${queue} threads=${w.pool.threads} memoryMb=${w.memoryMb} classes=${w.classes.length} pid=${process.pid}\n`);
   let stopping = false;
   const stop = () => {
-    if (stopping) return;
+    // A second signal ends it at once: closing waits on Redis, which may be gone.
+    if (stopping) process.exit(1);
     stopping = true;
     w.close().then(
       () => process.exit(0),
