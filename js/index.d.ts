@@ -102,12 +102,12 @@ export interface KMeansResult {
   converged: boolean;
 }
 
-/** How kernels are called: directly (synchronous) or on a pool (Promises). */
-export type CallMode = 'direct' | 'pool';
-/** A kernel's result in mode M: R directly, a Promise of R on a pool. */
-export type Returns<M extends CallMode, R> = M extends 'pool' ? Promise<R> : R;
-/** A kernel's arguments after its own in mode M: optional DirectOptions directly, CallOptions on a pool. */
-export type Extra<M extends CallMode> = M extends 'pool' ? [options?: CallOptions] : [options?: DirectOptions];
+/** How kernels are called: directly (synchronous), on a pool or on a cluster (Promises). */
+export type CallMode = 'direct' | 'pool' | 'cluster';
+/** A kernel's result in mode M: R directly, a Promise of R on a pool or a cluster. */
+export type Returns<M extends CallMode, R> = M extends 'direct' ? R : Promise<R>;
+/** A kernel's arguments after its own in mode M: optional DirectOptions directly, CallOptions on a pool, ClusterCallOptions on a cluster. */
+export type Extra<M extends CallMode> = M extends 'pool' ? [options?: CallOptions] : M extends 'cluster' ? [options?: ClusterCallOptions] : [options?: DirectOptions];
 
 /** A direct call's options. */
 export interface DirectOptions {
@@ -265,6 +265,69 @@ export interface CallOptions {
 /** The same kernels on a pool: same arguments plus call options; they return Promises. */
 export interface PoolKernels extends DirectKernels<'pool'> {}
 
+/** The same kernels on a cluster: same arguments plus cluster call options; they return Promises. */
+export interface ClusterKernels extends DirectKernels<'cluster'> {}
+
+/** What each chunk of a cluster call needs of the worker that runs it (rounded up to a capacity class). */
+export interface ClusterNeeds {
+  /** Megabytes, > 0 and <= 1048576; a worker's `--memory-mb`. */
+  memoryMb?: number;
+  /** Threads of the worker's pool, an integer 1..256; a worker's `--threads`. */
+  threads?: number;
+}
+
+/** A duration summary in milliseconds (count 0: nothing recorded). */
+export interface DurationSummary {
+  count: number;
+  mean?: number;
+  p50?: number;
+  p90?: number;
+  p99?: number;
+  max?: number;
+}
+
+/** One cluster call's run statistics, given to `onStats` when it settles. */
+export interface ClusterCallStats {
+  kernel: string;
+  /** Whether the call succeeded. */
+  ok: boolean;
+  elapsedMs: number;
+  /** Flows run (one per pass). */
+  passes: number;
+  /** Cluster chunks (BullMQ jobs) finished, and the pool chunks in them. */
+  jobs: number;
+  chunks: number;
+  /** Jobs started again after their worker was lost (BullMQ's stall check). */
+  retries: number;
+  /** By worker (`host:pid`): the jobs and pool chunks it ran. */
+  workers: Record<string, { jobs: number; chunks: number }>;
+  /** A job's creation to its start (clocks of different machines). */
+  waitMs: DurationSummary;
+  /** A job on its worker: inputs read, chunks run, result written. */
+  runMs: DurationSummary;
+  /** Bytes the client and the workers wrote to and read from Redis for this call. */
+  bytes: { toRedis: number; fromRedis: number };
+}
+
+/** Per-call options on a cluster: the pool's, plus capacity and statistics. */
+export interface ClusterCallOptions extends Omit<CallOptions, 'timeout'> {
+  /** Milliseconds from submit, queue wait included (no worker may fit the call). */
+  timeout?: number;
+  /** What each chunk needs: it runs only on a worker that has it. TypeError/RangeError before anything is queued. */
+  needs?: ClusterNeeds;
+  /** Called once when the call settles, with its run statistics. */
+  onStats?: (stats: ClusterCallStats) => void;
+}
+
+/** `cluster.stats()` of a remote cluster: per kernel since it was made. */
+export interface ClusterStats {
+  elapsedMs: number;
+  kernels: Record<
+    string,
+    Omit<ClusterCallStats, 'kernel' | 'ok' | 'elapsedMs' | 'passes'> & { calls: number; failed: number }
+  >;
+}
+
 export interface PoolOptions {
   /**
    * Worker threads: a number (fixed), or `{ min, max }` (starts `min`, grows
@@ -337,6 +400,8 @@ export interface ClusterOptions {
   queue?: string;
   /** Pool chunks per cluster chunk (one BullMQ job), default 16. */
   jobChunks?: number;
+  /** Milliseconds Redis may be unreachable while calls are live before they fail (ERR_SABRE_REDIS_LOST), default 10000. */
+  lostAfter?: number;
   /** Milliseconds every Redis key of a call lives at most (default 1 h). */
   ttl?: number;
   /** Options of the local Pool when there is no connection. */
@@ -345,14 +410,21 @@ export interface ClusterOptions {
 
 /**
  * The kernels across processes and machines: each call a BullMQ flow of
- * cluster chunks run by `npx sabre worker` processes. Multi-pass kernels
- * (sort) are refused for now (ERR_SABRE_CLUSTER_MULTIPASS).
+ * cluster chunks run by `npx sabre worker` processes (a multi-pass call:
+ * one flow per pass).
  */
 export class Cluster implements AsyncDisposable {
   constructor(options?: ClusterOptions);
-  readonly kernels: PoolKernels;
+  readonly kernels: ClusterKernels;
   /** True when made without a connection (a local Pool). */
   readonly embedded: boolean;
+  /**
+   * A user's kernels (defineKernels) on the cluster: the declaration, a
+   * package name or an absolute path, resolvable the same on every worker.
+   */
+  load(declaration: KernelDefinition | string): Record<string, (...args: any[]) => Promise<any>>;
+  /** Per kernel since the cluster was made; an embedded cluster: its pool's stats(). */
+  stats(): ClusterStats | PoolStats;
   /** Lets live calls settle, then closes the connections (or the local pool). */
   close(): Promise<void>;
   /** Rejects every live call, then closes. */
@@ -509,6 +581,7 @@ declare const sabre: {
   load: typeof load;
   kmeans: typeof kmeans;
   Pool: typeof Pool;
+  Cluster: typeof Cluster;
   shared: typeof shared;
   SabreError: typeof SabreError;
   KernelError: typeof KernelError;

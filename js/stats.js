@@ -137,4 +137,4 @@ class Stats {
   }
 }
 
-module.exports = { Stats };
+module.exports = { Stats, summary, record };

@@ -17,6 +17,9 @@ const protocol = require('./protocol');
 const { attach } = require('./shared-memory');
 
 const kernels = { ...kernelTable(workerData.kernelsModule) };
+// An internal kernels module may derive kernels of its own from a user's
+// (js/cluster/range.js).
+const derive = workerData.kernelsModule ? require(workerData.kernelsModule).derive : undefined;
 const userEngines = new Map(); // glue path -> Engine of a user's crate
 const loadErrors = new Map(); // declaration file -> why it did not load here
 
@@ -28,7 +31,8 @@ function loadDefinition({ filename, module }) {
   try {
     const def = requireDefinition(filename);
     userEngines.set(def.wasm, new Engine({ module, gluePath: def.wasm, onInstance: def.init }));
-    Object.assign(kernels, specsOf(def));
+    const specs = specsOf(def);
+    Object.assign(kernels, specs, derive?.(specs));
   } catch (err) {
     loadErrors.set(filename, err);
   }

@@ -4,7 +4,7 @@
 // starts one on a free loopback port with nothing persisted and BullMQ's
 // `maxmemory-policy noeviction`, and stops it.
 //
-//   const redis = await startRedis();   // { url, port, stop() } or { skip: reason }
+//   const redis = await startRedis();   // { url, port, kill(), stop() } or { skip: reason }
 //   ...
 //   await redis.stop();
 
@@ -91,6 +91,11 @@ async function startRedis() {
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    /** Kills it with `signal` (a crash drill: Redis lost); resolves once it exited. */
+    kill(signal = 'SIGKILL') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict';
-// `npx sabre worker --redis redis://HOST:PORT [--threads N] [--queue NAME]`:
+// `npx sabre worker --redis redis://HOST:PORT [--threads N] [--memory-mb MB] [--queue NAME]`:
 // runs a cluster worker (js/cluster/worker.js) until SIGTERM or SIGINT, then
 // lets its current chunks finish and exits 0.
 
@@ -11,13 +11,17 @@ const HELP = `Usage: sabre worker --redis URL [options]
 Runs a sabre cluster worker: a BullMQ Worker that takes the chunks of
 Cluster calls from Redis and runs each on a local sabre Pool, so its event
 loop stays free to renew job locks. On SIGTERM (or SIGINT) it stops taking
-chunks, finishes the ones it runs, and exits 0.
+chunks, finishes the ones it runs, and exits 0; a second signal ends it at
+once (exit 1), e.g. when Redis is gone and closing would wait for it.
 
 Options:
   --redis URL             Redis to take work from, e.g. redis://10.0.0.5:6379
                           (required; set maxmemory-policy noeviction there)
   --threads N             worker threads of the local pool (default: the
                           number of cores, os.availableParallelism())
+  --memory-mb MB          memory this worker offers a chunk (default: the
+                          machine's); with --threads it decides which calls'
+                          chunks it takes: those whose \`needs\` it fits
   --queue NAME            BullMQ queue name, the Cluster's \`queue\` (default: sabre)
   --concurrency N         chunks run at once (default 1: a chunk already uses
                           every thread of the pool)
@@ -49,6 +53,7 @@ async function main(argv) {
       options: {
         redis: { type: 'string' },
         threads: { type: 'string' },
+        'memory-mb': { type: 'string' },
         queue: { type: 'string' },
         concurrency: { type: 'string' },
         'lock-duration': { type: 'string' },
@@ -74,15 +79,17 @@ async function main(argv) {
     connection: values.redis,
     queue,
     threads: positiveInt('threads', values.threads),
+    memoryMb: positiveInt('memory-mb', values['memory-mb']),
     concurrency: positiveInt('concurrency', values.concurrency) ?? 1,
     lockDuration: positiveInt('lock-duration', values['lock-duration']),
     stalledInterval: positiveInt('stalled-interval', values['stalled-interval']),
     onJob: verbose ? (event, job, err) => process.stdout.write(`${event} ${job.id}${err ? ` ${err.message}` : ''}\n`) : undefined,
   });
-  process.stdout.write(`ready queue=${queue} threads=${w.pool.threads} pid=${process.pid}\n`);
+  process.stdout.write(`ready queue=${queue} threads=${w.pool.threads} memoryMb=${w.memoryMb} classes=${w.classes.length} pid=${process.pid}\n`);
   let stopping = false;
   const stop = () => {
-    if (stopping) return;
+    // A second signal ends it at once: closing waits on Redis, which may be gone.
+    if (stopping) process.exit(1);
     stopping = true;
     w.close().then(
       () => process.exit(0),

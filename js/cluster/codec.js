@@ -78,10 +78,24 @@ function encodeFrame(value) {
   return Buffer.concat([head, header, ...parts]);
 }
 
+/**
+ * A job's result: `{ inline: JSON text }` when it holds no typed array (a
+ * reduction's partials: it travels in the job's return value), else
+ * `{ frame: Buffer }` (binary, for a key of its own).
+ */
+function encodeResult(value) {
+  let binary = false;
+  const text = toJSON(value, () => {
+    binary = true;
+    return null;
+  });
+  return binary ? { frame: encodeFrame(value) } : { inline: text };
+}
+
 function decodeFrame(buf) {
   const n = buf.readUInt32LE(0);
   const tail = buf.subarray(4 + n);
   return fromJSON(buf.toString('utf8', 4, 4 + n), (ref) => arrayFrom(ref.$t, tail.subarray(ref.o, ref.o + ref.n), false));
 }
 
-module.exports = { toJSON, fromJSON, arrayFrom, bytesOf, typeOf, encodeFrame, decodeFrame };
+module.exports = { toJSON, fromJSON, arrayFrom, bytesOf, typeOf, encodeFrame, encodeResult, decodeFrame };

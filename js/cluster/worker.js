@@ -1,29 +1,41 @@
 'use strict';
-// A cluster worker: a BullMQ Worker on the call queue that runs each cluster
-// chunk on a local sabre Pool (js/cluster/range.js), so its own event loop
-// stays free to renew job locks however long a chunk computes. Started by
-// `npx sabre worker` (js/cluster/cli.js) or startWorker().
+// A cluster worker: BullMQ Workers that run each cluster chunk on a local
+// sabre Pool (js/cluster/range.js), so the event loop stays free to renew
+// job locks however long a chunk computes. Started by `npx sabre worker`
+// (js/cluster/cli.js) or startWorker().
 //
-// A chunk job: read the call's input keys (once per call on this worker,
-// cached while its jobs keep coming), run pool chunks [first, end) of the
-// kernel, write one result frame (partials and written elements) into
-// `sabre:CALL:res:INDEX` only while the call's `live` key exists, return
-// `{ index, result }`. A parent job (`call`): return its children's values.
-// A job of a call that has already settled does nothing.
+// Capacity (js/cluster/capacity.js): the worker states its memory and its
+// pool's threads, and runs one BullMQ Worker on the queue of every capacity
+// class it fits. They share one gate of `concurrency` chunks: a Worker that
+// takes a job while the process is full hands it back at once (BullMQ's
+// moveToDelayed with no delay, which does not count as an attempt) and
+// pauses until a chunk ends, so a job never waits on a busy machine while
+// another could run it.
+//
+// A chunk job: read the pass's input keys (once per key on this worker, with
+// the call's `live` key in the same MGET: a settled call's job does
+// nothing), run pool chunks [first, end) of the kernel, and return
+// `{ index, inline | result, report }`: partials without typed arrays inline
+// as JSON, anything binary as one frame written into `sabre:CALL:res:P:I`
+// only while the call's `live` key exists (one Lua script). `report` is the
+// job's run statistics (js/cluster/stats.js). A parent job (`call`) returns
+// its children's values. Per chunk that is one round trip to Redis for a
+// reduction (BullMQ's moveToFinished, which also fetches the next job), two
+// with written arrays.
 
+const os = require('node:os');
 const path = require('node:path');
+const { performance } = require('node:perf_hooks');
+const debuglog = require('node:util').debuglog('sabre');
 const { ThreadPool } = require('../pool');
 const { kInternal } = require('../internal');
 const { kernels } = require('../kernels');
+const { qualifiedName } = require('../custom');
 const { serializeError } = require('../errors');
-const { fromJSON, arrayFrom, encodeFrame } = require('./codec');
-const { connect, keyOf } = require('./index');
-
-// KEYS[1]: the call's live key; KEYS[2]: the key to set; ARGV: value, ttl ms.
-const SET_IF_LIVE = `if redis.call('exists', KEYS[1]) == 1 then
-  redis.call('set', KEYS[2], ARGV[1], 'PX', ARGV[2]) return 1 end return 0`;
-const SET_ERR_IF_LIVE = `if redis.call('exists', KEYS[1]) == 1 then
-  redis.call('set', KEYS[2], ARGV[1], 'PX', ARGV[2], 'NX') return 1 end return 0`;
+const { fromJSON, arrayFrom, encodeFrame, encodeResult } = require('./codec');
+const { connect, keyOf } = require('./connect');
+const { classesFitting, queueOf } = require('./capacity');
+const { workerDeclaration } = require('./declarations');
 
 const CACHED_CALLS = 2;
 const PROGRESS_EVERY_MS = 100;
@@ -41,57 +53,110 @@ function mergeWrites(chunks) {
   return out;
 }
 
+/** The inputs of the calls this worker runs jobs of: bytes by key, prepared args by pass. */
+class Inputs {
+  #calls = new Map(); // call id -> { keys: Map(key -> SharedArrayBuffer), passes: Map(pass -> entry) }
+  #redis;
+
+  constructor(redis) {
+    this.#redis = redis;
+  }
+
+  #call(id) {
+    let c = this.#calls.get(id);
+    if (!c) {
+      this.#calls.set(id, (c = { keys: new Map(), passes: new Map() }));
+      if (this.#calls.size > CACHED_CALLS) this.#calls.delete(this.#calls.keys().next().value);
+    }
+    return c;
+  }
+
+  /** `{ args, read }` of job data `d` (read: bytes fetched for it), or null when its call has settled. */
+  async of(d) {
+    const c = this.#call(d.call);
+    let entry = c.passes.get(d.pass);
+    if (!entry) {
+      entry = { read: 0, promise: null };
+      entry.promise = this.#load(c, d, entry);
+      for (const p of c.passes.keys()) if (p < d.pass) c.passes.delete(p);
+      c.passes.set(d.pass, entry);
+      entry.promise.then(
+        (args) => args === null && c.passes.delete(d.pass),
+        () => c.passes.delete(d.pass),
+      );
+    }
+    const args = await entry.promise;
+    const read = entry.read;
+    entry.read = 0; // counted once, by the job that waited first
+    return args && { args, read };
+  }
+
+  async #load(c, d, entry) {
+    const wanted = [...new Set(Object.values(d.inputs).map((r) => r.key))];
+    const missing = wanted.filter((k) => !c.keys.has(k));
+    if (missing.length || d.pass === 0) {
+      const bufs = await this.#redis.mgetBuffer(keyOf(d.call, 'live'), ...missing);
+      if (!bufs[0]) return null;
+      missing.forEach((key, i) => {
+        const buf = bufs[i + 1];
+        if (!buf) throw new Error(`sabre worker: input ${key} is missing from Redis`);
+        entry.read += buf.byteLength;
+        // One SharedArrayBuffer per key, so aliasing views stay aliased.
+        c.keys.set(key, arrayFrom('Uint8Array', buf, true).buffer);
+      });
+    }
+    for (const key of c.keys.keys()) if (!wanted.includes(key)) c.keys.delete(key);
+    return fromJSON(d.args, ({ $in }) => {
+      const r = d.inputs[$in];
+      const T = globalThis[r.type];
+      return new T(c.keys.get(r.key), r.byteOffset, r.byteLength / T.BYTES_PER_ELEMENT);
+    });
+  }
+}
+
 /**
  * Starts a worker. `connection`: a Redis URL or ioredis options; `threads`:
- * the local pool's threads; `queue`; `concurrency`: jobs at once (default
- * 1: a job already uses every thread); `lockDuration`, `stalledInterval`,
- * `maxStalledCount`: BullMQ's. `onJob(event, job)`: 'active', 'done' or
- * 'failed', for logs. Returns `{ worker, close() }`: close lets current
- * jobs finish, then ends the pool and the connections.
+ * the local pool's threads; `memoryMb`: memory it offers a chunk (default
+ * the machine's); `queue`; `concurrency`: chunks at once (default 1: a
+ * chunk already uses every thread); `lockDuration`, `stalledInterval`,
+ * `maxStalledCount`: BullMQ's. `onJob(event, job, err?)`: 'active', 'done'
+ * or 'failed', for logs. Returns `{ workers, pool, classes, close() }`:
+ * close lets current jobs finish, then ends the pool and the connections.
  */
-async function startWorker({ connection, threads, queue = 'sabre', concurrency = 1, lockDuration, stalledInterval, maxStalledCount, onJob }) {
-  const { redis, opts } = connect(connection);
-  const { Worker } = require('bullmq');
+async function startWorker(options) {
+  const { connection, threads, queue = 'sabre', concurrency = 1, lockDuration, stalledInterval, maxStalledCount, onJob } = options;
+  const memoryMb = options.memoryMb ?? Math.floor(os.totalmem() / 2 ** 20);
+  const { bullmq, redis, opts } = connect(connection);
+  const { Worker, DelayedError } = bullmq;
   redis.on('error', () => {});
+  // KEYS[1]: the call's live key; KEYS[2]: the key to set; ARGV: value, ttl ms (, 'NX').
+  redis.defineCommand('sabreSetIfLive', {
+    numberOfKeys: 2,
+    lua: `if redis.call('exists', KEYS[1]) == 1 then
+      if ARGV[3] then redis.call('set', KEYS[2], ARGV[1], 'PX', ARGV[2], 'NX') else redis.call('set', KEYS[2], ARGV[1], 'PX', ARGV[2]) end
+      return 1 end return 0`,
+  });
   const pool = new ThreadPool({ ...(threads ? { threads } : {}), [kInternal]: { kernelsModule: path.join(__dirname, 'range.js') } });
-  const inputs = new Map(); // call id -> Promise of its prepared args
+  const inputs = new Inputs(redis);
+  const id = `${os.hostname()}:${process.pid}`;
 
-  function argsOf(d) {
-    let p = inputs.get(d.call);
-    if (!p) {
-      p = (async () => {
-        const keys = [...new Set(Object.values(d.inputs).map((r) => r.key))];
-        const bufs = keys.length ? await redis.mgetBuffer(...keys) : [];
-        const buffers = new Map(); // key -> its bytes on one SharedArrayBuffer, so aliasing views stay aliased
-        keys.forEach((key, i) => {
-          if (!bufs[i]) throw Object.assign(new Error(`sabre worker: input ${key} is gone`), { gone: true });
-          buffers.set(key, arrayFrom('Uint8Array', bufs[i], true).buffer);
-        });
-        return fromJSON(d.args, ({ $in }) => {
-          const r = d.inputs[$in];
-          const T = globalThis[r.type];
-          return new T(buffers.get(r.key), r.byteOffset, r.byteLength / T.BYTES_PER_ELEMENT);
-        });
-      })();
-      inputs.set(d.call, p);
-      if (inputs.size > CACHED_CALLS) inputs.delete(inputs.keys().next().value);
-      p.catch(() => inputs.delete(d.call));
-    }
-    return p;
+  /** The range kernel and the spec of job data `d`: a built-in, or a user's from its declaration. */
+  function kernelOf(d) {
+    if (d.definition === undefined) return { range: '_clusterRange', spec: kernels[d.kernel] };
+    const def = workerDeclaration(d.definition);
+    pool.load(def); // checked and compiled once per declaration
+    const q = qualifiedName(def, d.kernel);
+    return { range: `_clusterRange:${q}`, spec: pool.kernels[q] };
   }
 
   async function runChunk(job) {
+    const t0 = performance.now();
+    const waitMs = Math.max(0, Date.now() - job.timestamp);
     const d = job.data;
-    const live = keyOf(d.call, 'live');
-    if (!(await redis.exists(live))) return null;
-    let args;
-    try {
-      args = await argsOf(d);
-    } catch (err) {
-      if (err.gone) return null; // the call settled meanwhile
-      throw err;
-    }
-    const spec = kernels[d.kernel];
+    const { range, spec } = kernelOf(d);
+    const got = await inputs.of(d);
+    if (!got) return null; // the call settled meanwhile
+    const { args, read } = got;
     if (!spec || spec.units(args) !== d.units || spec.grain(args) !== d.grain) {
       throw new Error(`sabre worker: kernel ${d.kernel} does not cut this call as its client did (another sabre version?)`);
     }
@@ -102,51 +167,87 @@ async function startWorker({ connection, threads, queue = 'sabre', concurrency =
       last = now;
       job.updateProgress(chunksDone).catch(() => {});
     };
-    const range = { kernel: d.kernel, args, units: d.units, grain: d.grain, first: d.first, end: d.end };
-    const chunks = await pool.submit('_clusterRange', [range], { onProgress });
+    const r = { kernel: d.kernel, args, units: d.units, grain: d.grain, first: d.first, end: d.end };
+    const t1 = performance.now();
+    const chunks = await pool.submit(range, [r], { onProgress });
+    debuglog('cluster job %s: waited %d ms, inputs %s ms (%d bytes), ran %s ms', job.id, waitMs, (t1 - t0).toFixed(2), read, (performance.now() - t1).toFixed(2));
     const writes = mergeWrites(chunks).map(([name, from, to]) => [name, from, args[name].slice(from, to)]);
-    const result = keyOf(d.call, `res:${d.index}`);
-    const frame = encodeFrame({ partials: chunks.map((c) => c.value), writes });
-    await redis.eval(SET_IF_LIVE, 2, live, result, frame, d.ttl);
-    return { index: d.index, result };
+    const out = encodeResult({ partials: chunks.map((c) => c.value), writes });
+    const report = { worker: id, waitMs, runMs: 0, retries: job.stalledCounter ?? 0, read, wrote: 0 };
+    if (out.inline !== undefined) {
+      report.runMs = performance.now() - t0;
+      return { index: d.index, inline: out.inline, report };
+    }
+    const result = keyOf(d.call, `res:${d.pass}:${d.index}`);
+    if (!(await redis.sabreSetIfLive(keyOf(d.call, 'live'), result, out.frame, d.ttl))) return null;
+    report.wrote = out.frame.byteLength;
+    report.runMs = performance.now() - t0;
+    return { index: d.index, result, report };
   }
 
-  async function processor(job) {
-    if (job.name === 'call') {
-      if (!(await redis.exists(keyOf(job.data.call, 'live')))) return null;
-      return job.getChildrenValues();
-    }
+  async function runJob(job) {
+    if (job.name === 'call') return job.getChildrenValues();
+    onJob?.('active', job);
     try {
-      return await runChunk(job);
+      const value = await runChunk(job);
+      onJob?.('done', job);
+      return value;
     } catch (err) {
       // The first error of a call is kept for its client, with its class and code.
       const { call, ttl } = job.data;
-      await redis.eval(SET_ERR_IF_LIVE, 2, keyOf(call, 'live'), keyOf(call, 'err'), encodeFrame(serializeError(err)), ttl).catch(() => {});
+      await redis.sabreSetIfLive(keyOf(call, 'live'), keyOf(call, 'err'), encodeFrame(serializeError(err)), ttl, 'NX').catch(() => {});
+      onJob?.('failed', job, err);
       throw err;
     }
   }
 
-  const worker = new Worker(queue, processor, {
+  // The gate shared by this process's Workers (one per capacity class).
+  let running = 0;
+  const paused = new Set();
+  const processorOf = (self) => async (job, token) => {
+    if (job.name === 'call') return runJob(job); // a parent: no chunk to run
+    if (running >= concurrency) {
+      paused.add(self());
+      self().pause(true).catch(() => {});
+      await job.moveToDelayed(Date.now(), token);
+      throw new DelayedError();
+    }
+    running++;
+    try {
+      return await runJob(job);
+    } finally {
+      running--;
+      if (running < concurrency) {
+        for (const w of paused) w.resume();
+        paused.clear();
+      }
+    }
+  };
+
+  const classes = classesFitting(memoryMb, pool.threads);
+  const workerOpts = {
     connection: opts,
     concurrency,
     ...(lockDuration ? { lockDuration } : {}),
     ...(stalledInterval ? { stalledInterval } : {}),
     ...(maxStalledCount !== undefined ? { maxStalledCount } : {}),
+  };
+  const workers = classes.map((cls) => {
+    let w = null;
+    w = new Worker(queueOf(queue, cls), processorOf(() => w), workerOpts);
+    w.on('error', () => {});
+    return w;
   });
-  worker.on('error', () => {});
-  if (onJob) {
-    worker.on('active', (job) => onJob('active', job));
-    worker.on('completed', (job) => onJob('done', job));
-    worker.on('failed', (job, err) => onJob('failed', job, err));
-  }
-  await worker.waitUntilReady();
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
   let closing = null;
   return {
-    worker,
+    workers,
     pool,
+    classes,
+    memoryMb,
     close() {
       closing ??= (async () => {
-        await worker.close();
+        await Promise.all(workers.map((w) => w.close()));
         await pool.close();
         await redis.quit().catch(() => redis.disconnect());
       })();

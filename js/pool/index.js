@@ -159,7 +159,9 @@ class ThreadPool extends EventEmitter {
     if (!this.#userModules.has(def?.filename)) {
       const { module } = checkDefinition(def, Engine);
       this.#userModules.set(def.filename, module);
-      Object.assign(this.kernels, specsOf(def));
+      const specs = specsOf(def);
+      const derive = this.#opts.kernelsModule ? require(this.#opts.kernelsModule).derive : undefined;
+      Object.assign(this.kernels, specs, derive?.(specs));
     }
   }
 
