@@ -24,7 +24,7 @@
 
 const { parseArgs } = require('node:util');
 const sabre = require('sabre');
-const { startWorkers, stopWorkers } = require('../cluster-primes/workers');
+const { startWorkers, stopWorkers, removeQueues } = require('../cluster-primes/workers');
 
 function usage(message) {
   process.stderr.write(
@@ -145,15 +145,6 @@ function progressPrinter(label) {
   return { print, events: () => events };
 }
 
-async function removeQueue(url, name) {
-  const { Queue } = require('bullmq');
-  const q = new Queue(name, { connection: { url } });
-  try {
-    await q.obliterate({ force: true });
-  } finally {
-    await q.close();
-  }
-}
 
 async function main() {
   const embedded = !opts.redis;
@@ -218,7 +209,7 @@ async function main() {
   } finally {
     await cluster.close();
     await stopWorkers(workers);
-    if (workers.length && raw.queue === undefined) await removeQueue(opts.redis, queue);
+    if (workers.length && raw.queue === undefined) await removeQueues(opts.redis, queue);
   }
 }
 

@@ -24,7 +24,7 @@
 
 const { parseArgs } = require('node:util');
 const { Cluster } = require('sabre');
-const { startWorkers, stopWorkers, killWorker } = require('./workers');
+const { startWorkers, stopWorkers, killWorker, removeQueues } = require('./workers');
 
 // pi(x) for powers of ten, to check the answers against.
 const KNOWN_PI = new Map([
@@ -104,16 +104,6 @@ function progressPrinter(label) {
   };
 }
 
-/** Removes what BullMQ keeps of a private queue (its id counter, event stream ...). */
-async function removeQueue(url, name) {
-  const { Queue } = require('bullmq');
-  const q = new Queue(name, { connection: { url } });
-  try {
-    await q.obliterate({ force: true });
-  } finally {
-    await q.close();
-  }
-}
 
 async function main() {
   const n = opts.below;
@@ -209,7 +199,7 @@ async function main() {
   } finally {
     await cluster.close();
     await stopWorkers(workers);
-    if (workers.length && raw.queue === undefined) await removeQueue(opts.redis, queue);
+    if (workers.length && raw.queue === undefined) await removeQueues(opts.redis, queue);
   }
 }
 

@@ -81,4 +81,30 @@ async function stopWorkers(workers) {
   return Promise.all(workers.map((w) => w.exited));
 }
 
-module.exports = { startWorkers, stopWorkers, killWorker, cli };
+/**
+ * Removes what BullMQ keeps of a private queue and of its capacity classes
+ * (queues named `NAME.mMB.tN`, js/cluster/capacity.js): id counters, event
+ * streams, stall checks.
+ */
+async function removeQueues(url, name) {
+  const { Queue } = require('bullmq');
+  const IORedis = require('ioredis');
+  const redis = new IORedis(url);
+  let names;
+  try {
+    const metas = await redis.keys(`bull:${name}*:meta`);
+    names = new Set([name, ...metas.map((k) => k.slice('bull:'.length, -':meta'.length)).filter((q) => q === name || q.startsWith(`${name}.`))]);
+  } finally {
+    await redis.quit();
+  }
+  for (const q of names) {
+    const queue = new Queue(q, { connection: { url } });
+    try {
+      await queue.obliterate({ force: true });
+    } finally {
+      await queue.close();
+    }
+  }
+}
+
+module.exports = { startWorkers, stopWorkers, killWorker, removeQueues, cli };
