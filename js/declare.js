@@ -84,6 +84,8 @@ function declare(decl) {
   const alignOf = (p) => p.align ?? 1;
   const unitsOf = (p, view) => view.length / alignOf(p);
   const written = splits.filter((p) => p.split !== 'in');
+  // An in-place map: what `transactional: false` changes (no value to combine).
+  const inPlaceMap = written.length > 0 && !decl.combine && !decl.run;
   const suffixed = decl.suffixed ?? true;
   // The export's arguments after the chunk length: the scalars, or the
   // fields `args` names (of what `derive` made).
@@ -181,7 +183,7 @@ function declare(decl) {
     // 'inout' one written back too (the benchmark's bandwidth floor).
     traffic: (c) => splits.reduce((sum, p) => sum + c[p.name].byteLength * (p.split === 'inout' ? 2 : 1), 0),
     // Whether `transactional: false` changes how it runs (an in-place map).
-    inPlaceMap: written.length > 0 && !decl.combine && !decl.run,
+    inPlaceMap,
     // The caller's arrays a zero-copy pass runs on: pinned while it runs.
     zeroCopyArrays: (c) => [...new Set(splits.map((p) => v.original(c[p.name])))],
     // transactional: false on a map in the shared memory: nothing is copied
@@ -189,7 +191,7 @@ function declare(decl) {
     // the pool's; 1 direct), at most IN_PLACE_MAX_GRAINS grains (abort and
     // progress latency); the result does not depend on where chunks end.
     grain(c, how) {
-      if (!(how?.inPlace && written.length > 0 && !decl.combine && !decl.run && zeroCopyOf(c))) return grain;
+      if (!(how?.inPlace && inPlaceMap && zeroCopyOf(c))) return grain;
       return Math.max(grain, Math.min(Math.ceil(unitsOf(first, c[first.name]) / (how.threads ?? 1)), grain * IN_PLACE_MAX_GRAINS));
     },
     run: decl.run ?? slotRun,

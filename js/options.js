@@ -187,8 +187,8 @@ const CALL_OPTIONS = ['signal', 'timeout', 'onProgress', 'transactional'];
 
 /**
  * `transactional: false` (default true): an in-place kernel on arrays that
- * sabre.shared allocated writes straight into them, without the scratch
- * region a chunk is committed from (see README, "Shared arrays").
+ * sabre.shared allocated writes straight into them, without the undo copy
+ * that lets a chunk be put back (see README, "Shared arrays").
  */
 function inPlaceOf(transactional) {
   if (transactional !== undefined && typeof transactional !== 'boolean') {

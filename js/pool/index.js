@@ -201,9 +201,7 @@ class ThreadPool extends EventEmitter {
     } catch (err) {
       // The memory cannot hold this worker's stack and scratch (its
       // RangeError names the bytes): only this call fails.
-      this.#states.release(ref);
-      this.#scheduler.requeue(call, index);
-      this.#calls.fail(call, err);
+      this.#undispatched(call, index, ref, err);
       return;
     }
     const msg = protocol.chunk(
@@ -248,12 +246,17 @@ class ThreadPool extends EventEmitter {
    * since: only this call fails.
    */
   #notSent(call, index, ref, err) {
-    this.#states.release(ref);
-    this.#scheduler.requeue(call, index);
     const e = new TypeError(`sabre: the arguments of ${call.label} cannot be sent to a worker thread: ${err.message}`);
     e.code = 'ERR_SABRE_ARGUMENT_NOT_CLONEABLE';
     e.cause = err;
-    this.#calls.fail(call, e);
+    this.#undispatched(call, index, ref, e);
+  }
+
+  /** Chunk `index` of `call` was not sent: its task slot freed, the chunk back in the queue, the call failed with `err`. */
+  #undispatched(call, index, ref, err) {
+    this.#states.release(ref);
+    this.#scheduler.requeue(call, index);
+    this.#calls.fail(call, err);
   }
 
   /** A message from a worker (js/protocol.js); replies about a task come in the order it ran them. */

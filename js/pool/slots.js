@@ -351,5 +351,4 @@ class Workers {
   }
 }
 
-
 module.exports = { Workers, WorkerSlot, gcLock };
