@@ -3,6 +3,7 @@
 // published), the two backends every kernel test runs against, and seeded
 // random data.
 
+const assert = require('node:assert/strict');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
@@ -57,6 +58,22 @@ function randomShared(Type, n, seed, scale = 200) {
   return out;
 }
 
+/**
+ * Asserts that two typed arrays hold the same bytes: their own ranges, never
+ * `.buffer` (in sabre.shared that is the whole shared memory, and a
+ * Buffer.from(buffer) is a live view, not a copy). A failure names the first
+ * differing byte instead of diffing megabytes (which can run a process out
+ * of heap).
+ */
+function assertSameBytes(actual, expected, message = 'same bytes') {
+  const a = Buffer.from(actual.buffer, actual.byteOffset, actual.byteLength);
+  const b = Buffer.from(expected.buffer, expected.byteOffset, expected.byteLength);
+  if (a.equals(b)) return;
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  assert.fail(`${message}: ${a.length} and ${b.length} bytes, first difference at byte ${i} (${a[i]} vs ${b[i]})`);
+}
+
 const snapshot = (args) => args.filter(ArrayBuffer.isView).map((a) => a.slice());
 
 /**
@@ -66,7 +83,6 @@ const snapshot = (args) => args.filter(ArrayBuffer.isView).map((a) => a.slice())
  */
 function badInputSuite(title, cases) {
   const { describe, it, after } = require('node:test');
-  const assert = require('node:assert/strict');
   for (const backend of backends()) {
     describe(`${title} (${backend.name})`, () => {
       after(() => backend.close());
@@ -87,4 +103,4 @@ function badInputSuite(title, cases) {
   }
 }
 
-module.exports = { root, sabre, faultPool, backends, badInputSuite, rng, randomShared };
+module.exports = { root, sabre, faultPool, backends, badInputSuite, rng, randomShared, assertSameBytes };
