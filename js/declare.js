@@ -91,6 +91,7 @@ function declare(decl) {
   // fields `args` names (of what `derive` made).
   const argNames = decl.args ?? scalars.map((p) => p.name);
   const argsOf = (c) => argNames.map((name) => c[name]);
+  const sliceMap = Object.fromEntries(splits.map((p) => [p.name, p.split === 'out' ? { read: false } : { align: alignOf(p) }]));
 
   /** A split or broadcast array, checked (a broadcast one is only read: on a pool, shared once). */
   function array(p, value, shared) {
@@ -182,6 +183,10 @@ function declare(decl) {
     // Bytes a call must move at the least: each split array read once, an
     // 'inout' one written back too (the benchmark's bandwidth floor).
     traffic: (c) => splits.reduce((sum, p) => sum + c[p.name].byteLength * (p.split === 'inout' ? 2 : 1), 0),
+    // For a cluster worker (js/cluster/worker.js): what a chunk of units
+    // [s, t) reads of each array: those units of a split one (`align`
+    // elements each), nothing of an 'out' one; a broadcast one whole.
+    slices: () => sliceMap,
     // Whether `transactional: false` changes how it runs (an in-place map).
     inPlaceMap,
     // The caller's arrays a zero-copy pass runs on: pinned while it runs.

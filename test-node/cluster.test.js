@@ -15,7 +15,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const readline = require('node:readline');
-const { root, assertSameBytes } = require('./helpers');
+const { root, assertSameBytes, rng } = require('./helpers');
 const { startRedis } = require('../scripts/redis');
 const sabre = require('sabre');
 
@@ -118,6 +118,86 @@ function filled(T, n, f) {
 }
 
 
+it('a worker holds byte ranges exactly: missing, add and drop against a bitmap (seeded)', () => {
+  const { Ranges, rangeOf } = require(path.join(root, 'dist', 'cluster', 'inputs.js'));
+  const r = rng(7);
+  for (let trial = 0; trial < 200; trial++) {
+    const size = 1 + Math.floor(r() * 64);
+    const held = new Ranges();
+    const bits = new Uint8Array(size);
+    for (let op = 0; op < 30; op++) {
+      const a = Math.floor(r() * (size + 1));
+      const b = Math.floor(r() * (size + 1));
+      const [from, to] = [Math.min(a, b), Math.max(a, b)];
+      const kind = r();
+      if (kind < 0.4) {
+        held.add(from, to);
+        bits.fill(1, from, to);
+      } else if (kind < 0.7) {
+        held.drop(from, to);
+        bits.fill(0, from, to);
+      } else {
+        const want = [];
+        for (let i = from; i < to; i++) if (!bits[i] && (want.length === 0 || want.at(-1)[1] !== i)) want.push([i, i + 1]);
+        else if (!bits[i]) want.at(-1)[1] = i + 1;
+        assert.deepEqual(held.missing(from, to), want, `missing(${from}, ${to})`);
+      }
+      // Always sorted, disjoint and not touching: nothing held twice.
+      held.list.forEach(([s, e], i) => assert.ok(s < e && (i === 0 || held.list[i - 1][1] < s), JSON.stringify(held.list)));
+    }
+  }
+  // A split ref's slice is its units' elements; an unread one nothing; any other all.
+  const d = { first: 2, end: 4, grain: 10, units: 35 };
+  assert.deepEqual(rangeOf({ byteOffset: 8, byteLength: 280, type: 'Float64Array', align: 1 }, d), [8 + 20 * 8, 8 + 35 * 8]);
+  assert.deepEqual(rangeOf({ byteOffset: 0, byteLength: 560, type: 'Uint8Array', align: 4 }, d), [80, 140]);
+  assert.equal(rangeOf({ byteOffset: 0, byteLength: 280, type: 'Float64Array', read: false }, d), null);
+  assert.deepEqual(rangeOf({ byteOffset: 16, byteLength: 40, type: 'Float32Array' }, d), [16, 56]);
+});
+
+it('a worker fetches only its slices, once, and a job run again reads the input, not what it wrote', async () => {
+  const { Inputs } = require(path.join(root, 'dist', 'cluster', 'inputs.js'));
+  // A Redis of two keys, answering MULTI [EXISTS, GETRANGE...] as Redis does.
+  const input = new Float64Array(40).map((_, i) => i + 0.5);
+  const store = new Map([
+    ['sabre:c:live', Buffer.from('1')],
+    ['sabre:c:in:2', Buffer.from(input.buffer)],
+    ['sabre:c:in:3', Buffer.from(new Float64Array([3, 4]).buffer)],
+  ]);
+  const fetched = [];
+  const redis = {
+    multi() {
+      const replies = [];
+      const m = {
+        exists: (k) => (replies.push([null, store.has(k) ? 1 : 0]), m),
+        getrangeBuffer: (k, a, b) => (fetched.push([k, a, b]), replies.push([null, (store.get(k) ?? Buffer.alloc(0)).subarray(a, b + 1)]), m),
+        exec: async () => replies,
+      };
+      return m;
+    },
+  };
+  const inputs = new Inputs(redis);
+  const refs = {
+    y: { key: 'sabre:c:in:2', keyBytes: 320, byteOffset: 0, byteLength: 320, type: 'Float64Array', align: 1 },
+    w: { key: 'sabre:c:in:3', keyBytes: 16, byteOffset: 0, byteLength: 16, type: 'Float64Array' },
+  };
+  const job = (first, end) => ({ call: 'c', pass: 0, first, end, grain: 10, units: 40, inputs: refs, args: JSON.stringify({ y: { $in: 'y' }, w: { $in: 'w' } }) });
+  const a = await inputs.of(job(1, 2));
+  assert.deepEqual(fetched, [['sabre:c:in:2', 80, 159], ['sabre:c:in:3', 0, 15]], 'its slice of y, all of w');
+  assert.equal(a.read, 80 + 16);
+  assert.deepEqual([...a.args.y.subarray(10, 20)], [...input.subarray(10, 20)]);
+  assert.equal(a.args.y[0], 0, 'bytes never fetched stay zero');
+  // The job writes y[10, 20) in place; then the same job runs again here.
+  a.args.y.fill(-1, 10, 20);
+  inputs.wrote(job(1, 2), [['y', 10, 20]]);
+  fetched.length = 0;
+  const again = await inputs.of(job(1, 2));
+  assert.deepEqual(fetched, [['sabre:c:in:2', 80, 159]], 'y refetched, w still held');
+  assert.deepEqual([...again.args.y.subarray(10, 20)], [...input.subarray(10, 20)], 'the input, not its own output');
+  // A settled call (no live key): null, and nothing run.
+  store.delete('sabre:c:live');
+  assert.equal(await inputs.of(job(2, 3)), null);
+});
+
 it('the worker command explains every flag', () => {
   const r = spawnSync(process.execPath, [cli, '--help'], { encoding: 'utf8' });
   assert.equal(r.status, 0);
@@ -200,7 +280,11 @@ describe('on Redis with worker processes', () => {
     if (skip) return t.skip(skip);
     const x = filled('float64', 1_000_003, (i) => Math.sin(i) * 1e3 + 1e-3 * (i % 7));
     const y = filled('float64', 1_000_003, (i) => Math.cos(i * 0.5));
-    assert.ok(Object.is(await cluster.kernels.sum(x), await pool.kernels.sum(x)));
+    let stats;
+    assert.ok(Object.is(await cluster.kernels.sum(x, { onStats: (s) => (stats = s) }), await pool.kernels.sum(x)));
+    // x crosses once each way: written once, and each job reads only its slice.
+    assert.equal(stats.jobs, 2);
+    assert.deepEqual(stats.bytes, { toRedis: x.byteLength, fromRedis: x.byteLength });
     assert.ok(Object.is(await cluster.kernels.dot(x, y), await pool.kernels.dot(x, y)));
     const f = filled('float32', 1_500_001, (i) => i * 0.25 - 7);
     const g = sabre.shared.from(f);
@@ -256,6 +340,9 @@ describe('on Redis with worker processes', () => {
     assert.equal(same, x, 'in place: the caller’s own array');
     assertSameBytes(x, ref, 'bit for bit the pool’s order (NaN, -0 included)');
     assert.equal(stats.passes, 4);
+    // Scratch crosses only when a pass reads what the one before wrote: x,
+    // a and b up once each, and each pass's writes (a, b, x) as results.
+    assert.ok(stats.bytes.toRedis <= 6 * x.byteLength + 65_536, `${stats.bytes.toRedis} bytes to Redis`);
     assert.equal(stats.ok, true);
     assert.ok(progress.every((p, i) => i === 0 || p >= progress[i - 1]), 'progress only grows over the passes');
     await cluster.kernels.sort(ints);

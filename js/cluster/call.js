@@ -90,9 +90,14 @@ class ClusterCall {
    * a memory is not one span), reusing the key of a span uploaded before,
    * on a memory no pass has written since. Memories by `memoryKey`
    * (js/shared-memory.js: each growth makes memory.buffer a new object).
-   * Returns refs by argument name and the `[key, Buffer]` to write.
+   * `slices` (the spec's, js/declare.js): how a chunk reads each argument;
+   * a span no view of which is read gets a key but no bytes (a scratch
+   * array, an 'out' one), written to Redis only once a later pass reads it.
+   * Returns refs by argument name (key, place, and how a chunk reads it:
+   * a worker fetches only that, js/cluster/worker.js) and the
+   * `[key, Buffer]` to write.
    */
-  inputs(args) {
+  inputs(args, slices = {}) {
     const byMemory = new Map(); // memory -> [name, view][]
     for (const [name, value] of Object.entries(args)) {
       if (!ArrayBuffer.isView(value)) continue;
@@ -119,15 +124,21 @@ class ClusterCall {
           to = Math.max(to, views[j][1].byteOffset + views[j][1].byteLength);
           if (views[j][1].buffer.byteLength > buffer.byteLength) buffer = views[j][1].buffer;
         }
+        const run = views.slice(i, j);
+        const read = run.some(([name]) => slices[name]?.read !== false);
         let up = uploaded.find((u) => u.from <= from && u.to >= to);
         if (!up) {
-          up = { key: keyOf(this.id, `in:${this.keys.size}`), from, to };
+          up = { key: keyOf(this.id, `in:${this.keys.size}`), from, to, written: false };
           this.keys.add(up.key);
           uploaded.push(up);
-          writes.push([up.key, Buffer.from(new Uint8Array(buffer, from, to - from))]);
         }
-        for (const [name, view] of views.slice(i, j)) {
-          refs[name] = { key: up.key, byteOffset: view.byteOffset - up.from, byteLength: view.byteLength, type: typeOf(view) };
+        if (read && !up.written) {
+          up.written = true;
+          writes.push([up.key, Buffer.from(new Uint8Array(buffer, up.from, up.to - up.from))]);
+        }
+        for (const [name, view] of run) {
+          const slice = slices[name] ?? {};
+          refs[name] = { key: up.key, keyBytes: up.to - up.from, byteOffset: view.byteOffset - up.from, byteLength: view.byteLength, type: typeOf(view), ...slice };
         }
         i = j;
       }
@@ -143,7 +154,7 @@ class ClusterCall {
     const per = this.remote.jobChunks;
     this.jobs = [];
     for (let first = 0; first < pass.chunks; first += per) this.jobs.push({ first, end: Math.min(pass.chunks, first + per), reported: 0 });
-    const { refs, writes } = this.inputs(pass.args);
+    const { refs, writes } = this.inputs(pass.args, pass.spec.slices?.(pass.args));
     const args = toJSON(pass.args, (view) => ({ $in: Object.keys(pass.args).find((k) => pass.args[k] === view) }));
     const { redis, ttl } = this.remote;
     if (writes.length) {

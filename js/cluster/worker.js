@@ -12,16 +12,17 @@
 // pauses until a chunk ends, so a job never waits on a busy machine while
 // another could run it.
 //
-// A chunk job: read the pass's input keys (once per key on this worker, with
-// the call's `live` key in the same MGET: a settled call's job does
-// nothing), run pool chunks [first, end) of the kernel, and return
+// A chunk job: fetch what its chunks read of the pass's input keys (its
+// slice of each split array, read-all inputs once per worker; with the
+// call's `live` key in the same MULTI: a settled call's job does nothing;
+// js/cluster/inputs.js), run pool chunks [first, end) of the kernel, and return
 // `{ index, inline | result, report }`: partials without typed arrays inline
 // as JSON, anything binary as one frame written into `sabre:CALL:res:P:I`
 // only while the call's `live` key exists (one Lua script). `report` is the
 // job's run statistics (js/cluster/stats.js). A parent job (`call`) returns
-// its children's values. Per chunk that is one round trip to Redis for a
-// reduction (BullMQ's moveToFinished, which also fetches the next job), two
-// with written arrays.
+// its children's values. Per chunk that is one round trip to Redis for its
+// inputs, one for a written frame, and BullMQ's moveToFinished (which also
+// fetches the next job).
 
 const os = require('node:os');
 const path = require('node:path');
@@ -32,12 +33,12 @@ const { kInternal } = require('../internal');
 const { kernels } = require('../kernels');
 const { qualifiedName } = require('../custom');
 const { serializeError } = require('../errors');
-const { fromJSON, arrayFrom, encodeFrame, encodeResult } = require('./codec');
+const { encodeFrame, encodeResult } = require('./codec');
+const { Inputs } = require('./inputs');
 const { connect, keyOf } = require('./connect');
 const { classesFitting, queueOf } = require('./capacity');
 const { workerDeclaration } = require('./declarations');
 
-const CACHED_CALLS = 2;
 const PROGRESS_EVERY_MS = 100;
 
 /** Consecutive writes of one array merged: `[name, from, to]` lists in chunk order. */
@@ -51,67 +52,6 @@ function mergeWrites(chunks) {
     }
   }
   return out;
-}
-
-/** The inputs of the calls this worker runs jobs of: bytes by key, prepared args by pass. */
-class Inputs {
-  #calls = new Map(); // call id -> { keys: Map(key -> SharedArrayBuffer), passes: Map(pass -> entry) }
-  #redis;
-
-  constructor(redis) {
-    this.#redis = redis;
-  }
-
-  #call(id) {
-    let c = this.#calls.get(id);
-    if (!c) {
-      this.#calls.set(id, (c = { keys: new Map(), passes: new Map() }));
-      if (this.#calls.size > CACHED_CALLS) this.#calls.delete(this.#calls.keys().next().value);
-    }
-    return c;
-  }
-
-  /** `{ args, read }` of job data `d` (read: bytes fetched for it), or null when its call has settled. */
-  async of(d) {
-    const c = this.#call(d.call);
-    let entry = c.passes.get(d.pass);
-    if (!entry) {
-      entry = { read: 0, promise: null };
-      entry.promise = this.#load(c, d, entry);
-      for (const p of c.passes.keys()) if (p < d.pass) c.passes.delete(p);
-      c.passes.set(d.pass, entry);
-      entry.promise.then(
-        (args) => args === null && c.passes.delete(d.pass),
-        () => c.passes.delete(d.pass),
-      );
-    }
-    const args = await entry.promise;
-    const read = entry.read;
-    entry.read = 0; // counted once, by the job that waited first
-    return args && { args, read };
-  }
-
-  async #load(c, d, entry) {
-    const wanted = [...new Set(Object.values(d.inputs).map((r) => r.key))];
-    const missing = wanted.filter((k) => !c.keys.has(k));
-    if (missing.length || d.pass === 0) {
-      const bufs = await this.#redis.mgetBuffer(keyOf(d.call, 'live'), ...missing);
-      if (!bufs[0]) return null;
-      missing.forEach((key, i) => {
-        const buf = bufs[i + 1];
-        if (!buf) throw new Error(`sabre worker: input ${key} is missing from Redis`);
-        entry.read += buf.byteLength;
-        // One SharedArrayBuffer per key, so aliasing views stay aliased.
-        c.keys.set(key, arrayFrom('Uint8Array', buf, true).buffer);
-      });
-    }
-    for (const key of c.keys.keys()) if (!wanted.includes(key)) c.keys.delete(key);
-    return fromJSON(d.args, ({ $in }) => {
-      const r = d.inputs[$in];
-      const T = globalThis[r.type];
-      return new T(c.keys.get(r.key), r.byteOffset, r.byteLength / T.BYTES_PER_ELEMENT);
-    });
-  }
 }
 
 /**
@@ -169,9 +109,17 @@ async function startWorker(options) {
     };
     const r = { kernel: d.kernel, args, units: d.units, grain: d.grain, first: d.first, end: d.end };
     const t1 = performance.now();
-    const chunks = await pool.submit(range, [r], { onProgress });
+    let chunks;
+    try {
+      chunks = await pool.submit(range, [r], { onProgress });
+    } catch (err) {
+      inputs.forget(d.call);
+      throw err;
+    }
+    const merged = mergeWrites(chunks);
     debuglog('cluster job %s: waited %d ms, inputs %s ms (%d bytes), ran %s ms', job.id, waitMs, (t1 - t0).toFixed(2), read, (performance.now() - t1).toFixed(2));
-    const writes = mergeWrites(chunks).map(([name, from, to]) => [name, from, args[name].slice(from, to)]);
+    const writes = merged.map(([name, from, to]) => [name, from, args[name].slice(from, to)]);
+    inputs.wrote(d, merged);
     const out = encodeResult({ partials: chunks.map((c) => c.value), writes });
     const report = { worker: id, waitMs, runMs: 0, retries: job.stalledCounter ?? 0, read, wrote: 0 };
     if (out.inline !== undefined) {

@@ -18,6 +18,12 @@
 //   plan(call)        a multi-pass kernel only: [units, grain] of every pass
 //                     its combines will chain, so progress has one total
 //                     (js/executor.js)
+//   slices(call)      optional: { NAME: how a chunk reads array NAME }:
+//                     { align } a chunk of units [s, t) reads only elements
+//                     [s * align, t * align); { read: false } none (scratch,
+//                     written only); absent: all of it. A cluster worker
+//                     fetches no more (js/cluster/worker.js); declared
+//                     kernels derive it (js/declare.js)
 //   faultPoint(phase, call, start, end)  test-only kernels: called by the
 //                     worker inside a write-back ('committing', 'committed')
 // prepare returns canonical views of typed arrays (js/validate.js), never the

@@ -97,6 +97,9 @@ function samplePlaces(n, count) {
 const SPARE_MS = 1000;
 const spare = { shared: null, plain: null };
 
+/** A `slices` entry (js/declare.js): an array this pass's chunks never read. */
+const UNREAD = Object.freeze({ read: false });
+
 function takeScratch(shared, bytes) {
   const kind = shared ? 'shared' : 'plain';
   const s = spare[kind];
@@ -134,6 +137,10 @@ module.exports = {
       const [a, b] = [new (keyType(T))(bufA, 0, x.length), new T(bufB, 0, x.length)];
       return { x, a, b, shared: Boolean(shared), buckets: bucketsOf(x.length) };
     },
+    // What each pass's chunks read (a cluster worker fetches no more, see
+    // js/declare.js `slices`): the sample reads x anywhere; a and b are
+    // scratch, read only by the pass after the one that wrote them.
+    slices: (c) => (c.a === null ? {} : { a: UNREAD, b: UNREAD }),
     // One chunk: the whole sort (small x) or the sample (a sample sort).
     units: (c) => (c.a === null ? c.x.length : 1),
     grain: (c) => (c.a === null ? SORT_GRAIN : 1),
@@ -177,6 +184,7 @@ module.exports = {
     params: ['call'],
     contract: { exports: TYPES.map((T) => exportFor('partition', { constructor: T })) },
     prepare: ([call]) => call,
+    slices: () => ({ x: { align: 1 }, a: UNREAD, b: UNREAD }),
     units: (c) => c.x.length,
     grain: () => SORT_GRAIN,
     run(e, c, s, t) {
@@ -219,6 +227,7 @@ module.exports = {
     params: ['call'],
     contract: { exports: TYPES.map((T) => exportFor('sortBuckets', { constructor: T })) },
     prepare: ([call]) => call,
+    slices: () => ({ x: UNREAD, b: UNREAD }), // x: only its type
     units: (c) => c.buckets,
     grain: (c) => bucketGrain(c.x.length, c.buckets),
     run(e, c, s, t) {
@@ -256,6 +265,7 @@ module.exports = {
     params: ['call'],
     contract: { exports: [] }, // a copy in JS
     prepare: ([call]) => call,
+    slices: () => ({ x: UNREAD, a: UNREAD }),
     units: () => 1,
     grain: () => 1,
     run(e, c) {
