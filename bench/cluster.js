@@ -14,12 +14,14 @@
 //              1 worker): (fine - coarse) / 63 is the cost of one more
 //              cluster chunk (a job taken, its inputs checked, its result
 //              frame written, its events read), coarse - pool×1 the call's
-//              own (a flow added, the parent job, the result read)
+//              own (a flow added, the parent job, the result read); and
+//              the same for a sum over a Float64Array, 2^18 elements a pool
+//              chunk, so each cluster chunk also fetches its slice of it
 //   bytes      what Redis received and sent (INFO stats: total_net_input_bytes,
 //              total_net_output_bytes) during one call: countPrimes (no
 //              arrays: job JSON and BullMQ's own traffic), sum over a
-//              Float64Array (read-only input: written once, read once per
-//              worker) and an in-place scale of a Float32Array (its elements
+//              Float64Array (read-only input: written once, each slice read
+//              once, by the worker whose job it is) and an in-place scale of a Float32Array (its elements
 //              come back as result frames), beside the arrays' own bytes
 //   sigkill    `trials` calls (default 20) on 3 workers, each with one
 //              worker SIGKILLed at a random moment while it runs a chunk
@@ -168,6 +170,27 @@ async function clusterBench({ quick = false, trials = quick ? 3 : 20, log = () =
     // Bytes through Redis, one call each on the two workers.
     const n = quick ? 2 ** 20 : 2 ** 22;
     const x = sabre.shared.float64(n).fill(0.5);
+
+    // The same with an array: sum's 2^18-element pool chunks of x as one
+    // cluster chunk and as one each (each job fetches its own slice).
+    const sumChunks = n / 2 ** 18;
+    const coarseSum = cluster('one', sumChunks);
+    log(`  cluster: overhead with an array, sum of ${n.toLocaleString('en')} f64 as 1 and as ${sumChunks} cluster chunks ...`);
+    const overSum = await interleaved(
+      {
+        'pool:1': () => pool1.kernels.sum(x),
+        'cluster:1 coarse': () => coarseSum.kernels.sum(x),
+        'cluster:1 fine': () => fine.kernels.sum(x),
+      },
+      { warmup: 1, reps: quick ? 1 : 5 },
+    );
+    overhead.withArray = {
+      poolChunks: sumChunks,
+      arrayBytes: x.byteLength,
+      modes: overSum,
+      perChunkMs: (overSum['cluster:1 fine'].ms - overSum['cluster:1 coarse'].ms) / (sumChunks - 1),
+      perCallMs: overSum['cluster:1 coarse'].ms - overSum['pool:1'].ms,
+    };
     const f = sabre.shared.float32(2 * n).fill(1);
     // 4 cluster chunks (sum's and scale's pool chunks are 2^18 elements), so both workers read the input.
     const twoData = cluster('two', quick ? 1 : 4);

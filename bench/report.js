@@ -151,6 +151,14 @@ function clusterBlock(c) {
       `**${o.perChunkMs.toFixed(2)} ms per cluster chunk** (${o.perChunkVsPoolMs.toFixed(2)} ms against the pool's per-chunk time), ${o.perCallMs.toFixed(1)} ms per call.`,
     '',
   );
+  const w = o.withArray;
+  if (w) {
+    out.push(
+      `With an array: sum over ${mib(w.arrayBytes)} MiB of f64 (${w.poolChunks} pool chunks) on 1 worker, as 1 cluster chunk (${ms(w.modes['cluster:1 coarse'].ms)} ms) and as ${w.poolChunks} (${ms(w.modes['cluster:1 fine'].ms)} ms), pool×1 ${ms(w.modes['pool:1'].ms)} ms: ` +
+        `**${w.perChunkMs.toFixed(2)} ms per cluster chunk**, ${w.perCallMs.toFixed(1)} ms per call (the array written to and read from Redis once).`,
+      '',
+    );
+  }
   const b = c.bytes;
   out.push(
     'Bytes through Redis in one call on 2 workers (INFO total_net_input/output_bytes, less the idle rate):',
