@@ -18,14 +18,18 @@ function requirePeer(name) {
   }
 }
 
-/** `connection` as BullMQ's options (a URL becomes `{ url }`), and an ioredis client for the data keys. */
+/**
+ * `connection` as BullMQ's options (a URL becomes `{ url }`), an ioredis
+ * client for the data keys, and `newClient()` for more clients of that
+ * connection (a QueueEvents gets one of its own: see js/cluster/remote.js).
+ */
 function connect(connection) {
   const bullmq = requirePeer('bullmq');
   const IORedis = requirePeer('ioredis');
   const opts = typeof connection === 'string' ? { url: connection } : { ...connection };
   const { url, ...rest } = opts;
-  const redis = url ? new IORedis(url, { ...rest, maxRetriesPerRequest: null }) : new IORedis({ ...rest, maxRetriesPerRequest: null });
-  return { bullmq, redis, opts };
+  const newClient = () => (url ? new IORedis(url, { ...rest, maxRetriesPerRequest: null }) : new IORedis({ ...rest, maxRetriesPerRequest: null }));
+  return { bullmq, redis: newClient(), opts, newClient };
 }
 
 /** Every key of a call is `sabre:CALL:WHAT`. */

@@ -1,8 +1,8 @@
 'use strict';
 // RemoteCluster: the client side of a Cluster with a connection. It holds
 // one ioredis client (the data keys), one FlowProducer, and per capacity
-// class queue in use a Queue and a QueueEvents (BullMQ's events are per
-// queue); it routes job events to their calls (js/cluster/call.js), keeps
+// class queue in use a Queue and a QueueEvents on a client of its own
+// (BullMQ's events are per queue); it routes job events to their calls (js/cluster/call.js), keeps
 // the users' kernels loaded with `load`, and adds settled calls up for
 // `stats()`.
 //
@@ -39,6 +39,7 @@ class RemoteCluster {
   #redis;
   #bullmq;
   #connection;
+  #newClient;
   #flows;
   #queues = new Map(); // queue name -> { queue, events, ready }
   #calls = new Map(); // call id -> ClusterCall
@@ -54,7 +55,8 @@ class RemoteCluster {
     if (!(Number.isInteger(ttl) && ttl >= 1000)) throw outOfRange('options.ttl', 'an integer >= 1000 (ms)', ttl);
     if (!(Number.isInteger(jobChunks) && jobChunks >= 1)) throw outOfRange('options.jobChunks', 'an integer >= 1', jobChunks);
     if (!(Number.isInteger(lostAfter) && lostAfter >= 1)) throw outOfRange('options.lostAfter', 'an integer >= 1 (ms)', lostAfter);
-    const { bullmq, redis, opts } = connect(connection);
+    const { bullmq, redis, opts, newClient } = connect(connection);
+    this.#newClient = newClient;
     this.#queueName = queue;
     this.ttl = ttl;
     this.jobChunks = jobChunks;
@@ -93,14 +95,27 @@ class RemoteCluster {
     if (e) return e;
     const { Queue, QueueEvents } = this.#bullmq;
     const queue = new Queue(name, { connection: this.#connection });
-    const events = new QueueEvents(name, { connection: this.#connection });
+    // Clients close() can always end: BullMQ's QueueEvents.close() first
+    // waits for its connection to be ready, so on a Redis never reached it
+    // never ends it and ioredis retries forever. It is given a client of
+    // ours, which it duplicates (a blocking connection is its own): both
+    // are kept, to be disconnected.
+    const eventsClients = [this.#newClient()];
+    const duplicate = eventsClients[0].duplicate.bind(eventsClients[0]);
+    eventsClients[0].duplicate = (...args) => {
+      const client = duplicate(...args);
+      eventsClients.push(client);
+      return client;
+    };
+    for (const c of eventsClients) c.on('error', () => {});
+    const events = new QueueEvents(name, { connection: eventsClients[0] });
     for (const x of [queue, events]) x.on('error', () => {});
     events.on('progress', ({ jobId, data }) => this.#route(jobId, (c, p, i) => c.progress(p, i, data)));
     events.on('completed', ({ jobId, returnvalue }) => this.#route(jobId, (c, p, i) => c.completed(p, i, returnvalue)));
     events.on('failed', ({ jobId, failedReason }) => this.#route(jobId, (c, p, i) => c.failedJob(p, i, failedReason)));
     const ready = Promise.all([queue.waitUntilReady(), events.waitUntilReady(), this.#flows.waitUntilReady()]);
     ready.catch(() => {});
-    e = { queue, events, ready };
+    e = { queue, events, eventsClients, ready };
     this.#queues.set(name, e);
     return e;
   }
@@ -197,10 +212,12 @@ class RemoteCluster {
     clearTimeout(this.#lostTimer);
     const closers = [this.#flows, ...[...this.#queues.values()].flatMap((e) => [e.events, e.queue])];
     let bound;
-    const timer = new Promise((resolve) => (bound = setTimeout(resolve, SHUT_BOUND)));
+    // Unreachable: nothing can close gracefully, so no waiting for it.
+    const timer = new Promise((resolve) => (bound = setTimeout(resolve, this.#redis.status === 'ready' ? SHUT_BOUND : 0)));
     await Promise.race([Promise.allSettled(closers.map((x) => x.close())), timer]);
     clearTimeout(bound);
     for (const x of closers) Promise.resolve(x.disconnect?.()).catch(() => {});
+    for (const e of this.#queues.values()) for (const c of e.eventsClients) c.disconnect();
     if (this.#redis.status === 'ready') await this.#redis.quit().catch(() => this.#redis.disconnect());
     else this.#redis.disconnect();
   }
