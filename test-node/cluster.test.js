@@ -513,6 +513,50 @@ describe('on Redis with worker processes', () => {
     workers = workers.filter((x) => x !== w);
   });
 
+  it('a second SIGTERM ends a worker at once (exit 1) mid-chunk; another finishes its chunk, the count is exact', async (t) => {
+    if (skip) return t.skip(skip);
+    const spare = await startWorkerProcess(redis.url);
+    workers.push(spare);
+    const hi = 2_000_000_000;
+    const expected = await pool.kernels.countPrimes(0, hi);
+    const big = new sabre.Cluster({ connection: redis.url, jobChunks: 30 }); // ~0.5 s chunks
+    const first = firstToStartAChunk(workers);
+    const call = big.kernels.countPrimes(0, hi);
+    const w = await first;
+    const stopping = lineOf(w, /^stopping$/);
+    w.kill('SIGTERM');
+    await stopping; // the first was handled: this one is a second signal, not merged with it
+    w.kill('SIGTERM');
+    assert.deepEqual(await w.exited, { code: 1, signal: null });
+    workers = workers.filter((x) => x !== w);
+    assert.equal(await call, expected);
+    await big.close();
+  });
+
+  it('a worker serving two classes runs one chunk at a time (its gate), and both calls finish on it alone', async (t) => {
+    if (skip) return t.skip(skip);
+    const big = await startWorkerProcess(redis.url, ['--threads', '1', '--memory-mb', '4096']);
+    const log = [];
+    big.lines.on('line', (line) => /^(active|done) /.test(line) && log.push(line));
+    try {
+      const x = filled('float64', 6 * 262_144, (i) => Math.cos(i));
+      const stats = [];
+      const calls = [{ memoryMb: 1000 }, { memoryMb: 3000 }].map((needs, i) =>
+        cluster.kernels.sum(x, { needs, timeout: 20_000, onStats: (s) => (stats[i] = s) }),
+      );
+      const want = await pool.kernels.sum(x);
+      for (const got of await Promise.all(calls)) assert.ok(Object.is(got, want));
+      for (const s of stats) assert.deepEqual(Object.keys(s.workers), [`${os.hostname()}:${big.pid}`], 'only the 4 GB worker fits');
+      // 3 jobs a call: each started, then done, before the next one started.
+      assert.equal(log.length, 12, log.join(', '));
+      log.forEach((line, i) => assert.ok(line.startsWith(i % 2 === 0 ? 'active ' : 'done ') && (i % 2 === 0 || line.slice(5) === log[i - 1].slice(7)), log.join(', ')));
+      assert.equal(new Set(log.map((l) => l.split(' ')[1].split('p')[0])).size, 2, 'jobs of both calls');
+    } finally {
+      big.kill('SIGTERM');
+      await big.exited;
+    }
+  });
+
   it('SIGTERM: a worker finishes its current chunk and exits 0', async (t) => {
     if (skip) return t.skip(skip);
     const hi = 300_000_000;

@@ -28,7 +28,8 @@ Options:
   --lock-duration MS      BullMQ job lock, renewed while a chunk runs (default 30000)
   --stalled-interval MS   how often this worker looks for chunks of dead
                           workers to put back on the queue (default 30000)
-  --verbose               one line on stdout per chunk started, done or failed
+  --verbose               one line on stdout per chunk started, done or failed,
+                          and "stopping" on the first signal
   -h, --help              this text
 `;
 
@@ -91,6 +92,7 @@ async function main(argv) {
     // A second signal ends it at once: closing waits on Redis, which may be gone.
     if (stopping) process.exit(1);
     stopping = true;
+    if (verbose) process.stdout.write('stopping\n');
     w.close().then(
       () => process.exit(0),
       (err) => {
