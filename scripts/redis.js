@@ -13,6 +13,7 @@ const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+const { reap } = require('./reaper');
 
 /** The path of redis-server, or null. */
 function findRedisServer() {
@@ -72,6 +73,7 @@ async function startRedis() {
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', '--dir', dir],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  reap(child); // never outlives this process, however it ends
   const exited = new Promise((resolve) => child.once('exit', resolve));
   await new Promise((resolve, reject) => {
     let out = '';

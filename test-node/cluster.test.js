@@ -11,12 +11,14 @@
 const { describe, it, before, after, afterEach } = require('node:test');
 const assert = require('node:assert/strict');
 const { spawn, spawnSync } = require('node:child_process');
+const { once } = require('node:events');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const readline = require('node:readline');
 const { root, assertSameBytes, rng } = require('./helpers');
 const { startRedis } = require('../scripts/redis');
+const { reap } = require('../scripts/reaper');
 const sabre = require('sabre');
 
 const cli = path.join(root, 'dist', 'cluster', 'cli.js');
@@ -28,6 +30,7 @@ function startWorkerProcess(url, flags = ['--threads', '1', '--memory-mb', '512'
     [cli, 'worker', '--redis', url, ...flags, '--lock-duration', '1000', '--stalled-interval', '500', '--verbose'],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
+  reap(child); // killed if this test process dies without its cleanup
   child.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   child.lines = readline.createInterface({ input: child.stdout });
   return new Promise((resolve, reject) => {
@@ -196,6 +199,27 @@ it('a worker fetches only its slices, once, and a job run again reads the input,
   // A settled call (no live key): null, and nothing run.
   store.delete('sabre:c:live');
   assert.equal(await inputs.of(job(2, 3)), null);
+});
+
+it('children of a test process die with it, however it dies (scripts/reaper.js)', { timeout: 20_000 }, async () => {
+  // The middle process starts a reaped `sleep` that shares its stdout, then
+  // is SIGKILLed: the pipe closes only once the sleep is gone too.
+  const code = `
+    const { spawn } = require('node:child_process');
+    const { reap } = require(${JSON.stringify(path.join(root, 'scripts', 'reaper.js'))});
+    const c = reap(spawn('sleep', ['600'], { stdio: ['ignore', 'inherit', 'ignore'] }));
+    console.log('started ' + c.pid);
+    setInterval(() => {}, 1000);`;
+  const middle = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = readline.createInterface({ input: middle.stdout });
+  const [line] = await once(lines, 'line');
+  assert.match(line, /^started \d+$/);
+  const closed = once(middle.stdout, 'close');
+  middle.kill('SIGKILL');
+  await closed;
+  // Gone, or a zombie its new parent has not reaped yet: not running.
+  const stat = path.join('/proc', line.split(' ')[1], 'stat');
+  if (fs.existsSync(stat)) assert.match(fs.readFileSync(stat, 'utf8'), /^\d+ \(sleep\) [ZX]/);
 });
 
 it('the worker command explains every flag', () => {
