@@ -81,12 +81,15 @@ function isPrimeByTrialDivision(n) {
 
 async function countBelow(pool, n) {
   const exits = [];
+  let killed = null;
+  let exited = null; // resolves once the killed worker's exit is reported
+  const exitSeen = new Promise((resolve) => (exited = resolve));
   pool.on('workerExit', (e) => {
     if (e.reason === 'shutdown') return; // the normal end of the pool
     exits.push(e);
     show(`workerExit ${JSON.stringify(e)}`);
+    if (killed && e.threadId === killed.threadId) exited();
   });
-  let killed = null;
   const progress = progressPrinter(`primes below ${fmt(n)}`);
   const t0 = performance.now();
   const count = await pool.kernels.countPrimes(0, n, {
@@ -108,6 +111,9 @@ async function countBelow(pool, n) {
   const expected = KNOWN_PI.get(n) ?? null;
   const result = { mode: 'count', below: n, primes: count, expected, matches: expected === null ? null : count === expected, threads: pool.threads, ms: Math.round(ms) };
   if (opts['kill-worker']) {
+    // The count can be in before the killed thread's exit is: its last
+    // chunk may have answered just before it was ended.
+    if (killed) await exitSeen;
     if (killed === null) show('no worker was killed: the range fits in too few chunks (try --below 1e8 or more)');
     Object.assign(result, { killed, workerExits: exits });
   }
