@@ -180,15 +180,27 @@ class ThreadPool extends EventEmitter {
   }
 
   /**
-   * Sends chunk `index` of `call` to `slot`. The pass's data goes with it
-   * only if that worker does not hold it yet (js/protocol.js); a chunk that
-   * is the last one of its pass to send tells the worker to drop the data
-   * after it (a chunk sent again later carries it again).
+   * Sends chunks `indices` of `call` to `slot` in one message: a batch
+   * (js/protocol.js), each chunk a task of its own with its own state slot,
+   * so each has its own fate when the worker dies or the call is cancelled.
+   * The pass's data goes with it only if that worker does not hold it yet; a
+   * batch that ends the chunks of its pass to send tells the worker to drop
+   * the data after it (a chunk sent again later carries it again).
    */
-  #dispatch(slot, call, index) {
-    const [start, end] = call.range(index);
-    const ref = this.#states.acquire();
-    const id = this.#nextTaskId++;
+  #dispatch(slot, call, indices) {
+    const n = indices.length;
+    if (n > 1 && debuglog.enabled) debuglog('call %d: chunks %s in one batch', call.request.id, indices.join(','));
+    const refs = indices.map(() => this.#states.acquire());
+    const ids = indices.map(() => this.#nextTaskId++);
+    const [start, end] = call.range(indices[0]);
+    let more;
+    if (n > 1) {
+      more = [];
+      for (let k = 1; k < n; k++) {
+        const [s, t] = call.range(indices[k]);
+        more.push(ids[k], s, t, refs[k].block, refs[k].index);
+      }
+    }
     const cached = call.seenBy.has(slot);
     const last = !call.hasPending();
     const def = call.spec.definition;
@@ -201,65 +213,75 @@ class ThreadPool extends EventEmitter {
     } catch (err) {
       // The memory cannot hold this worker's stack and scratch (its
       // RangeError names the bytes): only this call fails.
-      this.#undispatched(call, index, ref, err);
+      this.#undispatched(call, indices, refs, err);
       return;
     }
     const msg = protocol.chunk(
-      id,
+      ids[0],
       call.id,
       cached ? undefined : protocol.passData(call.kernel, call.args, owner?.id, owner !== null && call.request.inPlace),
       last,
       start,
       end,
-      ref.block,
-      ref.index,
+      refs[0].block,
+      refs[0].index,
       slot.blocksSent < this.#states.blocks.length ? this.#states.blocks.slice(slot.blocksSent) : undefined,
       def && !slot.loaded.has(def) ? { filename: def, module: this.#userModules.get(def) } : undefined,
       slot.forget.length > 0 ? slot.forget : undefined,
       attach && { id: owner.id, module: owner.module, memory: owner.memory, ctx: attach },
+      more,
     );
     try {
       slot.send(msg, this.#opts.atomics);
     } catch (err) {
       if (attach) owner.releaseWorkerContext(attach);
-      this.#notSent(call, index, ref, err);
+      this.#notSent(call, indices, refs, err);
       return;
     }
     if (attach) slot.attached.set(owner, attach);
-    if (owner) paths.poolZeroCopy++;
+    if (owner) paths.poolZeroCopy += n;
     if (msg.forget) slot.takeForget();
     if (def) slot.loaded.add(def);
     if (last) call.seenBy.delete(slot);
     else call.seenBy.add(slot);
     slot.blocksSent = this.#states.blocks.length;
-    const task = newTask(id, call, index, ref);
-    slot.tasks.push(task);
-    call.tasks.add(task);
+    const wasIdle = slot.tasks.length === 0;
+    for (let k = 0; k < n; k++) {
+      const task = newTask(ids[k], call, indices[k], refs[k]);
+      slot.tasks.push(task);
+      call.tasks.add(task);
+    }
+    slot.tasks[slot.tasks.length - 1].endsBatch = true;
+    slot.batches++;
     this.#workers.busy(slot);
     this.#calls.leaveQueue(call.request);
-    if (slot.tasks.length === 1) this.#calls.taskStarted(task);
+    if (wasIdle) this.#calls.taskStarted(slot.tasks[0]);
   }
 
   /**
-   * A chunk's message could not be posted. Arguments are checked to be
+   * A batch's message could not be posted. Arguments are checked to be
    * sendable up front, so this is a bug or a hostile object that changed
    * since: only this call fails.
    */
-  #notSent(call, index, ref, err) {
+  #notSent(call, indices, refs, err) {
     const e = new TypeError(`sabre: the arguments of ${call.label} cannot be sent to a worker thread: ${err.message}`);
     e.code = 'ERR_SABRE_ARGUMENT_NOT_CLONEABLE';
     e.cause = err;
-    this.#undispatched(call, index, ref, e);
+    this.#undispatched(call, indices, refs, e);
   }
 
-  /** Chunk `index` of `call` was not sent: its task slot freed, the chunk back in the queue, the call failed with `err`. */
-  #undispatched(call, index, ref, err) {
-    this.#states.release(ref);
-    this.#scheduler.requeue(call, index);
+  /** Chunks `indices` of `call` were not sent: their task slots freed, the chunks back in the queue (in order), the call failed with `err`. */
+  #undispatched(call, indices, refs, err) {
+    for (const ref of refs) this.#states.release(ref);
+    for (let k = indices.length - 1; k >= 0; k--) this.#scheduler.requeue(call, indices[k]);
     this.#calls.fail(call, err);
   }
 
-  /** A message from a worker (js/protocol.js); replies about a task come in the order it ran them. */
+  /**
+   * A message from a worker (js/protocol.js). Replies come in the order the
+   * worker ran its tasks, a batch's all in one message; each is handled as
+   * if it had come alone, then chunks are scheduled once for all of them.
+   */
   #onMessage(slot, msg) {
     if (msg.type === protocol.READY) {
       this.#workers.started(slot);
@@ -267,17 +289,28 @@ class ThreadPool extends EventEmitter {
       this.#workers.idle(slot);
       return;
     }
-    const task = slot.tasks[0];
-    if (!task || task.id !== msg.id) return;
     if (msg.type === protocol.PROVISIONAL) {
-      task.value = msg.value; // its write-back follows; kept if the worker dies
+      // Its write-back follows; kept if the worker dies. In a batch, it is
+      // not necessarily the head's.
+      const task = slot.tasks.find((t) => t.id === msg.id);
+      if (task) task.value = msg.value;
       return;
     }
+    const replies = msg.type === protocol.BATCH ? msg.replies : [msg];
+    if (slot.tasks[0]?.id !== replies[0].id) return;
     this.#workers.batch(() => {
-      slot.tasks.shift();
-      this.#states.release(task.ref);
-      if (slot.tasks.length > 0) this.#calls.taskStarted(slot.tasks[0]);
-      this.#calls.answered(task, msg);
+      for (const reply of replies) {
+        const task = slot.tasks[0];
+        if (!task || task.id !== reply.id) break;
+        slot.tasks.shift();
+        this.#states.release(task.ref);
+        if (task.endsBatch) {
+          slot.batches--;
+          if (slot.tasks.length > 0) this.#calls.taskStarted(slot.tasks[0]);
+        }
+        if (task.call && reply.type === protocol.DONE) this.#scheduler.observe(task.call, task.index, reply.runMs);
+        this.#calls.answered(task, reply);
+      }
       this.#workers.retireIfPending(slot);
       this.#scheduler.schedule();
     });

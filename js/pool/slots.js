@@ -31,6 +31,7 @@ class WorkerSlot {
     this.threadId = worker.threadId; // worker.threadId is -1 once it exited
     this.ready = false;
     this.tasks = []; // tasks (calls.js newTask), in the order the worker runs them
+    this.batches = 0; // messages (batches of those tasks) it has not answered yet
     this.exiting = false; // terminate() was called
     this.exited = false;
     this.exitReason = null; // why the pool ended it: 'timeout', 'crash' (simulated), 'idle', 'shutdown'
@@ -223,13 +224,17 @@ class Workers {
   retire(slot, reason) {
     if (slot.exiting) return;
     let writing = false;
+    // A simulated crash hits the chunk the worker is running: the last one
+    // it started (it runs its tasks in order; those before it in a batch are
+    // FINISHED, COMMITTED, or, having failed, RUNNING with their error on
+    // its way).
+    const states = slot.tasks.map((task) => tasks.read(task.ref));
+    const hitIndex = reason === 'crash' ? states.lastIndexOf(tasks.RUNNING) : -1;
     for (const [i, task] of slot.tasks.entries()) {
       if (task.call === null) continue;
-      const before = tasks.read(task.ref);
       if (tasks.cancel(task.ref)) {
         const call = detach(task);
-        // A simulated crash hits the chunk the worker was running.
-        const hit = reason === 'crash' && i === 0 && before === tasks.RUNNING;
+        const hit = i === hitIndex;
         this.#pool.calls.requeue(call, task.index, hit ? { code: 'none (simulated crash)', cause: null } : null);
         this.#pool.calls.maybeSettleFailed(call);
       } else if (tasks.read(task.ref) === tasks.COMMITTING) {
