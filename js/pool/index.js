@@ -253,6 +253,7 @@ class ThreadPool extends EventEmitter {
     }
     slot.tasks[slot.tasks.length - 1].endsBatch = true;
     slot.batches++;
+    this.stats.batchSent(call.label);
     this.#workers.busy(slot);
     this.#calls.leaveQueue(call.request);
     if (wasIdle) this.#calls.taskStarted(slot.tasks[0]);

@@ -178,6 +178,8 @@ class Scheduler {
 
   /** Chunks of `call` for the next batch (see TARGET_BATCH_MS). */
   #batchSize(call) {
+    const fixed = this.#pool.opts.batchChunks; // tests (js/internal.js)
+    if (fixed !== undefined) return Math.max(1, Math.min(fixed, MAX_BATCH));
     const perUnit = this.#cost.get(call.kernel);
     if (perUnit === undefined) return 1;
     const want = Math.ceil(TARGET_BATCH_MS / Math.max(1e-6, perUnit * call.pass.grain));
@@ -185,11 +187,17 @@ class Scheduler {
     return Math.max(1, Math.min(want, share, MAX_BATCH));
   }
 
-  /** A chunk (`index` of `call`) ran for `runMs` in a worker: the kernel's cost estimate follows it. */
+  /**
+   * A chunk (`index` of `call`) ran for `runMs` in a worker: the kernel's
+   * cost estimate follows it. Only whole chunks (of the pass's grain) count:
+   * a short one (a call's last, or a tiny call) is mostly fixed cost, which
+   * per unit would make the kernel look hundreds of times slower.
+   */
   observe(call, index, runMs) {
     const [s, t] = call.range(index);
-    if (t <= s) return;
-    const perUnit = runMs / (t - s);
+    const grain = call.pass.grain;
+    if (t - s !== grain) return;
+    const perUnit = runMs / grain;
     const old = this.#cost.get(call.kernel);
     this.#cost.set(call.kernel, old === undefined ? perUnit : old + COST_WEIGHT * (perUnit - old));
   }
