@@ -5,10 +5,11 @@
 // chunks of the next call in round-robin order, so a slow worker never holds
 // the others back and a long call does not starve a short one behind it. A
 // worker holds at most PIPELINE batches: the one it runs and one queued
-// behind it. A batch is consecutive chunks of one call sent in one message
-// (js/protocol.js), sized so that it runs for about TARGET_BATCH_MS
-// (`#batchSize`). When nothing is left to send, an idle worker takes over
-// chunks still queued behind another worker's running one (`#steal`).
+// behind it. A batch is chunks of one call (consecutive ones, but for
+// retries) sent in one message (js/protocol.js), sized to run for about
+// TARGET_BATCH_MS (`#batchSize`). When nothing is left to send, an idle
+// worker takes over chunks still queued behind another worker's running one
+// (`#steal`).
 
 const { performance } = require('node:perf_hooks');
 const debuglog = require('node:util').debuglog('sabre');

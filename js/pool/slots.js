@@ -189,9 +189,12 @@ class Workers {
     }
   }
 
-  /** Workers whose running chunk (the head of their queue) belongs to `call`. */
+  /**
+   * Workers running a chunk of `call`: one of its tasks is RUNNING there
+   * (in a batch, the head task may be finished while a later one runs).
+   */
   runningChunksOf(call) {
-    return [...this.slots].filter((slot) => slot.tasks[0]?.call === call);
+    return [...this.slots].filter((slot) => slot.tasks.some((t) => t.call === call && tasks.read(t.ref) === tasks.RUNNING));
   }
 
   /** A worker above `min` that stays idle for `idleTimeout` is ended. */
