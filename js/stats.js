@@ -17,7 +17,7 @@ class Tally {
     this.calls = 0;
     this.failed = 0;
     this.chunks = 0;
-    this.batches = 0; // messages that carried those chunks (js/protocol.js batches)
+    this.batches = 0; // messages that carried those chunks (js/protocol.js batches), counted as their first chunk ran
     this.run = createHistogram();
     this.wait = createHistogram();
   }
@@ -99,15 +99,15 @@ class Stats {
     this.#each(kernel, (t) => t.failed++);
   }
 
-  /** A batch of chunks went to a worker in one message. */
-  batchSent(kernel) {
-    this.#each(kernel, (t) => t.batches++);
-  }
-
-  /** A chunk ran for `runMs` in a worker. */
-  chunkDone(kernel, runMs) {
+  /**
+   * A chunk ran for `runMs` in a worker; `startsBatch`: it was the first of
+   * the chunks its message carried (js/protocol.js), so batches are counted
+   * as they run, like chunks, at no cost of their own per message.
+   */
+  chunkDone(kernel, runMs, startsBatch = true) {
     this.#each(kernel, (t) => {
       t.chunks++;
+      if (startsBatch) t.batches++;
       record(t.run, runMs);
     });
     this.total.busyMs += runMs;

@@ -102,9 +102,10 @@ class Call {
  * A chunk sent to a worker: `id` (in messages), its call (null once
  * cancelled: see detach), chunk `index`, state slot `ref` (js/tasks.js),
  * `value` posted before its write-back, `headAt` when its batch began
- * running, `endsBatch` on the last task of a batch (js/protocol.js).
+ * running, `startsBatch`/`endsBatch` on the first/last task of a batch
+ * (js/protocol.js).
  */
-const newTask = (id, call, index, ref) => ({ id, call, index, ref, value: undefined, headAt: 0, endsBatch: false });
+const newTask = (id, call, index, ref) => ({ id, call, index, ref, value: undefined, headAt: 0, startsBatch: false, endsBatch: false });
 
 /** Forgets a cancelled task's call (the worker still answers for its slot). */
 function detach(task) {
@@ -251,14 +252,14 @@ class Calls {
     if (!call) return;
     call.tasks.delete(task);
     if (reply.type === protocol.ERROR) {
-      this.#pool.stats.chunkDone(call.label, reply.runMs);
+      this.#pool.stats.chunkDone(call.label, reply.runMs, task.startsBatch);
       this.fail(call, deserializeError(reply.error));
     } else if (reply.type === protocol.SKIPPED) {
       // Only cancelled tasks are skipped, and those are detached from their
       // call; should one arrive anyway, its chunk is simply sent again.
       this.requeue(call, task.index, null);
     } else {
-      this.#pool.stats.chunkDone(call.label, reply.runMs);
+      this.#pool.stats.chunkDone(call.label, reply.runMs, task.startsBatch);
       this.#chunkDone(call, task.index, task.value !== undefined ? task.value : reply.value);
     }
     this.maybeSettleFailed(call);

@@ -190,8 +190,12 @@ class ThreadPool extends EventEmitter {
   #dispatch(slot, call, indices) {
     const n = indices.length;
     if (n > 1 && debuglog.enabled) debuglog('call %d: chunks %s in one batch', call.request.id, indices.join(','));
-    const refs = indices.map(() => this.#states.acquire());
-    const ids = indices.map(() => this.#nextTaskId++);
+    const refs = new Array(n);
+    const ids = new Array(n);
+    for (let k = 0; k < n; k++) {
+      refs[k] = this.#states.acquire();
+      ids[k] = this.#nextTaskId++;
+    }
     const [start, end] = call.range(indices[0]);
     let more;
     if (n > 1) {
@@ -251,9 +255,9 @@ class ThreadPool extends EventEmitter {
       slot.tasks.push(task);
       call.tasks.add(task);
     }
+    slot.tasks[slot.tasks.length - n].startsBatch = true; // counted in stats() as it runs (Calls.answered)
     slot.tasks[slot.tasks.length - 1].endsBatch = true;
     slot.batches++;
-    this.stats.batchSent(call.label);
     this.#workers.busy(slot);
     this.#calls.leaveQueue(call.request);
     if (wasIdle) this.#calls.taskStarted(slot.tasks[0]);
@@ -297,25 +301,30 @@ class ThreadPool extends EventEmitter {
       if (task) task.value = msg.value;
       return;
     }
-    const replies = msg.type === protocol.BATCH ? msg.replies : [msg];
-    if (slot.tasks[0]?.id !== replies[0].id) return;
+    const batch = msg.type === protocol.BATCH;
+    if (slot.tasks[0]?.id !== (batch ? msg.replies[0].id : msg.id)) return;
     this.#workers.batch(() => {
-      for (const reply of replies) {
-        const task = slot.tasks[0];
-        if (!task || task.id !== reply.id) break;
-        slot.tasks.shift();
-        this.#states.release(task.ref);
-        if (task.endsBatch) {
-          slot.batches--;
-          if (slot.tasks.length > 0) this.#calls.taskStarted(slot.tasks[0]);
-        }
-        if (task.call && reply.type === protocol.DONE) this.#scheduler.observe(task.call, task.index, reply.runMs);
-        this.#calls.answered(task, reply);
-      }
+      if (!batch) this.#answer(slot, msg);
+      else for (const reply of msg.replies) if (!this.#answer(slot, reply)) break;
       this.#workers.retireIfPending(slot);
       this.#scheduler.schedule();
     });
     this.#workers.idle(slot);
+  }
+
+  /** The reply for the head task of `slot`: false if it is not (nothing done). */
+  #answer(slot, reply) {
+    const task = slot.tasks[0];
+    if (!task || task.id !== reply.id) return false;
+    slot.tasks.shift();
+    this.#states.release(task.ref);
+    if (task.endsBatch) {
+      slot.batches--;
+      if (slot.tasks.length > 0) this.#calls.taskStarted(slot.tasks[0]);
+    }
+    if (task.call && reply.type === protocol.DONE) this.#scheduler.observe(task.call, task.index, reply.runMs);
+    this.#calls.answered(task, reply);
+    return true;
   }
 
   /** Workers and timers keep the process alive only while there is work; switched only when that changes. */

@@ -195,6 +195,7 @@ class Scheduler {
    * per unit would make the kernel look hundreds of times slower.
    */
   observe(call, index, runMs) {
+    if (call.chunks === 1) return; // a one-chunk pass: never batched, and most often short
     const [s, t] = call.range(index);
     const grain = call.pass.grain;
     if (t - s !== grain) return;
