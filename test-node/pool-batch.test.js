@@ -183,6 +183,30 @@ describe('batches: abort and progress', () => {
     }
   });
 
+  it('a batch held up by its first chunk: an idle worker takes over the chunks behind it', { timeout: 20_000 }, async () => {
+    const pool = faultPool({ threads: 2 }, { batchChunks: 4 });
+    try {
+      const x = new Float64Array(new SharedArrayBuffer(8 * FAULT_GRAIN * 8)).fill(1);
+      const gate = new Int32Array(new SharedArrayBuffer(8));
+      // Worker A gets chunks 0-3 and holds at chunk 0; worker B runs 4-7,
+      // then, idle, must take 1-3 from behind A's chunk 0: every chunk but
+      // chunk 0 is done while the gate is still shut.
+      let allButFirst;
+      const seven = new Promise((resolve) => (allButFirst = resolve));
+      const got = pool.kernels.gate(x, gate, { onProgress: (p) => p.chunksDone === 7 && allButFirst() });
+      await heldBy(gate);
+      await seven;
+      assert.ok(x.subarray(FAULT_GRAIN).every((v) => v === 2), 'chunks 1-7 written while chunk 0 is held');
+      assert.ok(x.subarray(0, FAULT_GRAIN).every((v) => v === 1), 'chunk 0 not yet');
+      Atomics.store(gate, 0, 1);
+      Atomics.notify(gate, 0);
+      assert.equal(await got, x.length);
+      assert.ok(x.every((v) => v === 2), 'every chunk once');
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('onProgress counts every chunk, one at a time, up to the total', async () => {
     const pool = new sabre.Pool({ threads: 2 });
     try {
