@@ -9,13 +9,16 @@
 //   ../tasks.js   each chunk's state in shared memory, moved by CAS on both sides
 //
 // Failure model. Each chunk sent to a worker is a task with a state in shared
-// memory (js/tasks.js): QUEUED, RUNNING, COMMITTING, COMMITTED or CANCELLED.
-// The worker computes a chunk in its own wasm memory and writes it back only
-// after winning RUNNING -> COMMITTING; the main thread stops a task by
-// winning QUEUED/RUNNING -> CANCELLED. So:
+// memory (js/tasks.js): QUEUED, RUNNING, COMMITTING, COMMITTED, FINISHED or
+// CANCELLED, also when several chunks go in one message (a batch: each is
+// still a task of its own). The worker computes a chunk in its own wasm
+// memory and writes it back only after winning RUNNING -> COMMITTING (a
+// chunk that writes nothing goes RUNNING -> FINISHED); the main thread stops
+// a task by winning QUEUED/RUNNING/FINISHED -> CANCELLED. So:
 //   - a worker that dies leaves each of its tasks in a state that says what
-//     happened: QUEUED or RUNNING wrote nothing (retried; a RUNNING one counts
-//     as an attempt, and a chunk gets MAX_ATTEMPTS), COMMITTED was written
+//     happened: QUEUED, FINISHED or RUNNING wrote nothing (retried; only a
+//     RUNNING one, the chunk it died in, counts as an attempt, and a chunk
+//     gets MAX_ATTEMPTS), COMMITTED was written
 //     exactly once (never run again; a value it returned was posted before
 //     its first write), COMMITTING was interrupted mid-write (the call fails,
 //     naming the range);
