@@ -7,11 +7,16 @@ const { bestAnchor } = require('./report');
 //      ideal line (speed-up = threads) dashed;
 //   2. time per mode: one bar per mode, as a share of the slowest mode, with
 //      its time in ms;
+// and, for a memory-bound kernel, its memory-bandwidth floor (bench/bandwidth.js,
+// the table's "floor ms": the bytes it must move at this machine's copy
+// speed) in both: the speed-up no thread count can pass (a dotted level in
+// 1), the time no mode can beat (a dotted mark across the bars in 2);
 // and, when the soak ran, its curves against calls: heap used and array
 // buffers after GC, RSS, calls/s (soakPanels; soakChart alone for
 // bench/soak.js).
 
-const COLORS = { js: '#8c8c8c', wasm: '#7b4fb3', pool: '#1f6fd1', piscina: '#e07b14', native: '#2e9b4f', rayon: '#2e9b4f', anchor: '#c0392b', ideal: '#b8b8b8' };
+const COLORS = { js: '#8c8c8c', wasm: '#7b4fb3', pool: '#1f6fd1', piscina: '#e07b14', native: '#2e9b4f', rayon: '#2e9b4f', anchor: '#c0392b', ideal: '#b8b8b8', floor: '#555555' };
+const FLOOR_DASH = '1.5 2.5';
 const FONT = 'font-family="Helvetica, Arial, sans-serif"';
 
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -54,7 +59,9 @@ function scalingPanel(r, threads, x0, y0, w, h) {
     // The best library a user could call instead (numpy, primesieve), at each thread count.
     anchor: threads.map((t) => [t, bestAnchor(r, t)?.[1]]).filter(([, m]) => m).map(([t, m]) => [t, base / m.ms]),
   };
-  const all = [T, ...Object.values(series).flat().map(([, v]) => v)];
+  // The bandwidth floor as a speed-up: direct time over the floor's time.
+  const floor = r.floorMs > 0 ? base / r.floorMs : undefined;
+  const all = [T, ...(floor !== undefined ? [floor] : []), ...Object.values(series).flat().map(([, v]) => v)];
   const ymax = niceMax(Math.max(...all));
   const xs = (t) => x0 + pad.l + (T === 1 ? pw / 2 : ((t - 1) / (T - 1)) * pw);
   const ys = (v) => y0 + pad.t + ph - (v / ymax) * ph;
@@ -71,6 +78,10 @@ function scalingPanel(r, threads, x0, y0, w, h) {
   out.push(text(x0 + pad.l + pw, y0 + h - 2, 'threads', { size: 8, anchor: 'end', color: '#999' }));
   // Ideal scaling: speed-up = threads.
   if (T > 1) out.push(`<line x1="${n2(xs(1))}" y1="${n2(ys(1))}" x2="${n2(xs(T))}" y2="${n2(ys(T))}" stroke="${COLORS.ideal}" stroke-dasharray="4 3"/>`);
+  if (floor !== undefined) {
+    out.push(`<line x1="${x0 + pad.l}" x2="${x0 + pad.l + pw}" y1="${n2(ys(floor))}" y2="${n2(ys(floor))}" stroke="${COLORS.floor}" stroke-width="1.2" stroke-dasharray="${FLOOR_DASH}"/>`);
+    out.push(text(x0 + pad.l + pw, ys(floor) - 2, 'bandwidth floor', { size: 8, anchor: 'end', color: COLORS.floor }));
+  }
   for (const [kind, pts] of Object.entries(series)) {
     if (!pts.length) continue;
     const d = pts.map(([t, v], i) => `${i ? 'L' : 'M'}${n2(xs(t))},${n2(ys(v))}`).join(' ');
@@ -95,6 +106,7 @@ function barsPanel(r, threads, x0, y0, w) {
   const h = top + modes.length * (bh + gap) + 6;
   const slowest = Math.max(...modes.map((m) => r.modes[m].ms));
   const bw = w - labelW - valueW - 10;
+  const floorLen = r.floorMs > 0 ? Math.min(1, r.floorMs / slowest) * bw : undefined;
   const out = [];
   out.push(`<rect x="${x0 + 0.5}" y="${y0 + 0.5}" width="${w - 1}" height="${h - 1}" fill="#fff" stroke="#e3e3e3"/>`);
   out.push(text(x0 + 6, y0 + 13, `${r.kernel} (${r.size}), ms`, { size: 11, weight: 'bold' }));
@@ -106,6 +118,11 @@ function barsPanel(r, threads, x0, y0, w) {
     out.push(`<rect x="${x0 + labelW + 4}" y="${n2(y)}" width="${n2(len)}" height="${bh}" fill="${COLORS[kind]}"/>`);
     out.push(text(x0 + labelW + 8 + len, y + bh - 1.5, fmtMs(r.modes[m].ms), { size: 9, color: '#444' }));
   });
+  if (floorLen !== undefined) {
+    const fx = n2(x0 + labelW + 4 + floorLen);
+    out.push(`<line x1="${fx}" x2="${fx}" y1="${y0 + top - 3}" y2="${y0 + h - 4}" stroke="${COLORS.floor}" stroke-width="1.2" stroke-dasharray="${FLOOR_DASH}"/>`);
+    out.push(text(x0 + w - 6, y0 + 13, `floor ${fmtMs(r.floorMs)}`, { size: 9, anchor: 'end', color: COLORS.floor }));
+  }
   return { svg: out.join('\n'), h };
 }
 
@@ -116,11 +133,13 @@ function legend(x, y) {
     ['rayon', 'native rayon (□ native, 1 thread)'],
     ['anchor', 'best library (numpy, primesieve)'],
     ['ideal', 'ideal: speed-up = threads'],
+    ['floor', 'memory-bandwidth floor'],
   ];
   let cx = x;
   const out = [];
   for (const [k, label] of items) {
-    out.push(`<line x1="${cx}" x2="${cx + 18}" y1="${y - 4}" y2="${y - 4}" stroke="${COLORS[k]}" stroke-width="2"${k === 'ideal' ? ' stroke-dasharray="4 3"' : ''}/>`);
+    const dash = k === 'ideal' ? ' stroke-dasharray="4 3"' : k === 'floor' ? ` stroke-dasharray="${FLOOR_DASH}"` : '';
+    out.push(`<line x1="${cx}" x2="${cx + 18}" y1="${y - 4}" y2="${y - 4}" stroke="${COLORS[k]}" stroke-width="2"${dash}/>`);
     out.push(text(cx + 22, y, label, { size: 11 }));
     cx += 34 + label.length * 6;
   }

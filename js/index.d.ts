@@ -362,7 +362,10 @@ export interface KernelStats {
   calls: number;
   /** Calls that rejected (abort, timeout, crash, error). */
   failed: number;
+  /** Chunks that ran. */
   chunks: number;
+  /** Messages that sent chunks to workers: several consecutive chunks of a call go in one batch when they are short. */
+  batches: number;
   /** Run time of chunks in workers, ms. */
   runMs: TimeSummary;
   /** Time from submit to a call's first chunk starting, ms. */

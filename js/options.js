@@ -94,6 +94,7 @@ function poolOptions(options, internal = {}) {
     resourceLimits: resourceLimits(o.resourceLimits),
     gluePath: internal.gluePath,
     kernelsModule: internal.kernelsModule,
+    batchChunks: internal.batchChunks, // a fixed batch size, for tests (js/pool/scheduler.js)
   };
 }
 

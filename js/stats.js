@@ -17,6 +17,7 @@ class Tally {
     this.calls = 0;
     this.failed = 0;
     this.chunks = 0;
+    this.batches = 0; // messages that carried those chunks (js/protocol.js batches), counted as their first chunk ran
     this.run = createHistogram();
     this.wait = createHistogram();
   }
@@ -25,6 +26,7 @@ class Tally {
     this.calls += o.calls;
     this.failed += o.failed;
     this.chunks += o.chunks;
+    this.batches += o.batches;
     this.run.add(o.run);
     this.wait.add(o.wait);
   }
@@ -97,10 +99,15 @@ class Stats {
     this.#each(kernel, (t) => t.failed++);
   }
 
-  /** A chunk ran for `runMs` in a worker. */
-  chunkDone(kernel, runMs) {
+  /**
+   * A chunk ran for `runMs` in a worker; `startsBatch`: it was the first of
+   * the chunks its message carried (js/protocol.js), so batches are counted
+   * as they run, like chunks, at no cost of their own per message.
+   */
+  chunkDone(kernel, runMs, startsBatch = true) {
     this.#each(kernel, (t) => {
       t.chunks++;
+      if (startsBatch) t.batches++;
       record(t.run, runMs);
     });
     this.total.busyMs += runMs;
@@ -120,7 +127,7 @@ class Stats {
       }
     }
     for (const [k, t] of merged) {
-      kernels[k] = { calls: t.calls, failed: t.failed, chunks: t.chunks, runMs: summary(t.run), waitMs: summary(t.wait) };
+      kernels[k] = { calls: t.calls, failed: t.failed, chunks: t.chunks, batches: t.batches, runMs: summary(t.run), waitMs: summary(t.wait) };
     }
     const elapsedMs = Math.max(1e-3, now - since);
     return { elapsedMs, busyMs, utilization: Math.min(1, busyMs / (elapsedMs * Math.max(1, threads))), kernels };

@@ -1,10 +1,11 @@
 'use strict';
 // Worker entry: instantiates the shared wasm module once, says it is ready,
-// then runs one chunk per message (shapes: js/protocol.js). Each chunk has a task slot in shared
-// memory (js/tasks.js): the worker starts it only if it is still QUEUED, and
-// writes its results back only after moving it from RUNNING to COMMITTING,
-// so a chunk the main thread cancelled is never written, and one found
-// COMMITTED after this worker died was written exactly once.
+// then runs the chunk, or the batch of chunks, of each message (shapes:
+// js/protocol.js). Each chunk has a task slot in shared memory (js/tasks.js):
+// the worker starts it only if it is still QUEUED, and writes its results
+// back only after moving it from RUNNING to COMMITTING, so a chunk the main
+// thread cancelled is never written, and one found COMMITTED after this
+// worker died was written exactly once.
 
 const { parentPort, workerData, receiveMessageOnPort } = require('node:worker_threads');
 const { performance } = require('node:perf_hooks');
@@ -141,21 +142,45 @@ function handle(msg) {
   if (msg.forget) for (const id of msg.forget) forgetPass(id);
   const pass = passOf(msg);
   if (msg.last) forgetPass(msg.pass);
-  run(msg, pass);
-}
-
-function run(msg, pass) {
-  const t0 = performance.now();
   if (msg.blocks) stateBlocks.push(...msg.blocks);
   if (msg.load) loadDefinition(msg.load);
   if (msg.attach) attached.set(msg.attach.id, attach(msg.attach.module, msg.attach.memory, msg.attach.ctx));
-  const states = stateBlocks[msg.block];
-  const { id, index } = msg;
+  const first = run(pass, msg.id, msg.start, msg.end, stateBlocks[msg.block], msg.index);
+  const more = msg.more;
+  if (more === undefined) {
+    parentPort.postMessage(first);
+    return;
+  }
+  // A batch: each chunk runs exactly as if it had come alone, under its own
+  // task state, and the replies go back together. After an error the call
+  // fails, so the chunks left are not started (the pool drops their
+  // replies), and the reply goes at once rather than after useless work.
+  const replies = [first];
+  let failed = first.type === protocol.ERROR;
+  for (let i = 0; i < more.length; i += protocol.MORE_FIELDS) {
+    const id = more[i];
+    if (failed) {
+      replies.push(protocol.skipped(id, 0));
+      continue;
+    }
+    const reply = run(pass, id, more[i + 1], more[i + 2], stateBlocks[more[i + 3]], more[i + 4]);
+    failed = reply.type === protocol.ERROR;
+    replies.push(reply);
+  }
+  parentPort.postMessage(protocol.batch(replies));
+}
+
+/**
+ * Runs task `id` (units [start, end) of `pass`, its state `states[index]`)
+ * and returns its reply (js/protocol.js done, skipped or error); only a
+ * provisional value is posted from here, before the write-back.
+ */
+function run(pass, id, start, end, states, index) {
+  const t0 = performance.now();
   if (!tasks.start(states, index)) {
     // Cancelled while it waited here (its call failed, or another worker
     // took it over): nothing to do but say so, which frees its slot.
-    parentPort.postMessage(protocol.skipped(id, 0));
-    return;
+    return protocol.skipped(id, 0);
   }
   const args = pass.args;
   let spec;
@@ -171,29 +196,30 @@ function run(msg, pass) {
     // its whole run is the write-back (COMMITTING), begun after its undo
     // copies are in this worker's log, so that if it dies the pool puts them
     // back and runs the chunk again (without them, transactional: false,
-    // the call fails: that range may be partly written). Never twice.
+    // the call fails: that range may be partly written). Never twice. The
+    // log holds one chunk: the chunks of a batch run one after another, and
+    // each earlier one is COMMITTED (final) before the next one logs.
     const zc = engine.zeroCopy;
     engine.zeroCopyBegin = zc && ((undo) => {
       zc.logUndo(id, undo);
       return Atomics.compareExchange(states, index, tasks.RUNNING, tasks.COMMITTING) === tasks.RUNNING;
     });
-    out = eng.compute(spec, args, msg.start, msg.end);
+    out = eng.compute(spec, args, start, end);
     if (out.inPlace) {
       for (const [source, target, from] of eng.sourcesOf(out.writes ?? [])) target.set(source, from);
-      if (spec.faultPoint) spec.faultPoint('in place', args, msg.start, msg.end);
+      if (spec.faultPoint) spec.faultPoint('in place', args, start, end);
       Atomics.store(states, index, tasks.COMMITTED);
     }
   } catch (err) {
-    parentPort.postMessage(protocol.failed(id, serializeError(err), performance.now() - t0));
-    return;
+    return protocol.failed(id, serializeError(err), performance.now() - t0);
   }
-  if (out.cancelled) {
-    parentPort.postMessage(protocol.skipped(id, performance.now() - t0));
-    return;
-  }
-  if (out.inPlace || !out.writes) {
-    parentPort.postMessage(protocol.done(id, out.value, performance.now() - t0));
-    return;
+  if (out.cancelled) return protocol.skipped(id, performance.now() - t0);
+  if (out.inPlace) return protocol.done(id, out.value, performance.now() - t0);
+  if (!out.writes) {
+    // Nothing to write: FINISHED, so that if this worker dies before its
+    // (batch's) reply, the pool runs it again without blaming it.
+    if (!tasks.finish(states, index)) return protocol.skipped(id, performance.now() - t0);
+    return protocol.done(id, out.value, performance.now() - t0);
   }
   // A chunk that writes and also returns a value posts the value first: if
   // this worker dies after the write-back, the pool still has the value (Node
@@ -207,15 +233,14 @@ function run(msg, pass) {
   // be. The pool itself never ends a worker inside it (see pool/slots.js retire).
   if (Atomics.compareExchange(states, index, tasks.RUNNING, tasks.COMMITTING) !== tasks.RUNNING) {
     // Cancelled while it ran: its results are dropped, nothing was written.
-    parentPort.postMessage(protocol.skipped(id, performance.now() - t0));
-    return;
+    return protocol.skipped(id, performance.now() - t0);
   }
-  if (spec.faultPoint) spec.faultPoint('committing', args, msg.start, msg.end);
+  if (spec.faultPoint) spec.faultPoint('committing', args, start, end);
   if (copies.length === 1) copies[0][1].set(copies[0][0], copies[0][2]);
   else for (const [source, target, from] of copies) target.set(source, from);
   Atomics.store(states, index, tasks.COMMITTED);
-  if (spec.faultPoint) spec.faultPoint('committed', args, msg.start, msg.end);
-  parentPort.postMessage(protocol.done(id, early ? undefined : out.value, performance.now() - t0));
+  if (spec.faultPoint) spec.faultPoint('committed', args, start, end);
+  return protocol.done(id, early ? undefined : out.value, performance.now() - t0);
 }
 
 /**

@@ -14,9 +14,13 @@ const faultKernels = path.join(__dirname, 'fixtures', 'fault-kernels.js');
 
 const { kInternal } = require(path.join(root, 'dist', 'internal.js'));
 
-/** A pool that can also run the test-only fault kernels (through the private test wiring). */
-function faultPool(options = {}) {
-  return new sabre.Pool({ ...options, [kInternal]: { gluePath: faultGlue, kernelsModule: faultKernels } });
+/**
+ * A pool that can also run the test-only fault kernels (through the private
+ * test wiring); `internal` adds internal options (js/internal.js), such as
+ * `batchChunks`.
+ */
+function faultPool(options = {}, internal = {}) {
+  return new sabre.Pool({ ...options, [kInternal]: { gluePath: faultGlue, kernelsModule: faultKernels, ...internal } });
 }
 
 /**

@@ -81,8 +81,16 @@ class Call {
     return !this.failed && (this.retry.length > 0 || this.next < this.chunks);
   }
 
-  takeChunk() {
-    return this.retry.length > 0 ? this.retry.shift() : this.next++;
+  /** Chunks waiting to be sent. */
+  get pending() {
+    return this.failed ? 0 : this.retry.length + (this.chunks - this.next);
+  }
+
+  /** Takes up to `n` chunks to send (at least one: only while hasPending()), retries first. */
+  takeChunks(n) {
+    const out = [];
+    while (out.length < n && this.hasPending()) out.push(this.retry.length > 0 ? this.retry.shift() : this.next++);
+    return out;
   }
 
   range(index) {
@@ -93,9 +101,11 @@ class Call {
 /**
  * A chunk sent to a worker: `id` (in messages), its call (null once
  * cancelled: see detach), chunk `index`, state slot `ref` (js/tasks.js),
- * `value` posted before its write-back, `headAt` when it began running.
+ * `value` posted before its write-back, `headAt` when its batch began
+ * running, `startsBatch`/`endsBatch` on the first/last task of a batch
+ * (js/protocol.js).
  */
-const newTask = (id, call, index, ref) => ({ id, call, index, ref, value: undefined, headAt: 0 });
+const newTask = (id, call, index, ref) => ({ id, call, index, ref, value: undefined, headAt: 0, startsBatch: false, endsBatch: false });
 
 /** Forgets a cancelled task's call (the worker still answers for its slot). */
 function detach(task) {
@@ -153,8 +163,8 @@ class Calls {
   }
 
   /**
-   * A task reached the head of its worker's queue: it is running now. The
-   * request's time limit counts from its first chunk's start.
+   * A task reached the head of its worker's queue: it (its batch) is running
+   * now. The request's time limit counts from its first chunk's start.
    */
   taskStarted(task) {
     task.headAt = performance.now();
@@ -190,7 +200,10 @@ class Calls {
     call.failed = true;
     call.failure = err;
     this.#pool.scheduler.drop(call);
-    for (const task of call.tasks) if (tasks.cancel(task.ref)) detach(task);
+    // A COMMITTED task's write is over: nothing of it can be written later,
+    // so it need not hold the call until its reply, which, in a batch, comes
+    // only after the batch's later chunks (cancelled now, so soon skipped).
+    for (const task of call.tasks) if (tasks.cancel(task.ref) || tasks.read(task.ref) === tasks.COMMITTED) detach(task);
     this.#pool.stats.callFailed(call.label);
     if (debuglog.enabled) debuglog('call %d failed: %s', call.request.id, messageOf(err));
     this.maybeSettleFailed(call);
@@ -239,14 +252,14 @@ class Calls {
     if (!call) return;
     call.tasks.delete(task);
     if (reply.type === protocol.ERROR) {
-      this.#pool.stats.chunkDone(call.label, reply.runMs);
+      this.#pool.stats.chunkDone(call.label, reply.runMs, task.startsBatch);
       this.fail(call, deserializeError(reply.error));
     } else if (reply.type === protocol.SKIPPED) {
       // Only cancelled tasks are skipped, and those are detached from their
       // call; should one arrive anyway, its chunk is simply sent again.
       this.requeue(call, task.index, null);
     } else {
-      this.#pool.stats.chunkDone(call.label, reply.runMs);
+      this.#pool.stats.chunkDone(call.label, reply.runMs, task.startsBatch);
       this.#chunkDone(call, task.index, task.value !== undefined ? task.value : reply.value);
     }
     this.maybeSettleFailed(call);
@@ -275,7 +288,8 @@ class Calls {
           ),
         );
       } else {
-        // QUEUED: never started. RUNNING: the worker died computing it.
+        // QUEUED: never started. FINISHED: computed, its value lost with
+        // the batch's reply, not to blame. RUNNING: the worker died computing it.
         this.requeue(call, task.index, state === tasks.RUNNING ? { code, cause } : null);
       }
     }

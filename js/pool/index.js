@@ -9,13 +9,16 @@
 //   ../tasks.js   each chunk's state in shared memory, moved by CAS on both sides
 //
 // Failure model. Each chunk sent to a worker is a task with a state in shared
-// memory (js/tasks.js): QUEUED, RUNNING, COMMITTING, COMMITTED or CANCELLED.
-// The worker computes a chunk in its own wasm memory and writes it back only
-// after winning RUNNING -> COMMITTING; the main thread stops a task by
-// winning QUEUED/RUNNING -> CANCELLED. So:
+// memory (js/tasks.js): QUEUED, RUNNING, COMMITTING, COMMITTED, FINISHED or
+// CANCELLED, also when several chunks go in one message (a batch: each is
+// still a task of its own). The worker computes a chunk in its own wasm
+// memory and writes it back only after winning RUNNING -> COMMITTING (a
+// chunk that writes nothing goes RUNNING -> FINISHED); the main thread stops
+// a task by winning QUEUED/RUNNING/FINISHED -> CANCELLED. So:
 //   - a worker that dies leaves each of its tasks in a state that says what
-//     happened: QUEUED or RUNNING wrote nothing (retried; a RUNNING one counts
-//     as an attempt, and a chunk gets MAX_ATTEMPTS), COMMITTED was written
+//     happened: QUEUED, FINISHED or RUNNING wrote nothing (retried; only a
+//     RUNNING one, the chunk it died in, counts as an attempt, and a chunk
+//     gets MAX_ATTEMPTS), COMMITTED was written
 //     exactly once (never run again; a value it returned was posted before
 //     its first write), COMMITTING was interrupted mid-write (the call fails,
 //     naming the range);
@@ -180,15 +183,31 @@ class ThreadPool extends EventEmitter {
   }
 
   /**
-   * Sends chunk `index` of `call` to `slot`. The pass's data goes with it
-   * only if that worker does not hold it yet (js/protocol.js); a chunk that
-   * is the last one of its pass to send tells the worker to drop the data
-   * after it (a chunk sent again later carries it again).
+   * Sends chunks `indices` of `call` to `slot` in one message: a batch
+   * (js/protocol.js), each chunk a task of its own with its own state slot,
+   * so each has its own fate when the worker dies or the call is cancelled.
+   * The pass's data goes with it only if that worker does not hold it yet; a
+   * batch that ends the chunks of its pass to send tells the worker to drop
+   * the data after it (a chunk sent again later carries it again).
    */
-  #dispatch(slot, call, index) {
-    const [start, end] = call.range(index);
-    const ref = this.#states.acquire();
-    const id = this.#nextTaskId++;
+  #dispatch(slot, call, indices) {
+    const n = indices.length;
+    if (n > 1 && debuglog.enabled) debuglog('call %d: chunks %s in one batch', call.request.id, indices.join(','));
+    const refs = new Array(n);
+    const ids = new Array(n);
+    for (let k = 0; k < n; k++) {
+      refs[k] = this.#states.acquire();
+      ids[k] = this.#nextTaskId++;
+    }
+    const [start, end] = call.range(indices[0]);
+    let more;
+    if (n > 1) {
+      more = [];
+      for (let k = 1; k < n; k++) {
+        const [s, t] = call.range(indices[k]);
+        more.push(ids[k], s, t, refs[k].block, refs[k].index);
+      }
+    }
     const cached = call.seenBy.has(slot);
     const last = !call.hasPending();
     const def = call.spec.definition;
@@ -201,65 +220,76 @@ class ThreadPool extends EventEmitter {
     } catch (err) {
       // The memory cannot hold this worker's stack and scratch (its
       // RangeError names the bytes): only this call fails.
-      this.#undispatched(call, index, ref, err);
+      this.#undispatched(call, indices, refs, err);
       return;
     }
     const msg = protocol.chunk(
-      id,
+      ids[0],
       call.id,
       cached ? undefined : protocol.passData(call.kernel, call.args, owner?.id, owner !== null && call.request.inPlace),
       last,
       start,
       end,
-      ref.block,
-      ref.index,
+      refs[0].block,
+      refs[0].index,
       slot.blocksSent < this.#states.blocks.length ? this.#states.blocks.slice(slot.blocksSent) : undefined,
       def && !slot.loaded.has(def) ? { filename: def, module: this.#userModules.get(def) } : undefined,
       slot.forget.length > 0 ? slot.forget : undefined,
       attach && { id: owner.id, module: owner.module, memory: owner.memory, ctx: attach },
+      more,
     );
     try {
       slot.send(msg, this.#opts.atomics);
     } catch (err) {
       if (attach) owner.releaseWorkerContext(attach);
-      this.#notSent(call, index, ref, err);
+      this.#notSent(call, indices, refs, err);
       return;
     }
     if (attach) slot.attached.set(owner, attach);
-    if (owner) paths.poolZeroCopy++;
+    if (owner) paths.poolZeroCopy += n;
     if (msg.forget) slot.takeForget();
     if (def) slot.loaded.add(def);
     if (last) call.seenBy.delete(slot);
     else call.seenBy.add(slot);
     slot.blocksSent = this.#states.blocks.length;
-    const task = newTask(id, call, index, ref);
-    slot.tasks.push(task);
-    call.tasks.add(task);
+    const wasIdle = slot.tasks.length === 0;
+    for (let k = 0; k < n; k++) {
+      const task = newTask(ids[k], call, indices[k], refs[k]);
+      slot.tasks.push(task);
+      call.tasks.add(task);
+    }
+    slot.tasks[slot.tasks.length - n].startsBatch = true; // counted in stats() as it runs (Calls.answered)
+    slot.tasks[slot.tasks.length - 1].endsBatch = true;
+    slot.batches++;
     this.#workers.busy(slot);
     this.#calls.leaveQueue(call.request);
-    if (slot.tasks.length === 1) this.#calls.taskStarted(task);
+    if (wasIdle) this.#calls.taskStarted(slot.tasks[0]);
   }
 
   /**
-   * A chunk's message could not be posted. Arguments are checked to be
+   * A batch's message could not be posted. Arguments are checked to be
    * sendable up front, so this is a bug or a hostile object that changed
    * since: only this call fails.
    */
-  #notSent(call, index, ref, err) {
+  #notSent(call, indices, refs, err) {
     const e = new TypeError(`sabre: the arguments of ${call.label} cannot be sent to a worker thread: ${err.message}`);
     e.code = 'ERR_SABRE_ARGUMENT_NOT_CLONEABLE';
     e.cause = err;
-    this.#undispatched(call, index, ref, e);
+    this.#undispatched(call, indices, refs, e);
   }
 
-  /** Chunk `index` of `call` was not sent: its task slot freed, the chunk back in the queue, the call failed with `err`. */
-  #undispatched(call, index, ref, err) {
-    this.#states.release(ref);
-    this.#scheduler.requeue(call, index);
+  /** Chunks `indices` of `call` were not sent: their task slots freed, the chunks back in the queue (in order), the call failed with `err`. */
+  #undispatched(call, indices, refs, err) {
+    for (const ref of refs) this.#states.release(ref);
+    for (let k = indices.length - 1; k >= 0; k--) this.#scheduler.requeue(call, indices[k]);
     this.#calls.fail(call, err);
   }
 
-  /** A message from a worker (js/protocol.js); replies about a task come in the order it ran them. */
+  /**
+   * A message from a worker (js/protocol.js). Replies come in the order the
+   * worker ran its tasks, a batch's all in one message; each is handled as
+   * if it had come alone, then chunks are scheduled once for all of them.
+   */
   #onMessage(slot, msg) {
     if (msg.type === protocol.READY) {
       this.#workers.started(slot);
@@ -267,21 +297,37 @@ class ThreadPool extends EventEmitter {
       this.#workers.idle(slot);
       return;
     }
-    const task = slot.tasks[0];
-    if (!task || task.id !== msg.id) return;
     if (msg.type === protocol.PROVISIONAL) {
-      task.value = msg.value; // its write-back follows; kept if the worker dies
+      // Its write-back follows; kept if the worker dies. In a batch, it is
+      // not necessarily the head's.
+      const task = slot.tasks.find((t) => t.id === msg.id);
+      if (task) task.value = msg.value;
       return;
     }
+    const batch = msg.type === protocol.BATCH;
+    if (slot.tasks[0]?.id !== (batch ? msg.replies[0].id : msg.id)) return;
     this.#workers.batch(() => {
-      slot.tasks.shift();
-      this.#states.release(task.ref);
-      if (slot.tasks.length > 0) this.#calls.taskStarted(slot.tasks[0]);
-      this.#calls.answered(task, msg);
+      if (!batch) this.#answer(slot, msg);
+      else for (const reply of msg.replies) if (!this.#answer(slot, reply)) break;
       this.#workers.retireIfPending(slot);
       this.#scheduler.schedule();
     });
     this.#workers.idle(slot);
+  }
+
+  /** The reply for the head task of `slot`: false if it is not (nothing done). */
+  #answer(slot, reply) {
+    const task = slot.tasks[0];
+    if (!task || task.id !== reply.id) return false;
+    slot.tasks.shift();
+    this.#states.release(task.ref);
+    if (task.endsBatch) {
+      slot.batches--;
+      if (slot.tasks.length > 0) this.#calls.taskStarted(slot.tasks[0]);
+    }
+    if (task.call && reply.type === protocol.DONE) this.#scheduler.observe(task.call, task.index, reply.runMs);
+    this.#calls.answered(task, reply);
+    return true;
   }
 
   /** Workers and timers keep the process alive only while there is work; switched only when that changes. */

@@ -2,11 +2,14 @@
 // Which chunk goes to which worker, and when.
 //
 // Calls with chunks to send wait in a ReadyQueue; idle workers take the next
-// chunk of the next call in round-robin order, so a slow worker never holds
+// chunks of the next call in round-robin order, so a slow worker never holds
 // the others back and a long call does not starve a short one behind it. A
-// worker holds at most PIPELINE chunks: the one it runs and one queued
-// behind it. When nothing is left to send, an idle worker takes over a chunk
-// still queued behind another worker's running one (`#steal`).
+// worker holds at most PIPELINE batches: the one it runs and one queued
+// behind it. A batch is chunks of one call (consecutive ones, but for
+// retries) sent in one message (js/protocol.js), sized to run for about
+// TARGET_BATCH_MS (`#batchSize`). When nothing is left to send, an idle
+// worker takes over chunks still queued behind another worker's running one
+// (`#steal`).
 
 const { performance } = require('node:perf_hooks');
 const debuglog = require('node:util').debuglog('sabre');
@@ -14,14 +17,44 @@ const tasks = require('../tasks');
 const { detach } = require('./calls');
 
 /**
- * Chunks a worker may hold at once: the one it runs and one queued behind
- * it, so it starts the next chunk without waiting a round trip for it. With
+ * Batches a worker may hold at once: the one it runs and one queued behind
+ * it, so it starts the next one without waiting a round trip for it. With
  * one, a 1-thread pool measured 17-40 % slower than the direct call on
  * ~1 ms chunks (the worker idled while the main thread handled its reply).
  */
 const PIPELINE = 2;
-/** A chunk queued behind one that has run this long moves to an idle worker. */
+/** Chunks queued behind a batch that has run this long move to an idle worker. */
 const STEAL_AFTER_MS = 2;
+
+/**
+ * Batches. Chunk boundaries fix the bits of a reduction, so a chunk cannot
+ * grow; but a chunk of 2^18 f64 sums in ~0.1 ms here, about what its round
+ * trip costs (a post each way, a structured clone each way, and the main
+ * thread's share of a 2-core machine the workers also use). So the pool
+ * sends a worker several chunks in one message and gets one reply: a batch
+ * runs for about TARGET_BATCH_MS, judged by what chunks of that kernel took
+ * so far (per unit, so a pass with another grain is judged right too; an
+ * estimate only: batch sizes never change a result). Until it has seen one
+ * chunk of a kernel, the pool sends its chunks one by one (the first
+ * replies come back while the pipeline's second chunks run). A batch is
+ * also capped by what is left of its call (BATCHES_PER_THREAD), and a chunk
+ * of a millisecond or more is sent alone, exactly as before batching. Each
+ * chunk of a batch stays a task of its own (own state, own reply, progress
+ * and stats), so batching changes nothing but the number of messages.
+ */
+const TARGET_BATCH_MS = 1;
+/**
+ * A batch is at most 1/(threads * BATCHES_PER_THREAD) of its call's chunks
+ * still to send: enough work goes out in at least that many batches per
+ * thread, and the end of a call in ever smaller ones (guided scheduling), so
+ * a thread that is slower (or, on a shared machine, not scheduled) delays the
+ * call by a small batch at most.
+ */
+const BATCHES_PER_THREAD = 2;
+/** At most this many chunks per batch (a batch's message grows by 5 numbers per chunk). */
+const MAX_BATCH = 64;
+/** Weight of the newest chunk in a kernel's running cost estimate. */
+const COST_WEIGHT = 0.25;
 
 /**
  * The calls with chunks to send, in round-robin order: a doubly linked list
@@ -70,7 +103,8 @@ class Scheduler {
   #ready = new ReadyQueue(); // calls with chunks to send, in round-robin order
   #pending = 0; // chunks of live calls not yet sent to a worker
   #stealTimer = null; // a second look for chunks to move to idle workers
-  #pool; // { workers, calls, dispatch, reffed }
+  #cost = new Map(); // kernel (pass) name -> estimated ms per unit in a worker
+  #pool; // { opts, workers, calls, dispatch, reffed }
 
   constructor(pool) {
     this.#pool = pool;
@@ -103,11 +137,11 @@ class Scheduler {
   }
 
   /**
-   * Gives every idle worker a chunk first, then a second one to queue behind
+   * Gives every idle worker a batch first, then a second one to queue behind
    * the running one, but only while more chunks wait than there are workers:
-   * near the end of the work a queued chunk would sit behind a slow worker
+   * near the end of the work a queued batch would sit behind a slow worker
    * while another one idles. When nothing is left to send, an idle worker
-   * takes over a chunk still queued behind another worker's running one.
+   * takes over chunks still queued behind another worker's running one.
    */
   schedule() {
     for (;;) {
@@ -121,35 +155,65 @@ class Scheduler {
     const { workers } = this.#pool;
     for (let depth = 0; depth < PIPELINE; depth++) {
       for (const slot of workers.slots) {
-        if (!slot.accepts || slot.tasks.length !== depth) continue;
+        if (!slot.accepts || slot.batches !== depth) continue;
         if (depth > 0 && this.#pending <= workers.slots.size) return;
         const call = this.#nextCall();
         if (!call) return;
-        this.#pending--;
-        this.#pool.dispatch(slot, call, call.takeChunk());
+        const indices = call.takeChunks(this.#batchSize(call));
+        this.#pending -= indices.length;
+        // Back in the queue (at its end) if it has more after these.
+        if (call.hasPending()) this.#ready.add(call);
+        this.#pool.dispatch(slot, call, indices);
       }
     }
   }
 
-  /** The next call with a chunk to send: each turn moves it to the back. */
+  /** The next call with a chunk to send, out of the queue: #fill puts it back at the end if it has more. */
   #nextCall() {
     for (let call = this.#ready.first(); call !== null; call = this.#ready.first()) {
       this.#ready.delete(call);
-      if (!call.hasPending()) continue;
-      // Moved to the back only if it has more after the chunk taken now.
-      if (call.retry.length + (call.chunks - call.next) > 1) this.#ready.add(call);
-      return call;
+      if (call.hasPending()) return call;
     }
     return null;
   }
 
+  /** Chunks of `call` for the next batch (see TARGET_BATCH_MS). */
+  #batchSize(call) {
+    const fixed = this.#pool.opts.batchChunks; // tests (js/internal.js)
+    if (fixed !== undefined) return Math.max(1, Math.min(fixed, MAX_BATCH));
+    const perUnit = this.#cost.get(call.kernel);
+    if (perUnit === undefined) return 1;
+    const want = Math.ceil(TARGET_BATCH_MS / Math.max(1e-6, perUnit * call.pass.grain));
+    const share = Math.ceil(call.pending / (this.#pool.opts.maxThreads * BATCHES_PER_THREAD));
+    return Math.max(1, Math.min(want, share, MAX_BATCH));
+  }
+
   /**
-   * Moves one task queued behind another worker's running chunk to an idle
-   * worker's queue; true if one moved. Only behind a chunk that has run for
+   * A chunk (`index` of `call`) ran for `runMs` in a worker: the kernel's
+   * cost estimate follows it. Only whole chunks (of the pass's grain) count:
+   * a short one (a call's last, or a tiny call) is mostly fixed cost, which
+   * per unit would make the kernel look hundreds of times slower.
+   */
+  observe(call, index, runMs) {
+    if (call.chunks === 1) return; // a one-chunk pass: never batched, and most often short
+    const [s, t] = call.range(index);
+    const grain = call.pass.grain;
+    if (t - s !== grain) return;
+    const perUnit = runMs / grain;
+    const old = this.#cost.get(call.kernel);
+    this.#cost.set(call.kernel, old === undefined ? perUnit : old + COST_WEIGHT * (perUnit - old));
+  }
+
+  /**
+   * Moves tasks queued behind another worker's running chunk to an idle
+   * worker; true if some moved. Only behind a batch that has run for
    * STEAL_AFTER_MS: with chunks of ~1 ms the victim starts the queued one
    * about as soon as the idle worker could, and moving it costs a message
    * each way (measured: 7-25 % slower small-chunk calls when it moved at
    * once). A worker that falls idle before that arms a timer to look again.
+   * It takes the back half (at least one) of the victim's chunks not yet
+   * started, of the call of its last one: a batch's tail is stolen chunk by
+   * chunk (each has its own state; the victim skips the ones taken).
    */
   #steal() {
     const { slots } = this.#pool.workers;
@@ -161,22 +225,40 @@ class Scheduler {
     for (const victim of slots) {
       if (victim.tasks.length < 2) continue;
       const ranFor = now - victim.tasks[0].headAt;
-      for (let i = victim.tasks.length - 1; i >= 1; i--) {
-        const task = victim.tasks[i];
-        if (task.call === null) continue;
-        if (ranFor < STEAL_AFTER_MS) {
-          soonest = Math.min(soonest, STEAL_AFTER_MS - ranFor);
-          continue;
-        }
-        if (!tasks.cancelQueued(task.ref)) continue;
+      const queued = this.#stealable(victim);
+      if (queued.length === 0) continue;
+      if (ranFor < STEAL_AFTER_MS) {
+        soonest = Math.min(soonest, STEAL_AFTER_MS - ranFor);
+        continue;
+      }
+      let moved = 0;
+      for (let k = queued.length - 1; k >= queued.length - Math.max(1, queued.length >> 1); k--) {
+        const task = queued[k];
+        if (!tasks.cancelQueued(task.ref)) break; // the victim started it, so every one before it too
         const call = detach(task);
         debuglog('call %d: chunk %d moved off a busy worker', call.request.id, task.index);
         this.#pool.calls.requeue(call, task.index, null);
-        return true;
+        moved++;
       }
+      if (moved > 0) return true;
     }
     if (soonest !== Infinity) this.#lookAgainIn(soonest);
     return false;
+  }
+
+  /** The victim's tasks behind its head that may not have started, of the call of its last live one, in order. */
+  #stealable(victim) {
+    const out = [];
+    let call = null;
+    for (let i = victim.tasks.length - 1; i >= 1; i--) {
+      const task = victim.tasks[i];
+      if (task.call === null) continue;
+      if (call === null) call = task.call;
+      else if (task.call !== call) break;
+      if (tasks.read(task.ref) !== tasks.QUEUED) break;
+      out.push(task);
+    }
+    return out.reverse();
   }
 
   #lookAgainIn(ms) {
@@ -201,4 +283,4 @@ class Scheduler {
   }
 }
 
-module.exports = { Scheduler, ReadyQueue, PIPELINE, STEAL_AFTER_MS };
+module.exports = { Scheduler, ReadyQueue, PIPELINE, STEAL_AFTER_MS, TARGET_BATCH_MS, MAX_BATCH };

@@ -31,6 +31,7 @@ class WorkerSlot {
     this.threadId = worker.threadId; // worker.threadId is -1 once it exited
     this.ready = false;
     this.tasks = []; // tasks (calls.js newTask), in the order the worker runs them
+    this.batches = 0; // messages (batches of those tasks) it has not answered yet
     this.exiting = false; // terminate() was called
     this.exited = false;
     this.exitReason = null; // why the pool ended it: 'timeout', 'crash' (simulated), 'idle', 'shutdown'
@@ -188,9 +189,12 @@ class Workers {
     }
   }
 
-  /** Workers whose running chunk (the head of their queue) belongs to `call`. */
+  /**
+   * Workers running a chunk of `call`: one of its tasks is RUNNING there
+   * (in a batch, the head task may be finished while a later one runs).
+   */
   runningChunksOf(call) {
-    return [...this.slots].filter((slot) => slot.tasks[0]?.call === call);
+    return [...this.slots].filter((slot) => slot.tasks.some((t) => t.call === call && tasks.read(t.ref) === tasks.RUNNING));
   }
 
   /** A worker above `min` that stays idle for `idleTimeout` is ended. */
@@ -223,13 +227,17 @@ class Workers {
   retire(slot, reason) {
     if (slot.exiting) return;
     let writing = false;
+    // A simulated crash hits the chunk the worker is running: the last one
+    // it started (it runs its tasks in order; those before it in a batch are
+    // FINISHED, COMMITTED, or, having failed, RUNNING with their error on
+    // its way).
+    const states = slot.tasks.map((task) => tasks.read(task.ref));
+    const hitIndex = reason === 'crash' ? states.lastIndexOf(tasks.RUNNING) : -1;
     for (const [i, task] of slot.tasks.entries()) {
       if (task.call === null) continue;
-      const before = tasks.read(task.ref);
       if (tasks.cancel(task.ref)) {
         const call = detach(task);
-        // A simulated crash hits the chunk the worker was running.
-        const hit = reason === 'crash' && i === 0 && before === tasks.RUNNING;
+        const hit = i === hitIndex;
         this.#pool.calls.requeue(call, task.index, hit ? { code: 'none (simulated crash)', cause: null } : null);
         this.#pool.calls.maybeSettleFailed(call);
       } else if (tasks.read(task.ref) === tasks.COMMITTING) {
