@@ -6,6 +6,8 @@
 //   3. cargo build --target wasm32-wasip1-threads into build/wasm-shared: the
 //      shared-memory build (raw pointer ABI, src/shared_abi.rs; no
 //      wasm-bindgen), instantiated on one shared memory by js/shared-memory.js;
+//   3b. the fused module (matmul's fused mode, +relaxed-simd) into
+//      build/wasm-relaxed, loaded only where relaxed SIMD validates;
 //   4. assemble dist/ from pkg-template/, js/, README.md, the two LICENSE-*
 //      files and the wasm-pack output.
 // Each step is skipped when the hash of its inputs matches the last build, so
@@ -67,6 +69,38 @@ function buildWasm(outName, features) {
   });
 }
 
+// The fused module (cargo feature `relaxed-simd`: only matmul's bindings,
+// with the fused export): `+relaxed-simd` on top of simd128, in its own
+// target dir (other RUSTFLAGS than the default build's, which one dir would
+// rebuild on every switch). wasm-pack's wasm-opt flags (Cargo.toml) are the
+// default module's and stay so: this build skips that step and runs the
+// same wasm-opt with relaxed SIMD enabled, so that nothing about the default
+// module changes. Shipped beside it as wasm/sabre_relaxed{.js,_bg.wasm};
+// js/relaxed.js loads it only where the runtime validates relaxed SIMD.
+const RELAXED_RUSTFLAGS = '-C target-feature=+simd128,+relaxed-simd';
+const relaxedCargoEnv = () => ({ ...env(), RUSTFLAGS: RELAXED_RUSTFLAGS, CARGO_TARGET_DIR: path.join(root, 'build', 'cargo-relaxed') });
+
+/** The `wasm-opt = [...]` flags of Cargo.toml's wasm-pack release profile. */
+function wasmOptFlags() {
+  const m = /^wasm-opt = \[(.*)\]$/m.exec(fs.readFileSync(path.join(root, 'Cargo.toml'), 'utf8'));
+  if (!m) throw new Error('Cargo.toml: no wasm-opt = [...] line in [package.metadata.wasm-pack.profile.release]');
+  return JSON.parse(`[${m[1]}]`);
+}
+
+function buildRelaxedWasm() {
+  const outDir = path.join(root, 'build', 'wasm-relaxed');
+  const wasmOpt = wasmOptFlags();
+  const hash = hashInputs(rustInputs, `${RELAXED_RUSTFLAGS}|relaxed-simd|${wasmOpt.join(' ')}`);
+  return cached(outDir, hash, () => {
+    log('building wasm-relaxed (wasm-pack --target nodejs --release, features relaxed-simd, +relaxed-simd)');
+    fs.rmSync(outDir, { recursive: true, force: true });
+    const args = ['build', '--target', 'nodejs', '--release', '--no-pack', '--no-opt', '--out-dir', outDir, '--out-name', 'sabre_relaxed'];
+    run('wasm-pack', [...args, '--', '--features', 'relaxed-simd'], { env: relaxedCargoEnv() });
+    const wasm = path.join(outDir, 'sabre_relaxed_bg.wasm');
+    run('wasm-opt', [...wasmOpt, '--enable-relaxed-simd', wasm, '-o', wasm], { env: env() });
+  });
+}
+
 // The shared-memory build: `--cfg sabre_shared` compiles src/shared_abi.rs in;
 // each JS instance needs its own shadow stack and TLS block, so the module
 // exports the globals and the TLS initializer that set them up; its maximum
@@ -112,7 +146,7 @@ function buildSharedWasm() {
 function assemble() {
   const dist = path.join(root, 'dist');
   const licenses = ['LICENSE-MIT', 'LICENSE-APACHE'];
-  const inputs = ['pkg-template', 'js', 'README.md', ...licenses, 'build/wasm/.stamp', 'build/wasm-shared/.stamp'].map((p) => path.join(root, p));
+  const inputs = ['pkg-template', 'js', 'README.md', ...licenses, 'build/wasm/.stamp', 'build/wasm-shared/.stamp', 'build/wasm-relaxed/.stamp'].map((p) => path.join(root, p));
   return cached(dist, hashInputs(inputs, 'dist'), () => {
     log('assembling dist/');
     fs.rmSync(dist, { recursive: true, force: true });
@@ -127,6 +161,9 @@ function assemble() {
     for (const f of licenses) fs.copyFileSync(path.join(root, f), path.join(dist, f));
     for (const f of ['sabre.js', 'sabre_bg.wasm']) {
       fs.copyFileSync(path.join(root, 'build', 'wasm', f), path.join(dist, 'wasm', f));
+    }
+    for (const f of ['sabre_relaxed.js', 'sabre_relaxed_bg.wasm']) {
+      fs.copyFileSync(path.join(root, 'build', 'wasm-relaxed', f), path.join(dist, 'wasm', f));
     }
     fs.copyFileSync(path.join(root, 'build', 'wasm-shared', 'sabre_shared.wasm'), path.join(dist, 'wasm', 'sabre_shared.wasm'));
   });
@@ -150,12 +187,13 @@ function build({ withFaults = false, withExamples = false } = {}) {
   ensureToolchain();
   buildWasm('wasm', []);
   buildSharedWasm();
+  buildRelaxedWasm();
   if (withFaults) buildWasm('wasm-faults', ['fault-injection']);
   if (withExamples) buildExampleCrate('custom-kernel');
   assemble();
 }
 
-module.exports = { build, sharedCargo };
+module.exports = { build, sharedCargo, relaxedCargoEnv };
 
 if (require.main === module) {
   build({ withFaults: process.argv.includes('--with-faults'), withExamples: process.argv.includes('--with-examples') });

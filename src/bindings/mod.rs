@@ -29,25 +29,39 @@ use crate::scratch;
 #[cfg(not(sabre_shared))]
 use wasm_bindgen::prelude::*;
 
+// The fused module (cargo feature `relaxed-simd`, built with
+// `+simd128,+relaxed-simd` into its own .wasm by scripts/build.js) holds only
+// what the fused matmul needs: matmul's bindings, the scratch slots and the
+// panic hook. Everything else stays in the default module, which is built
+// without relaxed-simd and so can hold no relaxed instruction.
+#[cfg(all(
+    target_os = "unknown",
+    feature = "relaxed-simd",
+    not(target_feature = "relaxed-simd")
+))]
+compile_error!("the `relaxed-simd` feature builds the fused module: RUSTFLAGS needs -C target-feature=+simd128,+relaxed-simd (scripts/build.js)");
+
+#[cfg(not(feature = "relaxed-simd"))]
 mod bytes;
 #[cfg(all(feature = "fault-injection", not(sabre_shared)))]
 mod faults;
-#[cfg(not(sabre_shared))]
+#[cfg(not(any(sabre_shared, feature = "relaxed-simd")))]
 mod kmeans;
-#[cfg(not(sabre_shared))]
+#[cfg(not(any(sabre_shared, feature = "relaxed-simd")))]
 mod mandelbrot;
+#[cfg(not(feature = "relaxed-simd"))]
 mod map;
 #[cfg(not(sabre_shared))]
 mod matmul;
-#[cfg(not(sabre_shared))]
+#[cfg(not(any(sabre_shared, feature = "relaxed-simd")))]
 mod nbody;
-#[cfg(not(sabre_shared))]
+#[cfg(not(any(sabre_shared, feature = "relaxed-simd")))]
 mod primes;
 #[cfg(sabre_shared)]
 pub(crate) mod shared;
-#[cfg(not(sabre_shared))]
+#[cfg(not(any(sabre_shared, feature = "relaxed-simd")))]
 mod sort;
-#[cfg(not(sabre_shared))]
+#[cfg(not(any(sabre_shared, feature = "relaxed-simd")))]
 mod stencil;
 
 #[cfg(not(sabre_shared))]

@@ -471,6 +471,9 @@ mod tests {
         assert!(c[3].is_nan());
     }
 
+    /// A scalar multiply-add model: `madd(a, b, acc)`.
+    type Madd = fn(f32, f32, f32) -> f32;
+
     /// The naive loop with a multiply-add of the caller's, in p order.
     fn naive_with(
         a: &[f32],
@@ -494,7 +497,7 @@ mod tests {
     /// without relaxed-simd; `None` with relaxed-simd, where the engine
     /// chooses (these tests never run so: scripts/wasi-test.js has no
     /// relaxed-simd build; the Node tests check that module).
-    fn fused_model() -> Option<fn(f32, f32, f32) -> f32> {
+    fn fused_model() -> Option<Madd> {
         if cfg!(all(
             target_arch = "wasm32",
             target_feature = "simd128",
@@ -588,8 +591,7 @@ mod tests {
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128", not(sabre_no_simd))))]
     #[test]
     fn either_rounding_model_of_relaxed_madd_is_within_the_bound() {
-        let models: [(&str, fn(f32, f32, f32) -> f32); 2] =
-            [("fused", f32::mul_add), ("unfused", |a, b, c| c + a * b)];
+        let models: [(&str, Madd); 2] = [("fused", f32::mul_add), ("unfused", |a, b, c| c + a * b)];
         let mut rng = Rng::new(5);
         for &(m, k, n) in &FUSED_SHAPES {
             let a = rng.f32s(m * k);
