@@ -60,8 +60,10 @@ function workerInit({ module, gluePath, kernelsModule, port, doorbell, gcLock, a
  * forget: ids of settled passes whose data to drop first, or undefined
  * attach: `{ id, module, memory, ctx }` of a shared memory (js/shared-memory.js
  *   workerContext) this worker has no instance on yet, or undefined
+ * relaxed: the fused module (WebAssembly.Module, js/relaxed.js) with this
+ *   worker's first chunk that runs on it, or undefined
  */
-function chunk(id, pass, data, last, start, end, block, index, blocks, load, forget, attach) {
+function chunk(id, pass, data, last, start, end, block, index, blocks, load, forget, attach, relaxed) {
   // The optional fields are left out rather than sent as undefined: every
   // key costs the structured clone of every chunk.
   const msg = { type: CHUNK, id, pass, last, start, end, block, index };
@@ -70,6 +72,7 @@ function chunk(id, pass, data, last, start, end, block, index, blocks, load, for
   if (load !== undefined) msg.load = load;
   if (forget !== undefined) msg.forget = forget;
   if (attach !== undefined) msg.attach = attach;
+  if (relaxed !== undefined) msg.relaxed = relaxed;
   return msg;
 }
 

@@ -15,6 +15,8 @@ const { requireDefinition, specsOf } = require('./custom');
 const tasks = require('./tasks');
 const protocol = require('./protocol');
 const { attach } = require('./shared-memory');
+// Loading it validates relaxed SIMD in this thread (js/relaxed.js).
+const relaxed = require('./relaxed');
 
 const kernels = { ...kernelTable(workerData.kernelsModule) };
 // An internal kernels module may derive kernels of its own from a user's
@@ -148,6 +150,7 @@ function run(msg, pass) {
   const t0 = performance.now();
   if (msg.blocks) stateBlocks.push(...msg.blocks);
   if (msg.load) loadDefinition(msg.load);
+  const relaxedSent = msg.relaxed; // the fused module, with the first chunk that needs it
   if (msg.attach) attached.set(msg.attach.id, attach(msg.attach.module, msg.attach.memory, msg.attach.ctx));
   const states = stateBlocks[msg.block];
   const { id, index } = msg;
@@ -163,7 +166,9 @@ function run(msg, pass) {
   let out;
   try {
     spec = specOf(pass.kernel);
-    eng = spec.gluePath ? userEngines.get(spec.gluePath) : engine;
+    // A fused chunk's engine is made here from the module sent, after this
+    // thread's own check (ERR_SABRE_RELAXED_SIMD_UNSUPPORTED otherwise).
+    eng = spec.gluePath ? userEngines.get(spec.gluePath) : relaxed.needsRelaxed(spec) ? relaxed.relaxedEngine(relaxedSent) : engine;
     // The pool sent this pass's arrays in a shared memory (declare.js).
     engine.zeroCopy = pass.memory === undefined ? undefined : attached.get(pass.memory);
     engine.inPlace = pass.inPlace;
