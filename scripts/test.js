@@ -3,7 +3,7 @@
 //   1. build (toolchain, wasm, the fault-injection wasm, dist/)
 //   2. lint: ESLint (eslint.config.js) over every JS folder, cargo fmt
 //      --check, cargo clippy -D warnings (native tests, the wasm build, the
-//      fault-injection build, the shared-memory build)
+//      fault-injection build, the fused module, the shared-memory build)
 //   3. cargo test: the kernels natively, then in wasm under node:wasi, once
 //      with the simd128 variants and once with the portable loops
 //      (scripts/wasi-test.js)
@@ -14,7 +14,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { root, log, run } = require('./lib');
-const { build, sharedCargo } = require('./build');
+const { build, sharedCargo, relaxedCargoEnv } = require('./build');
 const { env } = require('./toolchain');
 
 const NODE24 = '24';
@@ -50,6 +50,8 @@ for (const features of [[], ['fault-injection']]) {
   if (features.length) args.push('--features', features.join(','));
   run('cargo', [...args, '--', '-D', 'warnings'], { env: { ...env(), RUSTFLAGS: '-C target-feature=+simd128' } });
 }
+// The fused module (cargo feature relaxed-simd), with its flags and target dir.
+run('cargo', ['clippy', '--quiet', '--target', 'wasm32-unknown-unknown', '--release', '--features', 'relaxed-simd', '--', '-D', 'warnings'], { env: relaxedCargoEnv() });
 {
   // The shared-memory build's raw ABI (src/shared_abi.rs), with its flags.
   const { args, env: cargoEnv } = sharedCargo('clippy');
