@@ -28,9 +28,10 @@
 //! rounding, x86 FMA3 / Arm FMLA) or as a multiply then an add (two), as
 //! the wasm spec allows; natively it is `f32::mul_add` (fused). It is not
 //! bit-identical to the naive loop: each element has at most `k` roundings
-//! instead of `2k`, so `|c - exact| <= k * 2^-24 * sum |a||b|` holds for it
-//! as for the exact mode; the p order is the same, so on one machine a band
-//! of rows still gives the bits of the whole product.
+//! instead of `2k`, and `|c - exact| <= k * 2^-23 * sum |a||b|` holds for
+//! it, for either rounding of `relaxed_madd`, as for the exact mode (tests:
+//! `bound`); the p order is the same, so on one machine a band of rows
+//! still gives the bits of the whole product.
 
 use crate::error::{Error, Result};
 
@@ -81,12 +82,38 @@ pub fn pack_b(out: &mut Vec<f32>, b: &[f32], k: usize, n: usize) -> Result<()> {
 
 /// `c (m x n) = a (m x k) · b (k x n)`, all row-major.
 pub fn matmul_f32(c: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Result<()> {
+    with_packed_b(c, a, b, m, k, n, matmul_f32_packed)
+}
+
+/// The fused mode of [`matmul_f32`]: within `k * 2^-23 * sum |a||b|` of the
+/// exact product, not bit-identical to the naive loop (module docs).
+pub fn matmul_f32_fused(
+    c: &mut [f32],
+    a: &[f32],
+    b: &[f32],
+    m: usize,
+    k: usize,
+    n: usize,
+) -> Result<()> {
+    with_packed_b(c, a, b, m, k, n, matmul_f32_fused_packed)
+}
+
+/// Checks the lengths, packs `b` and runs `driver` (a `*_packed` mode) on it.
+fn with_packed_b(
+    c: &mut [f32],
+    a: &[f32],
+    b: &[f32],
+    m: usize,
+    k: usize,
+    n: usize,
+    driver: impl Fn(&mut [f32], &[f32], &[f32], usize, usize, usize) -> Result<()>,
+) -> Result<()> {
     check_len("c", c.len(), m, n)?;
     check_len("a", a.len(), m, k)?;
     check_len("b", b.len(), k, n)?;
     let mut packed = Vec::new();
     pack_b(&mut packed, b, k, n)?;
-    matmul_f32_packed(c, a, &packed, m, k, n)
+    driver(c, a, &packed, m, k, n)
 }
 
 /// [`matmul_f32`] with B already packed by [`pack_b`] (same `k`, `n`).
@@ -99,23 +126,6 @@ pub fn matmul_f32_packed(
     n: usize,
 ) -> Result<()> {
     matmul_packed_with(c, a, bp, m, k, n, micro::tile)
-}
-
-/// The fused mode of [`matmul_f32`]: within `k * 2^-24 * sum |a||b|` of the
-/// exact product, not bit-identical to the naive loop (module docs).
-pub fn matmul_f32_fused(
-    c: &mut [f32],
-    a: &[f32],
-    b: &[f32],
-    m: usize,
-    k: usize,
-    n: usize,
-) -> Result<()> {
-    check_len("c", c.len(), m, n)?;
-    check_len("a", a.len(), m, k)?;
-    let mut packed = Vec::new();
-    pack_b(&mut packed, b, k, n)?;
-    matmul_f32_fused_packed(c, a, &packed, m, k, n)
 }
 
 /// [`matmul_f32_fused`] with B already packed by [`pack_b`] (same `k`, `n`).
@@ -408,67 +418,71 @@ mod tests {
         }
     }
 
-    /// Shapes around the micro-kernel's tile (MR x NR), the k block (KC) and
-    /// the row block (MC), primes and the 1x1x1 corner; B packed once and
-    /// reused for bands of rows, as the wasm binding does.
+    /// Bands of rows of `a` (whole, the first tile, the last two thirds, one
+    /// row), B packed once and reused as the wasm binding does, through
+    /// `packed` (a `*_packed` mode): each gives the bits of `whole`.
+    fn check_bands(
+        a: &[f32],
+        b: &[f32],
+        m: usize,
+        k: usize,
+        n: usize,
+        whole: &[f32],
+        packed: Mode,
+    ) {
+        let mut bp = Vec::new();
+        pack_b(&mut bp, b, k, n).unwrap();
+        assert_eq!(bp.len(), packed_b_len(k, n));
+        for (lo, hi) in [
+            (0, m),
+            (0, m.min(MR)),
+            (m / 3, m),
+            (m / 2, (m / 2 + 1).min(m)),
+        ] {
+            let mut band = vec![f32::NAN; (hi - lo) * n];
+            packed(&mut band, &a[lo * k..hi * k], &bp, hi - lo, k, n).unwrap();
+            assert!(
+                same_bits(&band, &whole[lo * n..hi * n]),
+                "band {lo}..{hi} of {m}x{k}x{n}"
+            );
+        }
+    }
+
+    /// Every edge shape (EDGE_SHAPES), whole and in bands.
     #[test]
     fn packed_micro_kernel_matches_naive_loop_on_edge_shapes() {
         let mut rng = Rng::new(13);
-        let shapes = [
-            (1, 1, 1),
-            (2, 3, 5),
-            (7, 11, 13),
-            (13, 31, 37),
-            (17, 33, 9),
-            (MR, KC, NR),
-            (MR + 1, KC + 1, NR + 1),
-            (MR - 1, KC - 1, NR - 1),
-            (64, 64, 64),
-            (MC - 1, 2 * KC + 3, 3 * NR - 1),
-            (MC + 1, 97, 2 * NR + 1),
-            (2 * MC + 3, 5, 41),
-            (101, 257, 103),
-            (1, 300, 64),
-            (64, 300, 1),
-        ];
-        for &(m, k, n) in &shapes {
+        for &(m, k, n) in &EDGE_SHAPES {
             let a = rng.f32s(m * k);
             let b = rng.f32s(k * n);
             let (want, _, _) = naive(&a, &b, m, k, n);
             let mut c = vec![f32::NAN; m * n];
             matmul_f32(&mut c, &a, &b, m, k, n).unwrap();
-            assert!(
-                c.iter().zip(&want).all(|(x, y)| x.to_bits() == y.to_bits()),
-                "{m}x{k}x{n}"
-            );
-            let mut bp = Vec::new();
-            pack_b(&mut bp, &b, k, n).unwrap();
-            assert_eq!(bp.len(), packed_b_len(k, n));
-            for (lo, hi) in [(0, m), (0, m.min(MR)), (m / 3, m), (m / 2, m / 2 + 1)] {
-                let mut band = vec![f32::NAN; (hi - lo) * n];
-                matmul_f32_packed(&mut band, &a[lo * k..hi * k], &bp, hi - lo, k, n).unwrap();
-                assert!(
-                    band.iter()
-                        .zip(&want[lo * n..hi * n])
-                        .all(|(x, y)| x.to_bits() == y.to_bits()),
-                    "band {lo}..{hi} of {m}x{k}x{n}"
-                );
-            }
+            assert!(same_bits(&c, &want), "{m}x{k}x{n}");
+            check_bands(&a, &b, m, k, n, &want, matmul_f32_packed);
         }
         let mut c = [0f32; 4];
         assert!(matmul_f32_packed(&mut c, &[0.0; 4], &[0.0; 4], 2, 2, 2).is_err());
     }
 
-    #[test]
-    fn special_values_propagate() {
+    /// A whole product in one mode: `matmul_f32` or `matmul_f32_fused`.
+    type Mode = fn(&mut [f32], &[f32], &[f32], usize, usize, usize) -> Result<()>;
+
+    /// inf and NaN reach the elements they touch in a mode (`matmul` or `matmul_fused`).
+    fn check_special_values(mode: Mode) {
         let a = [1.0, f32::INFINITY, 0.0, 2.0];
         let b = [1.0, 0.0, 1.0, f32::NAN];
         let mut c = [0f32; 4];
-        matmul_f32(&mut c, &a, &b, 2, 2, 2).unwrap();
+        mode(&mut c, &a, &b, 2, 2, 2).unwrap();
         assert_eq!(c[0], f32::INFINITY);
         assert!(c[1].is_nan()); // inf * 0
         assert_eq!(c[2], 2.0);
         assert!(c[3].is_nan());
+    }
+
+    #[test]
+    fn special_values_propagate() {
+        check_special_values(matmul_f32);
     }
 
     /// A scalar multiply-add model: `madd(a, b, acc)`.
@@ -526,10 +540,14 @@ mod tests {
         x.len() == y.len() && x.iter().zip(y).all(|(a, b)| a.to_bits() == b.to_bits())
     }
 
-    const FUSED_SHAPES: [(usize, usize, usize); 14] = [
+    /// Shapes around the micro-kernel's tile (MR x NR), the k block (KC) and
+    /// the row block (MC), primes, k = 0 and the 1x1x1 corner.
+    const EDGE_SHAPES: [(usize, usize, usize); 16] = [
         (1, 1, 1),
         (2, 3, 5),
         (7, 11, 13),
+        (13, 31, 37),
+        (17, 33, 9),
         (MR, KC, NR),
         (MR + 1, KC + 1, NR + 1),
         (MR - 1, KC - 1, NR - 1),
@@ -549,7 +567,7 @@ mod tests {
     #[test]
     fn fused_mode_is_within_the_bound_on_edge_shapes() {
         let mut rng = Rng::new(31);
-        for &(m, k, n) in &FUSED_SHAPES {
+        for &(m, k, n) in &EDGE_SHAPES {
             let a = rng.f32s(m * k);
             let b = rng.f32s(k * n);
             let (_, exact, mag) = naive(&a, &b, m, k, n);
@@ -569,19 +587,7 @@ mod tests {
                     "{m}x{k}x{n}"
                 );
             }
-            let mut bp = Vec::new();
-            pack_b(&mut bp, &b, k, n).unwrap();
-            for (lo, hi) in [(0, m.min(MR)), (m / 3, m), (m / 2, m / 2 + 1)] {
-                if hi > m {
-                    continue;
-                }
-                let mut band = vec![f32::NAN; (hi - lo) * n];
-                matmul_f32_fused_packed(&mut band, &a[lo * k..hi * k], &bp, hi - lo, k, n).unwrap();
-                assert!(
-                    same_bits(&band, &c[lo * n..hi * n]),
-                    "band {lo}..{hi} of {m}x{k}x{n}"
-                );
-            }
+            check_bands(&a, &b, m, k, n, &c, matmul_f32_fused_packed);
         }
     }
 
@@ -593,7 +599,7 @@ mod tests {
     fn either_rounding_model_of_relaxed_madd_is_within_the_bound() {
         let models: [(&str, Madd); 2] = [("fused", f32::mul_add), ("unfused", |a, b, c| c + a * b)];
         let mut rng = Rng::new(5);
-        for &(m, k, n) in &FUSED_SHAPES {
+        for &(m, k, n) in &EDGE_SHAPES {
             let a = rng.f32s(m * k);
             let b = rng.f32s(k * n);
             let (_, exact, mag) = naive(&a, &b, m, k, n);
@@ -636,16 +642,8 @@ mod tests {
 
     #[test]
     fn fused_mode_special_values() {
-        let a = [1.0, f32::INFINITY, 0.0, 2.0];
-        let b = [1.0, 0.0, 1.0, f32::NAN];
-        let mut c = [0f32; 4];
-        matmul_f32_fused(&mut c, &a, &b, 2, 2, 2).unwrap();
-        assert_eq!(c[0], f32::INFINITY);
-        assert!(c[1].is_nan()); // inf * 0
-        assert_eq!(c[2], 2.0);
-        assert!(c[3].is_nan());
-        // -MAX, then MAX * 2 added to it: the product alone overflows (the
-        // exact mode gives inf), the fused step rounds MAX * 2 - MAX = MAX.
+        check_special_values(matmul_f32_fused); // -MAX, then MAX * 2 added to it: the product alone overflows (the
+                                                // exact mode gives inf), the fused step rounds MAX * 2 - MAX = MAX.
         let (a, b) = ([1.0, f32::MAX], [-f32::MAX, 2.0]);
         let mut exact = [0f32];
         matmul_f32(&mut exact, &a, &b, 1, 2, 1).unwrap();
