@@ -6,8 +6,8 @@
 //   3. cargo build --target wasm32-wasip1-threads into build/wasm-shared: the
 //      shared-memory build (raw pointer ABI, src/shared_abi.rs; no
 //      wasm-bindgen), instantiated on one shared memory by js/shared-memory.js;
-//   3b. the fused module (matmul's fused mode, +relaxed-simd) into
-//      build/wasm-relaxed, loaded only where relaxed SIMD validates;
+//   3b. the fused module (matmul's fused mode, cargo feature relaxed-simd)
+//      into build/wasm-relaxed, loaded only where relaxed SIMD validates;
 //   4. assemble dist/ from pkg-template/, js/, README.md, the two LICENSE-*
 //      files and the wasm-pack output.
 // Each step is skipped when the hash of its inputs matches the last build, so
@@ -57,28 +57,27 @@ function cached(outDir, hash, build) {
 
 const rustInputs = ['Cargo.toml', 'Cargo.lock', 'src'].map((p) => path.join(root, p));
 
-function buildWasm(outName, features) {
+/**
+ * wasm-pack into build/OUTNAME (glue OUTFILE.js, OUTFILE_bg.wasm) with
+ * +simd128 and the cargo `features`. `wasmOpt`: run wasm-pack with
+ * `--no-opt`, then wasm-opt with these flags instead of Cargo.toml's.
+ */
+function buildWasm(outName, features, { outFile = 'sabre', wasmOpt } = {}) {
   const outDir = path.join(root, 'build', outName);
-  const hash = hashInputs(rustInputs, `${RUSTFLAGS}|${features.join(',')}`);
+  const hash = hashInputs(rustInputs, `${RUSTFLAGS}|${features.join(',')}|${outFile}|${wasmOpt?.join(' ') ?? ''}`);
   return cached(outDir, hash, () => {
     log(`building ${outName} (wasm-pack --target nodejs --release${features.length ? `, features ${features}` : ''})`);
     fs.rmSync(outDir, { recursive: true, force: true });
-    const args = ['build', '--target', 'nodejs', '--release', '--no-pack', '--out-dir', outDir, '--out-name', 'sabre'];
+    const args = ['build', '--target', 'nodejs', '--release', '--no-pack', '--out-dir', outDir, '--out-name', outFile];
+    if (wasmOpt) args.push('--no-opt');
     if (features.length) args.push('--', '--features', features.join(','));
     run('wasm-pack', args, { env: { ...env(), RUSTFLAGS } });
+    if (wasmOpt) {
+      const wasm = path.join(outDir, `${outFile}_bg.wasm`);
+      run('wasm-opt', [...wasmOpt, wasm, '-o', wasm], { env: env() });
+    }
   });
 }
-
-// The fused module (cargo feature `relaxed-simd`: only matmul's bindings,
-// with the fused export): `+relaxed-simd` on top of simd128, in its own
-// target dir (other RUSTFLAGS than the default build's, which one dir would
-// rebuild on every switch). wasm-pack's wasm-opt flags (Cargo.toml) are the
-// default module's and stay so: this build skips that step and runs the
-// same wasm-opt with relaxed SIMD enabled, so that nothing about the default
-// module changes. Shipped beside it as wasm/sabre_relaxed{.js,_bg.wasm};
-// js/relaxed.js loads it only where the runtime validates relaxed SIMD.
-const RELAXED_RUSTFLAGS = '-C target-feature=+simd128,+relaxed-simd';
-const relaxedCargoEnv = () => ({ ...env(), RUSTFLAGS: RELAXED_RUSTFLAGS, CARGO_TARGET_DIR: path.join(root, 'build', 'cargo-relaxed') });
 
 /** The `wasm-opt = [...]` flags of Cargo.toml's wasm-pack release profile. */
 function wasmOptFlags() {
@@ -87,19 +86,17 @@ function wasmOptFlags() {
   return JSON.parse(`[${m[1]}]`);
 }
 
-function buildRelaxedWasm() {
-  const outDir = path.join(root, 'build', 'wasm-relaxed');
-  const wasmOpt = wasmOptFlags();
-  const hash = hashInputs(rustInputs, `${RELAXED_RUSTFLAGS}|relaxed-simd|${wasmOpt.join(' ')}`);
-  return cached(outDir, hash, () => {
-    log('building wasm-relaxed (wasm-pack --target nodejs --release, features relaxed-simd, +relaxed-simd)');
-    fs.rmSync(outDir, { recursive: true, force: true });
-    const args = ['build', '--target', 'nodejs', '--release', '--no-pack', '--no-opt', '--out-dir', outDir, '--out-name', 'sabre_relaxed'];
-    run('wasm-pack', [...args, '--', '--features', 'relaxed-simd'], { env: relaxedCargoEnv() });
-    const wasm = path.join(outDir, 'sabre_relaxed_bg.wasm');
-    run('wasm-opt', [...wasmOpt, '--enable-relaxed-simd', wasm, '-o', wasm], { env: env() });
-  });
-}
+// The fused module: cargo feature `relaxed-simd` (only matmul's bindings;
+// its micro-kernel alone is compiled with `#[target_feature(enable =
+// "relaxed-simd")]`), with the default build's RUSTFLAGS and target dir, so
+// that the dependencies built for it are reused and only the crate is
+// compiled again (features are part of cargo's artifact hash, as for
+// wasm-faults). Cargo.toml's wasm-opt flags are the default module's and
+// stay so; this one runs them plus `--enable-relaxed-simd` itself. Shipped
+// beside the default module as wasm/sabre_relaxed{.js,_bg.wasm};
+// js/relaxed.js compiles it only where relaxed SIMD validates.
+const buildRelaxedWasm = () =>
+  buildWasm('wasm-relaxed', ['relaxed-simd'], { outFile: 'sabre_relaxed', wasmOpt: [...wasmOptFlags(), '--enable-relaxed-simd'] });
 
 // The shared-memory build: `--cfg sabre_shared` compiles src/shared_abi.rs in;
 // each JS instance needs its own shadow stack and TLS block, so the module
@@ -193,7 +190,7 @@ function build({ withFaults = false, withExamples = false } = {}) {
   assemble();
 }
 
-module.exports = { build, sharedCargo, relaxedCargoEnv };
+module.exports = { build, sharedCargo };
 
 if (require.main === module) {
   build({ withFaults: process.argv.includes('--with-faults'), withExamples: process.argv.includes('--with-examples') });

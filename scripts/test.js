@@ -14,7 +14,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { root, log, run } = require('./lib');
-const { build, sharedCargo, relaxedCargoEnv } = require('./build');
+const { build, sharedCargo } = require('./build');
 const { env } = require('./toolchain');
 
 const NODE24 = '24';
@@ -45,13 +45,11 @@ log('lint: eslint, cargo fmt --check, cargo clippy -D warnings');
 run(process.execPath, [path.join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), '--max-warnings=0', 'eslint.config.js', 'js', 'scripts', 'bench', 'test-node', 'examples'], { env: env() });
 run('cargo', ['fmt', '--all', '--', '--check'], { env: env() });
 run('cargo', ['clippy', '--quiet', '--all-targets', '--', '-D', 'warnings'], { env: env() });
-for (const features of [[], ['fault-injection']]) {
+for (const features of [[], ['fault-injection'], ['relaxed-simd']]) {
   const args = ['clippy', '--quiet', '--target', 'wasm32-unknown-unknown', '--release'];
   if (features.length) args.push('--features', features.join(','));
   run('cargo', [...args, '--', '-D', 'warnings'], { env: { ...env(), RUSTFLAGS: '-C target-feature=+simd128' } });
 }
-// The fused module (cargo feature relaxed-simd), with its flags and target dir.
-run('cargo', ['clippy', '--quiet', '--target', 'wasm32-unknown-unknown', '--release', '--features', 'relaxed-simd', '--', '-D', 'warnings'], { env: relaxedCargoEnv() });
 {
   // The shared-memory build's raw ABI (src/shared_abi.rs), with its flags.
   const { args, env: cargoEnv } = sharedCargo('clippy');

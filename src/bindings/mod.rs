@@ -29,18 +29,11 @@ use crate::scratch;
 #[cfg(not(sabre_shared))]
 use wasm_bindgen::prelude::*;
 
-// The fused module (cargo feature `relaxed-simd`, built with
-// `+simd128,+relaxed-simd` into its own .wasm by scripts/build.js) holds only
-// what the fused matmul needs: matmul's bindings, the scratch slots and the
-// panic hook. Everything else stays in the default module, which is built
-// without relaxed-simd and so can hold no relaxed instruction.
-#[cfg(all(
-    target_os = "unknown",
-    feature = "relaxed-simd",
-    not(target_feature = "relaxed-simd")
-))]
-compile_error!("the `relaxed-simd` feature builds the fused module: RUSTFLAGS needs -C target-feature=+simd128,+relaxed-simd (scripts/build.js)");
-
+// The fused module (cargo feature `relaxed-simd`, its own .wasm, built by
+// scripts/build.js) holds only what the fused matmul needs: matmul's
+// bindings, the scratch slots and the panic hook. Only its micro-kernel is
+// compiled with the relaxed-simd target feature (kernels/matmul.rs); the
+// default module is built without the cargo feature and holds none.
 #[cfg(not(feature = "relaxed-simd"))]
 mod bytes;
 #[cfg(all(feature = "fault-injection", not(sabre_shared)))]

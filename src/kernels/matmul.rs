@@ -22,9 +22,9 @@
 //!   compute `a * 0` sums that are never stored.
 //!
 //! The fused mode ([`matmul_f32_fused`], opt-in) is the same driver with a
-//! micro-kernel that steps `c = madd(a, b, c)`: on wasm built with
-//! `+relaxed-simd` (the cargo feature `relaxed-simd`, a module of its own)
-//! that is `f32x4.relaxed_madd`, which the engine may run fused (one
+//! micro-kernel that steps `c = madd(a, b, c)`: on wasm with the cargo
+//! feature `relaxed-simd` (the fused module, built apart) that is
+//! `f32x4.relaxed_madd`, which the engine may run fused (one
 //! rounding, x86 FMA3 / Arm FMLA) or as a multiply then an add (two), as
 //! the wasm spec allows; natively it is `f32::mul_add` (fused). It is not
 //! bit-identical to the naive loop: each element has at most `k` roundings
@@ -137,7 +137,9 @@ pub fn matmul_f32_fused_packed(
     k: usize,
     n: usize,
 ) -> Result<()> {
-    matmul_packed_with(c, a, bp, m, k, n, micro::fused_tile)
+    matmul_packed_with(c, a, bp, m, k, n, |c, ldc, ap, bp, kc| {
+        micro::fused_tile(c, ldc, ap, bp, kc)
+    })
 }
 
 /// The blocking and packing around a micro-kernel, shared by both modes.
@@ -277,12 +279,15 @@ mod micro {
 /// loads of B, `MR` splats of A, then one multiply-add per accumulator.
 /// `tile` (exact mode) does it as `f32x4.mul` then `f32x4.add` (never a
 /// fused multiply-add), so every lane rounds exactly as the portable loop.
-/// `fused_tile` uses `f32x4.relaxed_madd` where the module is built with
-/// `+relaxed-simd` (the fused module, scripts/build.js); elsewhere (the
+/// `fused_tile` uses `f32x4.relaxed_madd` with the cargo feature
+/// `relaxed-simd` (the fused module, scripts/build.js); elsewhere (the
 /// `+simd128` wasm in which scripts/wasi-test.js runs the unit tests) it is
 /// `mul` then `add`, one of the two results `relaxed_madd` may give, so the
-/// same tests hold. The default module never calls it (only the fused
-/// module exports it), so it holds no relaxed instruction.
+/// same tests hold. Only `fused_tile` is compiled with the relaxed-simd
+/// target feature (`#[target_feature]`, not RUSTFLAGS), so the fused module
+/// is built with the default module's flags and dependencies, and only its
+/// tile can hold a relaxed instruction; the default module has no such
+/// function at all.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128", not(sabre_no_simd)))]
 mod micro {
     use super::{MR, NR};
@@ -297,15 +302,20 @@ mod micro {
         });
     }
 
-    #[cfg(target_feature = "relaxed-simd")]
-    #[inline(always)]
+    // A call per tile (a function with a target feature cannot be inlined
+    // into one without it): kc * MR * NR multiply-adds each, so its cost
+    // does not show. Safe to call on wasm: an engine without relaxed SIMD
+    // refuses the whole module at validation (js/relaxed.js checks first),
+    // it never runs an instruction it does not have.
+    #[cfg(feature = "relaxed-simd")]
+    #[target_feature(enable = "relaxed-simd")]
     pub fn fused_tile(c: &mut [f32], ldc: usize, ap: &[f32], bp: &[f32], kc: usize) {
         tile_with(c, ldc, ap, bp, kc, |a, b, acc| {
             f32x4_relaxed_madd(a, b, acc)
         });
     }
 
-    #[cfg(not(target_feature = "relaxed-simd"))]
+    #[cfg(not(feature = "relaxed-simd"))]
     #[inline(always)]
     pub fn fused_tile(c: &mut [f32], ldc: usize, ap: &[f32], bp: &[f32], kc: usize) {
         tile(c, ldc, ap, bp, kc);
@@ -517,7 +527,7 @@ mod tests {
             target_feature = "simd128",
             not(sabre_no_simd)
         )) {
-            if cfg!(target_feature = "relaxed-simd") {
+            if cfg!(feature = "relaxed-simd") {
                 None
             } else {
                 Some(|a, b, c| c + a * b)
