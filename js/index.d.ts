@@ -118,9 +118,9 @@ export interface DirectOptions {
    */
   transactional?: boolean;
   /**
-   * true: matmul's fused mode, `f32x4.relaxed_madd` from a module of its own
-   * (README, "matmul"): faster, not bit-identical to the naive loop (each
-   * element within k * 2^-23 * sum |a||b| of the exact product). Needs
+   * true: matmul's fused mode, one `f32x4.relaxed_madd` per multiply-add
+   * (README, "matmul's fused mode"): not bit-identical to the naive loop
+   * (each element within k * 2^-23 * sum |a||b| of the exact product). Needs
    * WebAssembly relaxed SIMD (`features.relaxedSimd`: Node 22+, Node 20 with
    * --experimental-wasm-relaxed-simd); without it the call fails with
    * ERR_SABRE_RELAXED_SIMD_UNSUPPORTED, never falls back. A TypeError on any
@@ -271,9 +271,9 @@ export interface CallOptions {
    */
   transactional?: boolean;
   /**
-   * true: matmul's fused mode, `f32x4.relaxed_madd` from a module of its own
-   * (README, "matmul"): faster, not bit-identical to the naive loop (each
-   * element within k * 2^-23 * sum |a||b| of the exact product). Needs
+   * true: matmul's fused mode, one `f32x4.relaxed_madd` per multiply-add
+   * (README, "matmul's fused mode"): not bit-identical to the naive loop
+   * (each element within k * 2^-23 * sum |a||b| of the exact product). Needs
    * WebAssembly relaxed SIMD (`features.relaxedSimd`: Node 22+, Node 20 with
    * --experimental-wasm-relaxed-simd); without it the call fails with
    * ERR_SABRE_RELAXED_SIMD_UNSUPPORTED, never falls back. A TypeError on any
