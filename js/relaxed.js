@@ -10,7 +10,7 @@
 // and Node 24 has it (verified here).
 //
 // Detection: each thread that loads this file (the main thread and every
-// pool worker) validates a 39-byte module whose one function is
+// pool worker) validates a 37-byte module whose one function is
 // `f32x4.relaxed_madd` of its three v128 parameters. `WebAssembly.validate`
 // compiles nothing and throws nothing: it answers for this isolate's flags.
 // A fused call where it says no fails with ERR_SABRE_RELAXED_SIMD_UNSUPPORTED

@@ -171,6 +171,7 @@ describe('matmul { fused }: where it runs', () => {
   it('sabre.features.relaxedSimd is this runtime\'s answer to a relaxed_madd module, decided at load', () => {
     assert.ok(Object.isFrozen(sabre.features));
     assert.equal(sabre.features.relaxedSimd, WebAssembly.validate(relaxed.PROBE));
+    assert.equal(relaxed.PROBE.length, 37); // as README and js/relaxed.js say
     // The probe really is relaxed_madd: the same module with f32x4.add's
     // opcode (two operands, not three) is invalid everywhere.
     const wrong = Uint8Array.from(relaxed.PROBE);
