@@ -19,7 +19,7 @@ function derive(row) {
     if (js) m.vsJs = js.ms / m.ms;
     if (wasm) m.vsWasm = wasm.ms / m.ms;
     if (t) {
-      const base = kind === 'rayon' ? native : wasm;
+      const base = kind === 'rayon' ? native : kind === 'fused' ? row.modes['wasm-fused'] : wasm;
       if (base) m.efficiency = base.ms / m.ms / m.threads;
     }
   }

@@ -18,6 +18,10 @@
 //            same generator and seeds as here
 //   check    true if the call's result (a number, or check(result)) should
 //            equal the native build's on the same data
+//   flops(n)  optional: floating-point operations of one call, for GFLOP/s
+//   fused    true if the kernel has a fused mode ({ fused: true }): measured
+//            beside the exact one (modes wasm-fused, fused:T) where the
+//            runtime has relaxed SIMD
 //   reset(args)  optional: restores inputs a call changed in place, untimed,
 //            before every run (sort: it would otherwise time sorted input
 //            after the first run). The other kernels need none: a second
@@ -254,6 +258,8 @@ const cases = {
     bound: 'compute',
     args: (n) => [sab(Float32Array, n * n), f32(n * n, 22), f32(n * n, 23), n, n, n],
     native: (n) => ({ k: n, n }),
+    flops: (n) => 2 * n ** 3,
+    fused: true,
   },
   nbodyStep: {
     sizes: { small: 400, medium: 1500, large: 6000 },

@@ -20,7 +20,7 @@ function table(header, rows) {
   return [line(head), rule, ...rows.map(line)].join('\n');
 }
 
-const ZC_NAMES = { 'wasm-zc': 'wasm zero-copy', zc: 'zero-copy', zcnt: 'zero-copy nt' };
+const ZC_NAMES = { 'wasm-zc': 'wasm zero-copy', zc: 'zero-copy', zcnt: 'zero-copy nt', 'wasm-fused': 'wasm fused' };
 /** A mode's name in tables: pool×2, zero-copy×2 (sabre.shared arrays), zero-copy nt×2 (transactional: false). */
 const modeName = (m) => ZC_NAMES[m] ?? m.replace(/^(zc|zcnt):/, (_, k) => `${ZC_NAMES[k]}:`).replace(':', '×');
 
@@ -34,7 +34,9 @@ function modeOrder(threads) {
     'js',
     'wasm',
     'wasm-zc',
+    'wasm-fused',
     ...threads.map((t) => `pool:${t}`),
+    ...threads.map((t) => `fused:${t}`),
     ...threads.map((t) => `zc:${t}`),
     ...threads.map((t) => `zcnt:${t}`),
     ...threads.map((t) => `piscina:${t}`),
@@ -99,6 +101,7 @@ function kernelBlock(rows, meta) {
       }),
     ),
   );
+  if (rows.some((r) => r.flops)) out.push('', gflopsTable(rows, meta.threads));
   const notes = [];
   if (r0.reference && !r0.reference.agrees) notes.push(`plain-JS reference disagrees with sabre: ${JSON.stringify(r0.reference)}`);
   for (const r of rows) {
@@ -107,6 +110,33 @@ function kernelBlock(rows, meta) {
   }
   if (notes.length) out.push('', ...notes.map((n) => `note: ${n}`));
   return out.join('\n');
+}
+
+/**
+ * GFLOP/s of each mode (a kernel with `flops`, bench/cases.js), and the
+ * fused mode against the exact one and against the best anchor, thread
+ * count by thread count.
+ */
+function gflopsTable(rows, threads) {
+  const modes = ['wasm', 'wasm-fused', 'native', ...threads.flatMap((t) => [`pool:${t}`, `fused:${t}`, `rayon:${t}`, `numpy:${t}`])].filter((m) => rows.some((r) => r.modes[m]));
+  const gf = (r, m) => (r.modes[m] ? (r.flops / r.modes[m].ms / 1e6).toFixed(1) : '');
+  const vs = (r, a, b) => (r.modes[a] && r.modes[b] ? x(r.modes[b].ms / r.modes[a].ms) : '');
+  const fusedCols = threads.filter((t) => rows.some((r) => r.modes[`fused:${t}`]));
+  return table(
+    ['<size (GFLOP/s)', ...modes.map(modeName), ...(rows.some((r) => r.modes['wasm-fused']) ? ['fused speed-up direct'] : []), ...fusedCols.flatMap((t) => [`fused speed-up ×${t}`, `fused×${t} share of best anchor`])],
+    rows.map((r) => {
+      const anchorOf = (t) => bestAnchor(r, t);
+      return [
+        r.size,
+        ...modes.map((m) => gf(r, m)),
+        ...(rows.some((q) => q.modes['wasm-fused']) ? [vs(r, 'wasm-fused', 'wasm')] : []),
+        ...fusedCols.flatMap((t) => {
+          const a = anchorOf(t);
+          return [vs(r, `fused:${t}`, `pool:${t}`), a && r.modes[`fused:${t}`] ? `${pct(a[1].ms / r.modes[`fused:${t}`].ms)} (${modeName(a[0])})` : ''];
+        }),
+      ];
+    }),
+  );
 }
 
 const SPARKS = '▁▂▃▄▅▆▇█';

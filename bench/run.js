@@ -262,6 +262,7 @@ async function main() {
       const n = opts.quick && size === 'small' ? c.quick ?? c.sizes.small : c.sizes[size];
       const row = { kernel, size, n, unit: c.unit ?? 'elements', what: c.what, bound: c.bound, modes: {}, args: c.args(n) };
       if (c.reset) row.reset = () => c.reset(row.args);
+      if (c.flops) row.flops = c.flops(n);
       // The bandwidth floor: the bytes it must move at this machine's copy speed.
       if (c.bound === 'memory' && spec.traffic) row.floorMs = (spec.traffic(spec.prepare(row.args, false)) / (bandwidth.gbPerS * 1e9)) * 1000;
       // A declared kernel also runs on the same values in sabre.shared
@@ -269,6 +270,9 @@ async function main() {
       if (spec.contract?.slots) row.zcArgs = row.args.slice(0, spec.params.length).map((a) => (ArrayBuffer.isView(a) ? sabre.shared.from(a) : a));
       return row;
     });
+    // The fused mode, interleaved with the exact one (same arrays, same reps).
+    const fused = c.fused && sabre.features.relaxedSimd;
+    if (c.fused && !fused) log(`note: ${kernel}'s fused mode not measured: no relaxed SIMD on Node ${process.version} (Node 20 needs --experimental-wasm-relaxed-simd)`);
     rows[0].reference = agreement(kernel, Math.min(rows[0].n, c.sizes.small));
     if (!rows[0].reference.agrees) log(`WARNING: plain-JS ${kernel} disagrees with sabre: ${JSON.stringify(rows[0].reference)}`);
 
@@ -283,6 +287,7 @@ async function main() {
             js: () => js[kernel](...row.args),
             wasm: () => sabre.kernels[kernel](...row.args),
             ...(row.zcArgs && { 'wasm-zc': () => sabre.kernels[kernel](...row.zcArgs) }),
+            ...(fused && { 'wasm-fused': () => sabre.kernels[kernel](...row.args, { fused: true }) }),
           },
           reps,
           row.reset,
@@ -320,6 +325,7 @@ async function main() {
       try {
         for (const row of rows) {
           const modes = { [`pool:${t}`]: () => pool.kernels[kernel](...row.args), [`piscina:${t}`]: () => pisc.call(kernel, row.args) };
+          if (fused) modes[`fused:${t}`] = () => pool.kernels[kernel](...row.args, { fused: true });
           if (row.zcArgs) {
             modes[`zc:${t}`] = () => pool.kernels[kernel](...row.zcArgs);
             if (spec.inPlaceMap) modes[`zcnt:${t}`] = () => pool.kernels[kernel](...row.zcArgs, { transactional: false });

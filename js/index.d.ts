@@ -117,6 +117,16 @@ export interface DirectOptions {
    * Default true. Changes nothing on other arrays.
    */
   transactional?: boolean;
+  /**
+   * true: matmul's fused mode, one `f32x4.relaxed_madd` per multiply-add
+   * (README, "matmul's fused mode"): not bit-identical to the naive loop
+   * (each element within k * 2^-23 * sum |a||b| of the exact product). Needs
+   * WebAssembly relaxed SIMD (`features.relaxedSimd`: Node 22+, Node 20 with
+   * --experimental-wasm-relaxed-simd); without it the call fails with
+   * ERR_SABRE_RELAXED_SIMD_UNSUPPORTED, never falls back. A TypeError on any
+   * other kernel, and on a remote Cluster. Default false (exact).
+   */
+  fused?: boolean;
 }
 
 /**
@@ -260,6 +270,16 @@ export interface CallOptions {
    * instead of running it again. Default true.
    */
   transactional?: boolean;
+  /**
+   * true: matmul's fused mode, one `f32x4.relaxed_madd` per multiply-add
+   * (README, "matmul's fused mode"): not bit-identical to the naive loop
+   * (each element within k * 2^-23 * sum |a||b| of the exact product). Needs
+   * WebAssembly relaxed SIMD (`features.relaxedSimd`: Node 22+, Node 20 with
+   * --experimental-wasm-relaxed-simd); without it the call fails with
+   * ERR_SABRE_RELAXED_SIMD_UNSUPPORTED, never falls back. A TypeError on any
+   * other kernel, and on a remote Cluster. Default false (exact).
+   */
+  fused?: boolean;
 }
 
 /** The same kernels on a pool: same arguments plus call options; they return Promises. */
@@ -553,6 +573,12 @@ export const shared: {
   usage(): { arrays: number; liveBytes: number; grownBytes: number; maximumBytes: number };
 };
 
+/** What this runtime supports, detected when sabre loads (in each thread). */
+export const features: {
+  /** WebAssembly relaxed SIMD, which matmul's `fused` mode needs. */
+  readonly relaxedSimd: boolean;
+};
+
 export class SabreError extends Error {
   code: string;
 }
@@ -586,6 +612,7 @@ declare const sabre: {
   Pool: typeof Pool;
   Cluster: typeof Cluster;
   shared: typeof shared;
+  features: typeof features;
   SabreError: typeof SabreError;
   KernelError: typeof KernelError;
   WorkerCrashError: typeof WorkerCrashError;

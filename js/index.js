@@ -19,6 +19,7 @@ const { defineKernels, checkDefinition, specsOf, qualifiedName } = require('./cu
 const { readCallOptions, directOptions } = require('./options');
 const shared = require('./shared');
 const errors = require('./errors');
+const relaxed = require('./relaxed');
 
 let directEngine = null;
 
@@ -55,7 +56,8 @@ function load(def) {
   const specs = specsOf(def);
   return methodsOf(def, (name, args) => {
     const n = specs[name].params.length;
-    return runDirect(specs, name, args.slice(0, n), engine, args.length > n ? directOptions(args[n]) : false);
+    const { inPlace, fused } = directOptions(args[n]);
+    return runDirect(specs, relaxed.variantOf(specs, name, fused), args.slice(0, n), engine, inPlace);
   });
 }
 
@@ -69,9 +71,12 @@ const direct = Object.freeze(
       {
         [name]: (...args) => {
           const n = spec.params.length;
-          // The options ({ transactional }) are read before the arguments are checked.
-          const inPlace = args.length > n ? directOptions(args[n]) : false;
-          return runDirect(kernels, name, args.slice(0, n), undefined, inPlace);
+          // The options ({ transactional, fused }) are read before the arguments are checked.
+          const { inPlace, fused } = directOptions(args[n]);
+          const kernel = relaxed.variantOf(kernels, name, fused);
+          // The fused variant runs on this thread's engine on the fused module.
+          const engine = relaxed.needsRelaxed(kernels[kernel]) ? relaxed.relaxedEngine() : undefined;
+          return runDirect(kernels, kernel, args.slice(0, n), engine, inPlace);
         },
       }[name],
     ]),
@@ -189,6 +194,8 @@ module.exports = {
   Pool,
   Cluster: require('./cluster').Cluster,
   shared,
+  /** What this runtime supports, detected when sabre loads: `relaxedSimd` (matmul's `fused` mode). */
+  features: Object.freeze({ relaxedSimd: relaxed.supported }),
   SabreError: errors.SabreError,
   KernelError: errors.KernelError,
   WorkerCrashError: errors.WorkerCrashError,

@@ -11,6 +11,7 @@ export const {
   Pool,
   Cluster,
   shared,
+  features,
   SabreError,
   KernelError,
   WorkerCrashError,

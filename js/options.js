@@ -171,20 +171,20 @@ class Signal {
   }
 }
 
-/** One call's options: `{ signal?: Signal, timeout?, onProgress? }`. */
+/** One call's options: `{ signal?: Signal, timeout?, onProgress?, inPlace, fused }`. */
 function callOptions(opts) {
   if (opts === undefined) return {};
-  const { signal, timeout, onProgress, transactional } = v.ownProps('options', opts, CALL_OPTIONS);
+  const { signal, timeout, onProgress, transactional, fused } = v.ownProps('options', opts, CALL_OPTIONS);
   if (timeout !== undefined && !(v.number('options.timeout', timeout) > 0 && timeout <= 2 ** 31 - 1)) {
     throw outOfRange('options.timeout', 'a number of milliseconds > 0 and <= 2^31 - 1', timeout);
   }
   if (onProgress !== undefined && typeof onProgress !== 'function') {
     throw invalidArgType('options.onProgress', 'a function', onProgress);
   }
-  return { signal: signal === undefined ? undefined : new Signal(signal), timeout, onProgress, inPlace: inPlaceOf(transactional) };
+  return { signal: signal === undefined ? undefined : new Signal(signal), timeout, onProgress, inPlace: inPlaceOf(transactional), fused: fusedOf(fused) };
 }
 
-const CALL_OPTIONS = ['signal', 'timeout', 'onProgress', 'transactional'];
+const CALL_OPTIONS = ['signal', 'timeout', 'onProgress', 'transactional', 'fused'];
 
 /**
  * `transactional: false` (default true): an in-place kernel on arrays that
@@ -198,11 +198,20 @@ function inPlaceOf(transactional) {
   return transactional === false;
 }
 
-/** A direct call's options: `transactional` only (the others mean nothing on this thread). */
+/**
+ * `fused: true` (default false): matmul's fused mode, `f32x4.relaxed_madd`,
+ * not bit-identical to the naive loop (js/relaxed.js says where it runs).
+ */
+function fusedOf(fused) {
+  if (fused !== undefined && typeof fused !== 'boolean') throw invalidArgType('options.fused', 'a boolean', fused);
+  return fused === true;
+}
+
+/** A direct call's options: `{ inPlace, fused }` from `transactional` and `fused` (the others mean nothing on this thread). */
 function directOptions(opts) {
-  if (opts === undefined) return false;
-  const { transactional } = v.ownProps('options', opts, ['transactional']);
-  return inPlaceOf(transactional);
+  if (opts === undefined) return { inPlace: false, fused: false };
+  const { transactional, fused } = v.ownProps('options', opts, ['transactional', 'fused']);
+  return { inPlace: inPlaceOf(transactional), fused: fusedOf(fused) };
 }
 
 /**
@@ -213,8 +222,8 @@ function directOptions(opts) {
  */
 function readCallOptions(opts) {
   if (opts === undefined) return undefined;
-  const { signal, timeout, onProgress, transactional } = v.ownProps('options', opts, CALL_OPTIONS);
-  return { signal, timeout, onProgress, transactional };
+  const { signal, timeout, onProgress, transactional, fused } = v.ownProps('options', opts, CALL_OPTIONS);
+  return { signal, timeout, onProgress, transactional, fused };
 }
 
 module.exports = { poolOptions, callOptions, readCallOptions, directOptions };

@@ -55,7 +55,7 @@ function workerInit({ module, gluePath, kernelsModule, port, doorbell, gcLock, a
 }
 
 /**
- * Run one chunk.
+ * Run one chunk (or a batch: `more`). `fields`:
  * id: the task's number, echoed in every reply about it
  * pass: the id of the pass (one per Call) the chunk belongs to
  * data: `{ kernel, args }` of the pass, on the first chunk of it this worker
@@ -74,19 +74,19 @@ function workerInit({ module, gluePath, kernelsModule, port, doorbell, gcLock, a
  *   flat array of numbers, MORE_FIELDS per chunk: `id, start, end, block,
  *   index` as above (flat: cheaper to clone than an array of objects); or
  *   undefined for a chunk sent alone. `last` then holds after the last of them.
+ * relaxed: the fused module (WebAssembly.Module, js/relaxed.js) with this
+ *   worker's first chunk that runs on it, or undefined
  */
-function chunk(id, pass, data, last, start, end, block, index, blocks, load, forget, attach, more) {
+function chunk(fields) {
+  const { id, pass, last, start, end, block, index } = fields;
   // The optional fields are left out rather than sent as undefined: every
   // key costs the structured clone of every chunk.
   const msg = { type: CHUNK, id, pass, last, start, end, block, index };
-  if (data !== undefined) msg.data = data;
-  if (blocks !== undefined) msg.blocks = blocks;
-  if (load !== undefined) msg.load = load;
-  if (forget !== undefined) msg.forget = forget;
-  if (attach !== undefined) msg.attach = attach;
-  if (more !== undefined) msg.more = more;
+  for (const key of OPTIONAL_CHUNK_FIELDS) if (fields[key] !== undefined) msg[key] = fields[key];
   return msg;
 }
+
+const OPTIONAL_CHUNK_FIELDS = ['data', 'blocks', 'load', 'forget', 'attach', 'more', 'relaxed'];
 
 /** Numbers per chunk in a chunk message's `more`. */
 const MORE_FIELDS = 5;

@@ -16,6 +16,8 @@ const { requireDefinition, specsOf } = require('./custom');
 const tasks = require('./tasks');
 const protocol = require('./protocol');
 const { attach } = require('./shared-memory');
+// Loading it validates relaxed SIMD in this thread (js/relaxed.js).
+const relaxed = require('./relaxed');
 
 const kernels = { ...kernelTable(workerData.kernelsModule) };
 // An internal kernels module may derive kernels of its own from a user's
@@ -144,8 +146,9 @@ function handle(msg) {
   if (msg.last) forgetPass(msg.pass);
   if (msg.blocks) stateBlocks.push(...msg.blocks);
   if (msg.load) loadDefinition(msg.load);
+  const relaxedSent = msg.relaxed; // the fused module, with the first chunk that needs it
   if (msg.attach) attached.set(msg.attach.id, attach(msg.attach.module, msg.attach.memory, msg.attach.ctx));
-  const first = run(pass, msg.id, msg.start, msg.end, stateBlocks[msg.block], msg.index);
+  const first = run(pass, msg.id, msg.start, msg.end, stateBlocks[msg.block], msg.index, relaxedSent);
   const more = msg.more;
   if (more === undefined) {
     parentPort.postMessage(first);
@@ -163,7 +166,7 @@ function handle(msg) {
       replies.push(protocol.skipped(id, 0));
       continue;
     }
-    const reply = run(pass, id, more[i + 1], more[i + 2], stateBlocks[more[i + 3]], more[i + 4]);
+    const reply = run(pass, id, more[i + 1], more[i + 2], stateBlocks[more[i + 3]], more[i + 4], relaxedSent);
     failed = reply.type === protocol.ERROR;
     replies.push(reply);
   }
@@ -174,8 +177,9 @@ function handle(msg) {
  * Runs task `id` (units [start, end) of `pass`, its state `states[index]`)
  * and returns its reply (js/protocol.js done, skipped or error); only a
  * provisional value is posted from here, before the write-back.
+ * `relaxedSent`: the fused module, if this message brought it.
  */
-function run(pass, id, start, end, states, index) {
+function run(pass, id, start, end, states, index, relaxedSent) {
   const t0 = performance.now();
   if (!tasks.start(states, index)) {
     // Cancelled while it waited here (its call failed, or another worker
@@ -188,7 +192,9 @@ function run(pass, id, start, end, states, index) {
   let out;
   try {
     spec = specOf(pass.kernel);
-    eng = spec.gluePath ? userEngines.get(spec.gluePath) : engine;
+    // A fused chunk's engine is made here from the module sent, after this
+    // thread's own check (ERR_SABRE_RELAXED_SIMD_UNSUPPORTED otherwise).
+    eng = spec.gluePath ? userEngines.get(spec.gluePath) : relaxed.needsRelaxed(spec) ? relaxed.relaxedEngine(relaxedSent) : engine;
     // The pool sent this pass's arrays in a shared memory (declare.js).
     engine.zeroCopy = pass.memory === undefined ? undefined : attached.get(pass.memory);
     engine.inPlace = pass.inPlace;

@@ -6,6 +6,8 @@
 //   3. cargo build --target wasm32-wasip1-threads into build/wasm-shared: the
 //      shared-memory build (raw pointer ABI, src/shared_abi.rs; no
 //      wasm-bindgen), instantiated on one shared memory by js/shared-memory.js;
+//   3b. the fused module (matmul's fused mode, cargo feature relaxed-simd)
+//      into build/wasm-relaxed, loaded only where relaxed SIMD validates;
 //   4. assemble dist/ from pkg-template/, js/, README.md, the two LICENSE-*
 //      files and the wasm-pack output.
 // Each step is skipped when the hash of its inputs matches the last build, so
@@ -55,17 +57,46 @@ function cached(outDir, hash, build) {
 
 const rustInputs = ['Cargo.toml', 'Cargo.lock', 'src'].map((p) => path.join(root, p));
 
-function buildWasm(outName, features) {
+/**
+ * wasm-pack into build/OUTNAME (glue OUTFILE.js, OUTFILE_bg.wasm) with
+ * +simd128 and the cargo `features`. `wasmOpt`: run wasm-pack with
+ * `--no-opt`, then wasm-opt with these flags instead of Cargo.toml's.
+ */
+function buildWasm(outName, features, { outFile = 'sabre', wasmOpt } = {}) {
   const outDir = path.join(root, 'build', outName);
-  const hash = hashInputs(rustInputs, `${RUSTFLAGS}|${features.join(',')}`);
+  const hash = hashInputs(rustInputs, `${RUSTFLAGS}|${features.join(',')}|${outFile}|${wasmOpt?.join(' ') ?? ''}`);
   return cached(outDir, hash, () => {
     log(`building ${outName} (wasm-pack --target nodejs --release${features.length ? `, features ${features}` : ''})`);
     fs.rmSync(outDir, { recursive: true, force: true });
-    const args = ['build', '--target', 'nodejs', '--release', '--no-pack', '--out-dir', outDir, '--out-name', 'sabre'];
+    const args = ['build', '--target', 'nodejs', '--release', '--no-pack', '--out-dir', outDir, '--out-name', outFile];
+    if (wasmOpt) args.push('--no-opt');
     if (features.length) args.push('--', '--features', features.join(','));
     run('wasm-pack', args, { env: { ...env(), RUSTFLAGS } });
+    if (wasmOpt) {
+      const wasm = path.join(outDir, `${outFile}_bg.wasm`);
+      run('wasm-opt', [...wasmOpt, wasm, '-o', wasm], { env: env() });
+    }
   });
 }
+
+/** The `wasm-opt = [...]` flags of Cargo.toml's wasm-pack release profile. */
+function wasmOptFlags() {
+  const m = /^wasm-opt = \[(.*)\]$/m.exec(fs.readFileSync(path.join(root, 'Cargo.toml'), 'utf8'));
+  if (!m) throw new Error('Cargo.toml: no wasm-opt = [...] line in [package.metadata.wasm-pack.profile.release]');
+  return JSON.parse(`[${m[1]}]`);
+}
+
+// The fused module: cargo feature `relaxed-simd` (only matmul's bindings;
+// its micro-kernel alone is compiled with `#[target_feature(enable =
+// "relaxed-simd")]`), with the default build's RUSTFLAGS and target dir, so
+// that the dependencies built for it are reused and only the crate is
+// compiled again (features are part of cargo's artifact hash, as for
+// wasm-faults). Cargo.toml's wasm-opt flags are the default module's and
+// stay so; this one runs them plus `--enable-relaxed-simd` itself. Shipped
+// beside the default module as wasm/sabre_relaxed{.js,_bg.wasm};
+// js/relaxed.js compiles it only where relaxed SIMD validates.
+const buildRelaxedWasm = () =>
+  buildWasm('wasm-relaxed', ['relaxed-simd'], { outFile: 'sabre_relaxed', wasmOpt: [...wasmOptFlags(), '--enable-relaxed-simd'] });
 
 // The shared-memory build: `--cfg sabre_shared` compiles src/shared_abi.rs in;
 // each JS instance needs its own shadow stack and TLS block, so the module
@@ -112,7 +143,7 @@ function buildSharedWasm() {
 function assemble() {
   const dist = path.join(root, 'dist');
   const licenses = ['LICENSE-MIT', 'LICENSE-APACHE'];
-  const inputs = ['pkg-template', 'js', 'README.md', ...licenses, 'build/wasm/.stamp', 'build/wasm-shared/.stamp'].map((p) => path.join(root, p));
+  const inputs = ['pkg-template', 'js', 'README.md', ...licenses, 'build/wasm/.stamp', 'build/wasm-shared/.stamp', 'build/wasm-relaxed/.stamp'].map((p) => path.join(root, p));
   return cached(dist, hashInputs(inputs, 'dist'), () => {
     log('assembling dist/');
     fs.rmSync(dist, { recursive: true, force: true });
@@ -127,6 +158,9 @@ function assemble() {
     for (const f of licenses) fs.copyFileSync(path.join(root, f), path.join(dist, f));
     for (const f of ['sabre.js', 'sabre_bg.wasm']) {
       fs.copyFileSync(path.join(root, 'build', 'wasm', f), path.join(dist, 'wasm', f));
+    }
+    for (const f of ['sabre_relaxed.js', 'sabre_relaxed_bg.wasm']) {
+      fs.copyFileSync(path.join(root, 'build', 'wasm-relaxed', f), path.join(dist, 'wasm', f));
     }
     fs.copyFileSync(path.join(root, 'build', 'wasm-shared', 'sabre_shared.wasm'), path.join(dist, 'wasm', 'sabre_shared.wasm'));
   });
@@ -150,6 +184,7 @@ function build({ withFaults = false, withExamples = false } = {}) {
   ensureToolchain();
   buildWasm('wasm', []);
   buildSharedWasm();
+  buildRelaxedWasm();
   if (withFaults) buildWasm('wasm-faults', ['fault-injection']);
   if (withExamples) buildExampleCrate('custom-kernel');
   assemble();

@@ -3,7 +3,7 @@
 //   1. build (toolchain, wasm, the fault-injection wasm, dist/)
 //   2. lint: ESLint (eslint.config.js) over every JS folder, cargo fmt
 //      --check, cargo clippy -D warnings (native tests, the wasm build, the
-//      fault-injection build, the shared-memory build)
+//      fault-injection build, the fused module, the shared-memory build)
 //   3. cargo test: the kernels natively, then in wasm under node:wasi, once
 //      with the simd128 variants and once with the portable loops
 //      (scripts/wasi-test.js)
@@ -45,7 +45,7 @@ log('lint: eslint, cargo fmt --check, cargo clippy -D warnings');
 run(process.execPath, [path.join(root, 'node_modules', 'eslint', 'bin', 'eslint.js'), '--max-warnings=0', 'eslint.config.js', 'js', 'scripts', 'bench', 'test-node', 'examples'], { env: env() });
 run('cargo', ['fmt', '--all', '--', '--check'], { env: env() });
 run('cargo', ['clippy', '--quiet', '--all-targets', '--', '-D', 'warnings'], { env: env() });
-for (const features of [[], ['fault-injection']]) {
+for (const features of [[], ['fault-injection'], ['relaxed-simd']]) {
   const args = ['clippy', '--quiet', '--target', 'wasm32-unknown-unknown', '--release'];
   if (features.length) args.push('--features', features.join(','));
   run('cargo', [...args, '--', '-D', 'warnings'], { env: { ...env(), RUSTFLAGS: '-C target-feature=+simd128' } });

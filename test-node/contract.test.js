@@ -18,6 +18,9 @@ const module_ = compileModule();
 const contract = contractOf(module_);
 const wasmExports = new Set(WebAssembly.Module.exports(module_).map((e) => e.name));
 const publicNames = Object.keys(kernels).filter((n) => !n.startsWith('_'));
+const relaxed = require(path.join(dist, 'relaxed'));
+/** The specs that run on the default module; the fused variants (spec.wasm 'relaxed') have a test of their own. */
+const defaultSpecs = Object.entries(kernels).filter(([, spec]) => !relaxed.needsRelaxed(spec));
 
 /** The glue: what JS calls (its functions are named by each export's js_name). */
 const glue = require(path.join(dist, 'wasm', 'sabre.js'));
@@ -33,7 +36,7 @@ describe('the kernel contract', () => {
 
   it('every export a JS kernel calls is in the contract, and every contract entry is called by a kernel', () => {
     const used = new Set();
-    for (const [name, spec] of Object.entries(kernels)) {
+    for (const [name, spec] of defaultSpecs) {
       assert.ok(spec.contract && Array.isArray(spec.contract.exports), `${name}: declares no contract.exports`);
       for (const e of spec.contract.exports) {
         assert.ok(contract.has(e), `${name} calls ${e}, which the wasm's contract does not declare`);
@@ -42,6 +45,24 @@ describe('the kernel contract', () => {
     }
     const orphans = [...contract.keys()].filter((e) => !used.has(e));
     assert.deepEqual(orphans, [], 'exports no kernel calls');
+  });
+
+  // The fused module compiles only where relaxed SIMD does (Node 24 in npm test).
+  it('the fused module: its exports are those the fused variants call, each with the slots and arguments of the exact export', { skip: !relaxed.supported && 'this runtime has no relaxed SIMD' }, () => {
+    const fusedModule = relaxed.relaxedModule();
+    const fused = contractOf(fusedModule);
+    const variants = Object.entries(kernels).filter(([, spec]) => relaxed.needsRelaxed(spec));
+    assert.deepEqual(variants.map(([name]) => name), ['_matmulFused']);
+    const used = new Set(variants.flatMap(([, spec]) => spec.contract.exports));
+    assert.deepEqual([...fused.keys()].sort(), [...used].sort(), 'the fused module exports what its variants call, nothing else');
+    const exports = new Set(WebAssembly.Module.exports(fusedModule).map((e) => e.name));
+    for (const e of used) assert.ok(exports.has(e), `${e}: not exported by the fused module`);
+    for (const [name, spec] of Object.entries(kernels)) {
+      if (spec.fused === undefined) continue;
+      const exact = contract.get('matmulF32');
+      assert.deepEqual({ ...fused.get('matmulFusedF32'), name: undefined }, { ...exact, name: undefined }, `${name}: the fused export takes what the exact one takes`);
+      assert.equal(kernels[spec.fused].displayName, name);
+    }
   });
 
   it('each declared kernel passes the slots and arguments its Rust export takes, by name', () => {

@@ -18,6 +18,7 @@ it('npm pack + npm install + require + a pool call', { timeout: 180_000 }, () =>
     const files = packed[0].files.map((f) => f.path).sort();
     assert.ok(files.includes('wasm/sabre_bg.wasm'), 'ships the wasm');
     assert.ok(files.includes('wasm/sabre_shared.wasm'), 'ships the shared-memory build beside it');
+    assert.ok(files.includes('wasm/sabre_relaxed_bg.wasm') && files.includes('wasm/sabre_relaxed.js'), 'ships the fused (relaxed-SIMD) module beside it');
     assert.ok(files.includes('worker.js'), 'ships its own worker script');
     assert.ok(files.includes('index.d.ts'));
     // package.json says "MIT OR Apache-2.0": both texts travel with the code.

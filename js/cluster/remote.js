@@ -31,7 +31,12 @@ function clusterOptions(raw) {
   if (raw === undefined || raw === null || typeof raw !== 'object') return { opts: callOptions(raw), cls: DEFAULT_CLASS, onStats: undefined };
   const { needs, onStats, ...rest } = raw;
   if (onStats !== undefined && typeof onStats !== 'function') throw invalidArgType('options.onStats', 'a function', onStats);
-  return { opts: callOptions(rest), cls: classOf(needs), onStats };
+  const opts = callOptions(rest);
+  // A remote worker is another runtime, which may lack relaxed SIMD; until
+  // its capacity says so (a class of its own), the fused mode runs on a Pool
+  // or directly, and is refused here rather than run exact.
+  if (opts.fused) throw invalidArgType('options.fused', 'false or undefined on a remote Cluster (the fused mode runs on a Pool, directly, or on an embedded Cluster)', true);
+  return { opts, cls: classOf(needs), onStats };
 }
 
 class RemoteCluster {

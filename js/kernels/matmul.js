@@ -7,6 +7,15 @@
 // once per chunk: `bCache` remembers, per instance, the call whose B it
 // holds. The key is per call, so a B modified between two calls is copied
 // again; a new instance (after a trap) starts with an empty cache.
+//
+// The fused mode (`{ fused: true }`, js/relaxed.js) is the spec `_matmulFused`:
+// the same prepare, split and combine, its run on the fused module's engine
+// (wasm/sabre_relaxed_bg.wasm, `matmulFusedF32`: f32x4.relaxed_madd). Not
+// bit-identical to the naive loop: each element is within k * 2^-23 *
+// sum |a||b| of the exact product (the exact mode too), and its bits depend
+// on whether this machine's engine fuses relaxed_madd (x86 with FMA3 and
+// Arm do; it may also run mul then add). Bands still give the bits of the
+// whole product on one machine: every element is summed in p order.
 
 const v = require('../validate');
 const { outOfRange } = require('../errors');
@@ -67,16 +76,33 @@ const specs = {
       const rows = Math.max(1, Math.floor(MATMUL_WORK / Math.max(1, c.k * c.n)));
       return Math.ceil(rows / MR) * MR;
     },
-    run(e, c, s, t) {
-      const x = e.kernel('matmulF32');
-      x.load('a', c.a, s * c.k, t * c.k);
-      loadB(e, c);
-      x.reserve('c', c.c, (t - s) * c.n);
-      x.call(t - s, c.k, c.n);
-      return { writes: [x.write('c', c.c, s * c.n, t * c.n)] };
-    },
+    run: runWith('matmulF32'),
     combine: (c) => c.c,
+    fused: '_matmulFused', // options.fused (js/relaxed.js variantOf)
   },
+};
+
+/** A band of rows of C through `name`: A's rows into its slot, B through the cache. */
+function runWith(name) {
+  return (e, c, s, t) => {
+    const x = e.kernel(name);
+    x.load('a', c.a, s * c.k, t * c.k);
+    loadB(e, c);
+    x.reserve('c', c.c, (t - s) * c.n);
+    x.call(t - s, c.k, c.n);
+    return { writes: [x.write('c', c.c, s * c.n, t * c.n)] };
+  };
+}
+
+// The fused mode: same slots and arguments, the fused module's export. Its
+// label in stats and errors stays 'matmul'.
+const { fused: _, ...exact } = specs.matmul;
+specs._matmulFused = {
+  ...exact,
+  displayName: 'matmul',
+  wasm: 'relaxed', // runs on the fused module's engine (js/relaxed.js)
+  contract: { exports: ['matmulFusedF32', 'matmulReserveB'] },
+  run: runWith('matmulFusedF32'),
 };
 
 module.exports = specs;

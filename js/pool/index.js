@@ -41,12 +41,16 @@ const { Stats } = require('../stats');
 const tasks = require('../tasks');
 const protocol = require('../protocol');
 const { paths } = require('../declare');
+const relaxed = require('../relaxed');
 const { poolOptions, callOptions } = require('../options');
 const { internalOptions } = require('../internal');
 const { AbortError, QueueFullError, PoolClosedError } = require('../errors');
 const { Calls, newTask } = require('./calls');
 const { Scheduler } = require('./scheduler');
 const { Workers, gcLock } = require('./slots');
+
+/** In a WorkerSlot's `loaded` (beside declaration files): it holds the fused module. */
+const RELAXED = Symbol('relaxed module');
 
 class ThreadPool extends EventEmitter {
   #opts;
@@ -115,8 +119,10 @@ class ThreadPool extends EventEmitter {
     // Every check throws before anything is registered; a throw here becomes
     // the returned promise's rejection.
     try {
-      const spec = this.kernels[kernel];
       const opts = callOptions(rawOpts);
+      // options.fused: the kernel's fused variant, or a TypeError / ERR_SABRE_RELAXED_SIMD_UNSUPPORTED.
+      const name = relaxed.variantOf(this.kernels, kernel, opts.fused);
+      const spec = this.kernels[name];
       const prepared = spec.prepare(args, true);
       if (this.#closing || this.#destroyed) {
         throw new PoolClosedError('The pool is closed and accepts no new calls', { code: 'ERR_SABRE_POOL_CLOSED' });
@@ -125,7 +131,9 @@ class ThreadPool extends EventEmitter {
       if (this.#calls.unstarted >= this.#opts.maxQueue && this.#mustQueue()) {
         throw new QueueFullError(`The pool's queue is full (maxQueue ${this.#opts.maxQueue})`, { code: 'ERR_SABRE_QUEUE_FULL' });
       }
-      const request = this.#calls.newRequest(spec.displayName ?? kernel, opts, new Execution(this.kernels, kernel, prepared, { inPlace: opts.inPlace, threads: this.#opts.maxThreads }));
+      // Compiled (once per process) before the call is registered: workers get it with their first fused chunk.
+      if (relaxed.needsRelaxed(spec)) relaxed.relaxedModule();
+      const request = this.#calls.newRequest(spec.displayName ?? kernel, opts, new Execution(this.kernels, name, prepared, { inPlace: opts.inPlace, threads: this.#opts.maxThreads }));
       if (opts.signal) this.#listen(request, opts.signal);
       this.#calls.submit(request);
       debuglog('call %d %s: %d units in %d chunks', request.id, kernel, request.pass.pass.units, request.pass.chunks);
@@ -211,6 +219,8 @@ class ThreadPool extends EventEmitter {
     const cached = call.seenBy.has(slot);
     const last = !call.hasPending();
     const def = call.spec.definition;
+    // The fused module, with this worker's first chunk that runs on it.
+    const sendRelaxed = relaxed.needsRelaxed(call.spec) && !slot.loaded.has(RELAXED);
     // Zero copy: every split array in one shared memory (declare.js); the
     // worker gets its own instance on it with its first such chunk.
     const owner = call.zeroCopy; // decided when the pass was registered (calls.js)
@@ -223,21 +233,22 @@ class ThreadPool extends EventEmitter {
       this.#undispatched(call, indices, refs, err);
       return;
     }
-    const msg = protocol.chunk(
-      ids[0],
-      call.id,
-      cached ? undefined : protocol.passData(call.kernel, call.args, owner?.id, owner !== null && call.request.inPlace),
+    const msg = protocol.chunk({
+      id: ids[0],
+      pass: call.id,
+      data: cached ? undefined : protocol.passData(call.kernel, call.args, owner?.id, owner !== null && call.request.inPlace),
       last,
       start,
       end,
-      refs[0].block,
-      refs[0].index,
-      slot.blocksSent < this.#states.blocks.length ? this.#states.blocks.slice(slot.blocksSent) : undefined,
-      def && !slot.loaded.has(def) ? { filename: def, module: this.#userModules.get(def) } : undefined,
-      slot.forget.length > 0 ? slot.forget : undefined,
-      attach && { id: owner.id, module: owner.module, memory: owner.memory, ctx: attach },
+      block: refs[0].block,
+      index: refs[0].index,
+      blocks: slot.blocksSent < this.#states.blocks.length ? this.#states.blocks.slice(slot.blocksSent) : undefined,
+      load: def && !slot.loaded.has(def) ? { filename: def, module: this.#userModules.get(def) } : undefined,
+      forget: slot.forget.length > 0 ? slot.forget : undefined,
+      attach: attach && { id: owner.id, module: owner.module, memory: owner.memory, ctx: attach },
       more,
-    );
+      relaxed: sendRelaxed ? relaxed.relaxedModule() : undefined,
+    });
     try {
       slot.send(msg, this.#opts.atomics);
     } catch (err) {
@@ -249,6 +260,7 @@ class ThreadPool extends EventEmitter {
     if (owner) paths.poolZeroCopy += n;
     if (msg.forget) slot.takeForget();
     if (def) slot.loaded.add(def);
+    if (sendRelaxed) slot.loaded.add(RELAXED);
     if (last) call.seenBy.delete(slot);
     else call.seenBy.add(slot);
     slot.blocksSent = this.#states.blocks.length;

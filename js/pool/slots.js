@@ -38,7 +38,7 @@ class WorkerSlot {
     this.pendingRetire = null; // a retire deferred until its write-back ends
     this.idleTimer = null;
     this.blocksSent = 0; // task-state blocks this worker has
-    this.loaded = new Set(); // user kernel declarations this worker has
+    this.loaded = new Set(); // user kernel declarations this worker has (and the fused module: pool/index.js RELAXED)
     this.attached = new Map(); // shared memory -> this worker's context on it (released on exit)
     this.forget = []; // ids of settled passes whose data it still holds
     this.lastError = null;

@@ -48,23 +48,53 @@ export! {
     }
 }
 
+/// A driver of `matmul` over packed B: `(c, a, packed b, rows, k, n)`.
+type Driver = fn(&mut [f32], &[f32], &[f32], usize, usize, usize) -> Result<(), Error>;
+
+/// One band of rows of C from the B cache, packing it first if this is the
+/// call's first band on this instance; `kernel` is the mode's driver.
+fn band(
+    c: &mut [f32],
+    a: &[f32],
+    rows: usize,
+    k: usize,
+    n: usize,
+    kernel: Driver,
+) -> Result<(), Error> {
+    let kn = elems(k, n)?;
+    B_CACHE.with(|cache| {
+        let cache = &mut *cache.borrow_mut();
+        if cache.packed_for != Some((k, n)) {
+            let b = cache.raw.get(..kn).ok_or_else(|| Error::Scratch {
+                detail: format!("B cache holds {} of {kn} elements", cache.raw.len()),
+            })?;
+            matmul::pack_b(&mut cache.packed, b, k, n)?;
+            cache.packed_for = Some((k, n));
+        }
+        kernel(c, a, &cache.packed, rows, k, n)
+    })
+}
+
+// The exact mode, in the default module only.
+#[cfg(not(feature = "relaxed-simd"))]
 export! {
     /// `c` (written): `rows x n` rows of C; `a`: their `rows x k` rows of A;
     /// B (`k x n`) is in the B cache.
     matmulF32 = fn matmul_f32(rows: usize, k: usize, n: usize) [c, a] -> () {
         let c = view::<f32>(c, elems(rows, n)?)?;
         let a = view::<f32>(a, elems(rows, k)?)?;
-        let kn = elems(k, n)?;
-        B_CACHE.with(|cache| {
-            let cache = &mut *cache.borrow_mut();
-            if cache.packed_for != Some((k, n)) {
-                let b = cache.raw.get(..kn).ok_or_else(|| Error::Scratch {
-                    detail: format!("B cache holds {} of {kn} elements", cache.raw.len()),
-                })?;
-                matmul::pack_b(&mut cache.packed, b, k, n)?;
-                cache.packed_for = Some((k, n));
-            }
-            matmul::matmul_f32_packed(c, a, &cache.packed, rows, k, n)
-        })
+        band(c, a, rows, k, n, matmul::matmul_f32_packed)
+    }
+}
+
+// The fused mode (`f32x4.relaxed_madd`), in the fused module only.
+#[cfg(feature = "relaxed-simd")]
+export! {
+    /// `matmulF32`'s fused mode: the same slots and arguments, not
+    /// bit-identical to the naive loop (src/kernels/matmul.rs).
+    matmulFusedF32 = fn matmul_fused_f32(rows: usize, k: usize, n: usize) [c, a] -> () {
+        let c = view::<f32>(c, elems(rows, n)?)?;
+        let a = view::<f32>(a, elems(rows, k)?)?;
+        band(c, a, rows, k, n, matmul::matmul_f32_fused_packed)
     }
 }

@@ -29,25 +29,32 @@ use crate::scratch;
 #[cfg(not(sabre_shared))]
 use wasm_bindgen::prelude::*;
 
+// The fused module (cargo feature `relaxed-simd`, its own .wasm, built by
+// scripts/build.js) holds only what the fused matmul needs: matmul's
+// bindings, the scratch slots and the panic hook. Only its micro-kernel is
+// compiled with the relaxed-simd target feature (kernels/matmul.rs); the
+// default module is built without the cargo feature and holds none.
+#[cfg(not(feature = "relaxed-simd"))]
 mod bytes;
 #[cfg(all(feature = "fault-injection", not(sabre_shared)))]
 mod faults;
-#[cfg(not(sabre_shared))]
+#[cfg(not(any(sabre_shared, feature = "relaxed-simd")))]
 mod kmeans;
-#[cfg(not(sabre_shared))]
+#[cfg(not(any(sabre_shared, feature = "relaxed-simd")))]
 mod mandelbrot;
+#[cfg(not(feature = "relaxed-simd"))]
 mod map;
 #[cfg(not(sabre_shared))]
 mod matmul;
-#[cfg(not(sabre_shared))]
+#[cfg(not(any(sabre_shared, feature = "relaxed-simd")))]
 mod nbody;
-#[cfg(not(sabre_shared))]
+#[cfg(not(any(sabre_shared, feature = "relaxed-simd")))]
 mod primes;
 #[cfg(sabre_shared)]
 pub(crate) mod shared;
-#[cfg(not(sabre_shared))]
+#[cfg(not(any(sabre_shared, feature = "relaxed-simd")))]
 mod sort;
-#[cfg(not(sabre_shared))]
+#[cfg(not(any(sabre_shared, feature = "relaxed-simd")))]
 mod stencil;
 
 #[cfg(not(sabre_shared))]

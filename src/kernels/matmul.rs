@@ -20,6 +20,18 @@
 //!   then one add per step. Edge tiles run the same kernel on a copy of the
 //!   tile and write back only the elements inside C; the padding lanes
 //!   compute `a * 0` sums that are never stored.
+//!
+//! The fused mode ([`matmul_f32_fused`], opt-in) is the same driver with a
+//! micro-kernel that steps `c = madd(a, b, c)`: on wasm with the cargo
+//! feature `relaxed-simd` (the fused module, built apart) that is
+//! `f32x4.relaxed_madd`, which the engine may run fused (one
+//! rounding, x86 FMA3 / Arm FMLA) or as a multiply then an add (two), as
+//! the wasm spec allows; natively it is `f32::mul_add` (fused). It is not
+//! bit-identical to the naive loop: each element has at most `k` roundings
+//! instead of `2k`, and `|c - exact| <= k * 2^-23 * sum |a||b|` holds for
+//! it, for either rounding of `relaxed_madd`, as for the exact mode (tests:
+//! `bound`); the p order is the same, so on one machine a band of rows
+//! still gives the bits of the whole product.
 
 use crate::error::{Error, Result};
 
@@ -70,12 +82,38 @@ pub fn pack_b(out: &mut Vec<f32>, b: &[f32], k: usize, n: usize) -> Result<()> {
 
 /// `c (m x n) = a (m x k) · b (k x n)`, all row-major.
 pub fn matmul_f32(c: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Result<()> {
+    with_packed_b(c, a, b, m, k, n, matmul_f32_packed)
+}
+
+/// The fused mode of [`matmul_f32`]: within `k * 2^-23 * sum |a||b|` of the
+/// exact product, not bit-identical to the naive loop (module docs).
+pub fn matmul_f32_fused(
+    c: &mut [f32],
+    a: &[f32],
+    b: &[f32],
+    m: usize,
+    k: usize,
+    n: usize,
+) -> Result<()> {
+    with_packed_b(c, a, b, m, k, n, matmul_f32_fused_packed)
+}
+
+/// Checks the lengths, packs `b` and runs `driver` (a `*_packed` mode) on it.
+fn with_packed_b(
+    c: &mut [f32],
+    a: &[f32],
+    b: &[f32],
+    m: usize,
+    k: usize,
+    n: usize,
+    driver: impl Fn(&mut [f32], &[f32], &[f32], usize, usize, usize) -> Result<()>,
+) -> Result<()> {
     check_len("c", c.len(), m, n)?;
     check_len("a", a.len(), m, k)?;
     check_len("b", b.len(), k, n)?;
     let mut packed = Vec::new();
     pack_b(&mut packed, b, k, n)?;
-    matmul_f32_packed(c, a, &packed, m, k, n)
+    driver(c, a, &packed, m, k, n)
 }
 
 /// [`matmul_f32`] with B already packed by [`pack_b`] (same `k`, `n`).
@@ -86,6 +124,36 @@ pub fn matmul_f32_packed(
     m: usize,
     k: usize,
     n: usize,
+) -> Result<()> {
+    matmul_packed_with(c, a, bp, m, k, n, micro::tile)
+}
+
+/// [`matmul_f32_fused`] with B already packed by [`pack_b`] (same `k`, `n`).
+pub fn matmul_f32_fused_packed(
+    c: &mut [f32],
+    a: &[f32],
+    bp: &[f32],
+    m: usize,
+    k: usize,
+    n: usize,
+) -> Result<()> {
+    matmul_packed_with(c, a, bp, m, k, n, |c, ldc, ap, bp, kc| {
+        micro::fused_tile(c, ldc, ap, bp, kc)
+    })
+}
+
+/// The blocking and packing around a micro-kernel, shared by both modes.
+fn matmul_packed_with(
+    c: &mut [f32],
+    a: &[f32],
+    bp: &[f32],
+    m: usize,
+    k: usize,
+    n: usize,
+    // A micro-kernel: `c[r * ldc + j] = madd(a[p][r], b[p][j], c[..])` over an
+    // `MR x NR` tile for p in `0..kc`, from packed panels (generic, so each
+    // mode's driver is compiled with its micro-kernel inlined).
+    tile: impl Fn(&mut [f32], usize, &[f32], &[f32], usize),
 ) -> Result<()> {
     check_len("c", c.len(), m, n)?;
     check_len("a", a.len(), m, k)?;
@@ -115,17 +183,17 @@ pub fn matmul_f32_packed(
                     let i = i0 + t * MR;
                     let h = MR.min(m - i);
                     if h == MR && w == NR {
-                        micro::tile(&mut c[i * n + j0..], n, apanel, bpanel, kc);
+                        tile(&mut c[i * n + j0..], n, apanel, bpanel, kc);
                     } else {
-                        let mut tile = [0f32; MR * NR];
+                        let mut edge = [0f32; MR * NR];
                         for r in 0..h {
-                            tile[r * NR..r * NR + w]
+                            edge[r * NR..r * NR + w]
                                 .copy_from_slice(&c[(i + r) * n + j0..(i + r) * n + j0 + w]);
                         }
-                        micro::tile(&mut tile, NR, apanel, bpanel, kc);
+                        tile(&mut edge, NR, apanel, bpanel, kc);
                         for r in 0..h {
                             c[(i + r) * n + j0..(i + r) * n + j0 + w]
-                                .copy_from_slice(&tile[r * NR..r * NR + w]);
+                                .copy_from_slice(&edge[r * NR..r * NR + w]);
                         }
                     }
                 }
@@ -160,13 +228,33 @@ fn pack_a(ap: &mut [f32], a: &[f32], i0: usize, mc: usize, p0: usize, kc: usize,
 }
 
 /// The portable micro-kernel: an `MR x NR` tile of accumulators (LLVM keeps
-/// them in registers), `c[r * ldc + j] += a[p][r] * b[p][j]` for p in order.
+/// them in registers), `c[r * ldc + j] = madd(a[p][r], b[p][j], c[..])` for p
+/// in order. `tile` rounds the product and the sum apart (exact mode; Rust
+/// never contracts them into an FMA); `fused_tile` rounds once (`mul_add`),
+/// the result a fused `relaxed_madd` gives.
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128", not(sabre_no_simd))))]
 mod micro {
     use super::{MR, NR};
 
     #[inline(always)]
     pub fn tile(c: &mut [f32], ldc: usize, ap: &[f32], bp: &[f32], kc: usize) {
+        tile_with(c, ldc, ap, bp, kc, |a, b, acc| acc + a * b);
+    }
+
+    #[inline(always)]
+    pub fn fused_tile(c: &mut [f32], ldc: usize, ap: &[f32], bp: &[f32], kc: usize) {
+        tile_with(c, ldc, ap, bp, kc, f32::mul_add);
+    }
+
+    #[inline(always)]
+    pub fn tile_with(
+        c: &mut [f32],
+        ldc: usize,
+        ap: &[f32],
+        bp: &[f32],
+        kc: usize,
+        madd: impl Fn(f32, f32, f32) -> f32,
+    ) {
         let mut acc = [[0f32; NR]; MR];
         for (r, row) in acc.iter_mut().enumerate() {
             row.copy_from_slice(&c[r * ldc..r * ldc + NR]);
@@ -177,7 +265,7 @@ mod micro {
         {
             for r in 0..MR {
                 for j in 0..NR {
-                    acc[r][j] += av[r] * bv[j];
+                    acc[r][j] = madd(av[r], bv[j], acc[r][j]);
                 }
             }
         }
@@ -188,8 +276,18 @@ mod micro {
 }
 
 /// The simd128 micro-kernel: `MR x NR / 4` f32x4 accumulators; per step two
-/// loads of B, `MR` splats of A, then `f32x4.mul` and `f32x4.add` (never a
+/// loads of B, `MR` splats of A, then one multiply-add per accumulator.
+/// `tile` (exact mode) does it as `f32x4.mul` then `f32x4.add` (never a
 /// fused multiply-add), so every lane rounds exactly as the portable loop.
+/// `fused_tile` uses `f32x4.relaxed_madd` with the cargo feature
+/// `relaxed-simd` (the fused module, scripts/build.js); elsewhere (the
+/// `+simd128` wasm in which scripts/wasi-test.js runs the unit tests) it is
+/// `mul` then `add`, one of the two results `relaxed_madd` may give, so the
+/// same tests hold. Only `fused_tile` is compiled with the relaxed-simd
+/// target feature (`#[target_feature]`, not RUSTFLAGS), so the fused module
+/// is built with the default module's flags and dependencies, and only its
+/// tile can hold a relaxed instruction; the default module has no such
+/// function at all.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128", not(sabre_no_simd)))]
 mod micro {
     use super::{MR, NR};
@@ -199,6 +297,39 @@ mod micro {
 
     #[inline(always)]
     pub fn tile(c: &mut [f32], ldc: usize, ap: &[f32], bp: &[f32], kc: usize) {
+        tile_with(c, ldc, ap, bp, kc, |a, b, acc| {
+            f32x4_add(acc, f32x4_mul(a, b))
+        });
+    }
+
+    // A call per tile (a function with a target feature cannot be inlined
+    // into one without it): kc * MR * NR multiply-adds each, so its cost
+    // does not show. Safe to call on wasm: an engine without relaxed SIMD
+    // refuses the whole module at validation (js/relaxed.js checks first),
+    // it never runs an instruction it does not have.
+    #[cfg(feature = "relaxed-simd")]
+    #[target_feature(enable = "relaxed-simd")]
+    pub fn fused_tile(c: &mut [f32], ldc: usize, ap: &[f32], bp: &[f32], kc: usize) {
+        tile_with(c, ldc, ap, bp, kc, |a, b, acc| {
+            f32x4_relaxed_madd(a, b, acc)
+        });
+    }
+
+    #[cfg(not(feature = "relaxed-simd"))]
+    #[inline(always)]
+    pub fn fused_tile(c: &mut [f32], ldc: usize, ap: &[f32], bp: &[f32], kc: usize) {
+        tile(c, ldc, ap, bp, kc);
+    }
+
+    #[inline(always)]
+    fn tile_with(
+        c: &mut [f32],
+        ldc: usize,
+        ap: &[f32],
+        bp: &[f32],
+        kc: usize,
+        madd: impl Fn(v128, v128, v128) -> v128,
+    ) {
         // The bounds the unchecked loads below rely on.
         assert!(ap.len() >= kc * MR && bp.len() >= kc * NR && c.len() >= (MR - 1) * ldc + NR);
         let mut acc = [[f32x4_splat(0.0); V]; MR];
@@ -220,7 +351,7 @@ mod micro {
                 for (r, row) in acc.iter_mut().enumerate() {
                     let av = f32x4_splat(*a.add(r));
                     for (x, &bx) in row.iter_mut().zip(bv.iter()) {
-                        *x = f32x4_add(*x, f32x4_mul(av, bx));
+                        *x = madd(av, bx, *x);
                     }
                 }
                 a = a.add(MR);
@@ -297,67 +428,242 @@ mod tests {
         }
     }
 
-    /// Shapes around the micro-kernel's tile (MR x NR), the k block (KC) and
-    /// the row block (MC), primes and the 1x1x1 corner; B packed once and
-    /// reused for bands of rows, as the wasm binding does.
+    /// Bands of rows of `a` (whole, the first tile, the last two thirds, one
+    /// row), B packed once and reused as the wasm binding does, through
+    /// `packed` (a `*_packed` mode): each gives the bits of `whole`.
+    fn check_bands(
+        a: &[f32],
+        b: &[f32],
+        m: usize,
+        k: usize,
+        n: usize,
+        whole: &[f32],
+        packed: Mode,
+    ) {
+        let mut bp = Vec::new();
+        pack_b(&mut bp, b, k, n).unwrap();
+        assert_eq!(bp.len(), packed_b_len(k, n));
+        for (lo, hi) in [
+            (0, m),
+            (0, m.min(MR)),
+            (m / 3, m),
+            (m / 2, (m / 2 + 1).min(m)),
+        ] {
+            let mut band = vec![f32::NAN; (hi - lo) * n];
+            packed(&mut band, &a[lo * k..hi * k], &bp, hi - lo, k, n).unwrap();
+            assert!(
+                same_bits(&band, &whole[lo * n..hi * n]),
+                "band {lo}..{hi} of {m}x{k}x{n}"
+            );
+        }
+    }
+
+    /// Every edge shape (EDGE_SHAPES), whole and in bands.
     #[test]
     fn packed_micro_kernel_matches_naive_loop_on_edge_shapes() {
         let mut rng = Rng::new(13);
-        let shapes = [
-            (1, 1, 1),
-            (2, 3, 5),
-            (7, 11, 13),
-            (13, 31, 37),
-            (17, 33, 9),
-            (MR, KC, NR),
-            (MR + 1, KC + 1, NR + 1),
-            (MR - 1, KC - 1, NR - 1),
-            (64, 64, 64),
-            (MC - 1, 2 * KC + 3, 3 * NR - 1),
-            (MC + 1, 97, 2 * NR + 1),
-            (2 * MC + 3, 5, 41),
-            (101, 257, 103),
-            (1, 300, 64),
-            (64, 300, 1),
-        ];
-        for &(m, k, n) in &shapes {
+        for &(m, k, n) in &EDGE_SHAPES {
             let a = rng.f32s(m * k);
             let b = rng.f32s(k * n);
             let (want, _, _) = naive(&a, &b, m, k, n);
             let mut c = vec![f32::NAN; m * n];
             matmul_f32(&mut c, &a, &b, m, k, n).unwrap();
-            assert!(
-                c.iter().zip(&want).all(|(x, y)| x.to_bits() == y.to_bits()),
-                "{m}x{k}x{n}"
-            );
-            let mut bp = Vec::new();
-            pack_b(&mut bp, &b, k, n).unwrap();
-            assert_eq!(bp.len(), packed_b_len(k, n));
-            for (lo, hi) in [(0, m), (0, m.min(MR)), (m / 3, m), (m / 2, m / 2 + 1)] {
-                let mut band = vec![f32::NAN; (hi - lo) * n];
-                matmul_f32_packed(&mut band, &a[lo * k..hi * k], &bp, hi - lo, k, n).unwrap();
-                assert!(
-                    band.iter()
-                        .zip(&want[lo * n..hi * n])
-                        .all(|(x, y)| x.to_bits() == y.to_bits()),
-                    "band {lo}..{hi} of {m}x{k}x{n}"
-                );
-            }
+            assert!(same_bits(&c, &want), "{m}x{k}x{n}");
+            check_bands(&a, &b, m, k, n, &want, matmul_f32_packed);
         }
         let mut c = [0f32; 4];
         assert!(matmul_f32_packed(&mut c, &[0.0; 4], &[0.0; 4], 2, 2, 2).is_err());
     }
 
-    #[test]
-    fn special_values_propagate() {
+    /// A whole product in one mode: `matmul_f32` or `matmul_f32_fused`.
+    type Mode = fn(&mut [f32], &[f32], &[f32], usize, usize, usize) -> Result<()>;
+
+    /// inf and NaN reach the elements they touch in a mode (`matmul` or `matmul_fused`).
+    fn check_special_values(mode: Mode) {
         let a = [1.0, f32::INFINITY, 0.0, 2.0];
         let b = [1.0, 0.0, 1.0, f32::NAN];
         let mut c = [0f32; 4];
-        matmul_f32(&mut c, &a, &b, 2, 2, 2).unwrap();
+        mode(&mut c, &a, &b, 2, 2, 2).unwrap();
         assert_eq!(c[0], f32::INFINITY);
         assert!(c[1].is_nan()); // inf * 0
         assert_eq!(c[2], 2.0);
         assert!(c[3].is_nan());
+    }
+
+    #[test]
+    fn special_values_propagate() {
+        check_special_values(matmul_f32);
+    }
+
+    /// A scalar multiply-add model: `madd(a, b, acc)`.
+    type Madd = fn(f32, f32, f32) -> f32;
+
+    /// The naive loop with a multiply-add of the caller's, in p order.
+    fn naive_with(
+        a: &[f32],
+        b: &[f32],
+        m: usize,
+        k: usize,
+        n: usize,
+        madd: impl Fn(f32, f32, f32) -> f32,
+    ) -> Vec<f32> {
+        let mut c = vec![0f32; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                c[i * n + j] = (0..k).fold(0f32, |s, p| madd(a[i * k + p], b[p * n + j], s));
+            }
+        }
+        c
+    }
+
+    /// The madd the fused micro-kernel is compiled to here (see `micro`):
+    /// `mul_add` in the portable loop, mul then add in the simd128 one
+    /// without relaxed-simd; `None` with relaxed-simd, where the engine
+    /// chooses (these tests never run so: scripts/wasi-test.js has no
+    /// relaxed-simd build; the Node tests check that module).
+    fn fused_model() -> Option<Madd> {
+        if cfg!(all(
+            target_arch = "wasm32",
+            target_feature = "simd128",
+            not(sabre_no_simd)
+        )) {
+            if cfg!(feature = "relaxed-simd") {
+                None
+            } else {
+                Some(|a, b, c| c + a * b)
+            }
+        } else {
+            Some(f32::mul_add)
+        }
+    }
+
+    /// The error bound of both modes, and of either rounding model of
+    /// `relaxed_madd`: summing k products in p order, one rounding per step
+    /// (fused) gives `|c - exact| <= γ_k Σ|a||b|`, two (mul, add) `γ_(k+1)`,
+    /// with `γ_j = j u / (1 - j u)`, `u = 2^-24`; `k * 2^-23 * Σ|a||b|` is
+    /// above both for every k >= 1 used here (and exact for k = 0).
+    fn bound(k: usize, mag: f64) -> f64 {
+        k as f64 * f32::EPSILON as f64 * mag
+    }
+
+    fn same_bits(x: &[f32], y: &[f32]) -> bool {
+        x.len() == y.len() && x.iter().zip(y).all(|(a, b)| a.to_bits() == b.to_bits())
+    }
+
+    /// Shapes around the micro-kernel's tile (MR x NR), the k block (KC) and
+    /// the row block (MC), primes, k = 0 and the 1x1x1 corner.
+    const EDGE_SHAPES: [(usize, usize, usize); 16] = [
+        (1, 1, 1),
+        (2, 3, 5),
+        (7, 11, 13),
+        (13, 31, 37),
+        (17, 33, 9),
+        (MR, KC, NR),
+        (MR + 1, KC + 1, NR + 1),
+        (MR - 1, KC - 1, NR - 1),
+        (64, 64, 64),
+        (MC - 1, 2 * KC + 3, 3 * NR - 1),
+        (MC + 1, 97, 2 * NR + 1),
+        (2 * MC + 3, 5, 41),
+        (101, 257, 103),
+        (1, 300, 64),
+        (64, 300, 1),
+        (3, 0, 5),
+    ];
+
+    /// The fused mode on every edge shape: within the stated bound of the
+    /// f64 product, bit for bit the naive loop with its own madd, and a band
+    /// of rows (B packed once) gives the same bits as the whole product.
+    #[test]
+    fn fused_mode_is_within_the_bound_on_edge_shapes() {
+        let mut rng = Rng::new(31);
+        for &(m, k, n) in &EDGE_SHAPES {
+            let a = rng.f32s(m * k);
+            let b = rng.f32s(k * n);
+            let (_, exact, mag) = naive(&a, &b, m, k, n);
+            let mut c = vec![f32::NAN; m * n];
+            matmul_f32_fused(&mut c, &a, &b, m, k, n).unwrap();
+            for i in 0..m * n {
+                let err = (c[i] as f64 - exact[i]).abs();
+                assert!(
+                    err <= bound(k, mag[i]),
+                    "{m}x{k}x{n} at {i}: {err} > {}",
+                    bound(k, mag[i])
+                );
+            }
+            if let Some(madd) = fused_model() {
+                assert!(
+                    same_bits(&c, &naive_with(&a, &b, m, k, n, madd)),
+                    "{m}x{k}x{n}"
+                );
+            }
+            check_bands(&a, &b, m, k, n, &c, matmul_f32_fused_packed);
+        }
+    }
+
+    /// `relaxed_madd` may round once or twice: the fused micro-kernel's
+    /// driver run with each model (the portable loop) meets the same bound,
+    /// and each equals the naive loop of that model bit for bit.
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128", not(sabre_no_simd))))]
+    #[test]
+    fn either_rounding_model_of_relaxed_madd_is_within_the_bound() {
+        let models: [(&str, Madd); 2] = [("fused", f32::mul_add), ("unfused", |a, b, c| c + a * b)];
+        let mut rng = Rng::new(5);
+        for &(m, k, n) in &EDGE_SHAPES {
+            let a = rng.f32s(m * k);
+            let b = rng.f32s(k * n);
+            let (_, exact, mag) = naive(&a, &b, m, k, n);
+            let mut bp = Vec::new();
+            pack_b(&mut bp, &b, k, n).unwrap();
+            for (name, madd) in models {
+                let mut c = vec![f32::NAN; m * n];
+                let tile = |c: &mut [f32], ldc, ap: &[f32], bp: &[f32], kc| {
+                    micro::tile_with(c, ldc, ap, bp, kc, madd)
+                };
+                matmul_packed_with(&mut c, &a, &bp, m, k, n, tile).unwrap();
+                assert!(
+                    same_bits(&c, &naive_with(&a, &b, m, k, n, madd)),
+                    "{name} {m}x{k}x{n}"
+                );
+                for i in 0..m * n {
+                    assert!(
+                        (c[i] as f64 - exact[i]).abs() <= bound(k, mag[i]),
+                        "{name} {m}x{k}x{n} at {i}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// Where every product and partial sum is exact in f32 (small integers),
+    /// both modes and both rounding models give the same bits.
+    #[test]
+    fn fused_mode_is_exact_where_no_step_rounds() {
+        let mut rng = Rng::new(9);
+        let (m, k, n) = (37, 130, 29);
+        let small = |v: f32| (v * 16.0).round(); // integers in [-8, 8]
+        let a: Vec<f32> = rng.f32s(m * k).into_iter().map(small).collect();
+        let b: Vec<f32> = rng.f32s(k * n).into_iter().map(small).collect();
+        let (want, _, _) = naive(&a, &b, m, k, n);
+        let mut c = vec![f32::NAN; m * n];
+        matmul_f32_fused(&mut c, &a, &b, m, k, n).unwrap();
+        assert!(same_bits(&c, &want));
+    }
+
+    #[test]
+    fn fused_mode_special_values() {
+        check_special_values(matmul_f32_fused); // -MAX, then MAX * 2 added to it: the product alone overflows (the
+                                                // exact mode gives inf), the fused step rounds MAX * 2 - MAX = MAX.
+        let (a, b) = ([1.0, f32::MAX], [-f32::MAX, 2.0]);
+        let mut exact = [0f32];
+        matmul_f32(&mut exact, &a, &b, 1, 2, 1).unwrap();
+        assert_eq!(exact[0], f32::INFINITY);
+        let mut fused = [0f32];
+        matmul_f32_fused(&mut fused, &a, &b, 1, 2, 1).unwrap();
+        assert_eq!(fused[0], fused_model().unwrap()(f32::MAX, 2.0, -f32::MAX));
+        let mut c = [0f32; 4];
+        assert!(matmul_f32_fused(&mut c, &[0.0; 3], &[0.0; 4], 2, 2, 2).is_err());
+        assert!(matmul_f32_fused_packed(&mut c, &[0.0; 4], &[0.0; 4], 2, 2, 2).is_err());
     }
 
     #[test]
