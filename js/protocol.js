@@ -39,6 +39,7 @@ const DONE = 'done';
 const SKIPPED = 'skipped';
 const ERROR = 'error';
 const BATCH = 'batch';
+const ENVELOPE = 'envelope';
 
 /**
  * The worker's `workerData`: what it needs before its first message.
@@ -130,6 +131,15 @@ const failed = (id, error, runMs) => ({ type: ERROR, id, error, runMs });
  */
 const batch = (replies) => ({ type: BATCH, replies });
 
+/**
+ * Several chunk messages of different calls in one (tiny one-chunk calls,
+ * js/pool/scheduler.js): the worker handles each as if it had come alone,
+ * in order, and answers them all in one `batch` reply. None carries state
+ * for the worker (blocks, load, forget, attach, relaxed): a message that
+ * does goes alone.
+ */
+const envelope = (msgs) => ({ type: ENVELOPE, msgs });
+
 module.exports = {
   CHUNK,
   FORGET,
@@ -139,9 +149,11 @@ module.exports = {
   SKIPPED,
   ERROR,
   BATCH,
+  ENVELOPE,
   MORE_FIELDS,
   workerInit,
   chunk,
+  envelope,
   passData,
   forget,
   ready,

@@ -141,6 +141,20 @@ function handle(msg) {
     for (const id of msg.passes) forgetPass(id);
     return;
   }
+  if (msg.type === protocol.ENVELOPE) {
+    // Chunk messages of several calls: each as if it had come alone, one reply for all.
+    const replies = [];
+    for (const m of msg.msgs) runChunks(m, replies);
+    parentPort.postMessage(protocol.batch(replies));
+    return;
+  }
+  const replies = [];
+  runChunks(msg, replies);
+  parentPort.postMessage(replies.length === 1 ? replies[0] : protocol.batch(replies));
+}
+
+/** Runs the chunk (or batch) message `msg`, its replies pushed onto `replies` in order. */
+function runChunks(msg, replies) {
   if (msg.forget) for (const id of msg.forget) forgetPass(id);
   const pass = passOf(msg);
   if (msg.last) forgetPass(msg.pass);
@@ -149,16 +163,13 @@ function handle(msg) {
   const relaxedSent = msg.relaxed; // the fused module, with the first chunk that needs it
   if (msg.attach) attached.set(msg.attach.id, attach(msg.attach.module, msg.attach.memory, msg.attach.ctx));
   const first = run(pass, msg.id, msg.start, msg.end, stateBlocks[msg.block], msg.index, relaxedSent);
+  replies.push(first);
   const more = msg.more;
-  if (more === undefined) {
-    parentPort.postMessage(first);
-    return;
-  }
+  if (more === undefined) return;
   // A batch: each chunk runs exactly as if it had come alone, under its own
   // task state, and the replies go back together. After an error the call
   // fails, so the chunks left are not started (the pool drops their
   // replies), and the reply goes at once rather than after useless work.
-  const replies = [first];
   let failed = first.type === protocol.ERROR;
   for (let i = 0; i < more.length; i += protocol.MORE_FIELDS) {
     const id = more[i];
@@ -170,7 +181,6 @@ function handle(msg) {
     failed = reply.type === protocol.ERROR;
     replies.push(reply);
   }
-  parentPort.postMessage(protocol.batch(replies));
 }
 
 /**

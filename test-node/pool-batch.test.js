@@ -239,3 +239,61 @@ describe('batches: abort and progress', () => {
     }
   });
 });
+
+describe('envelopes: tiny calls in flight share messages, each settles as if alone', () => {
+  it('2,000 tiny calls of three kernels: every result the direct call’s, in far fewer messages than calls', { timeout: 30_000 }, async () => {
+    const pool = new sabre.Pool({ threads: 2 });
+    try {
+      const xs = Array.from({ length: 50 }, (_, i) => floats(17 + i, 100 + i));
+      // The pool learns that one-chunk calls of these kernels are tiny.
+      for (let i = 0; i < 20; i++) {
+        await pool.kernels.countPrimes(0, 1000);
+        await pool.kernels.sum(xs[0]);
+      }
+      const calls = [];
+      const want = [];
+      for (let i = 0; i < 2000; i++) {
+        if (i % 3 === 0) {
+          calls.push(pool.kernels.countPrimes(0, 1000 + i));
+          want.push(sabre.kernels.countPrimes(0, 1000 + i));
+        } else if (i % 3 === 1) {
+          calls.push(pool.kernels.sum(xs[i % 50]));
+          want.push(sabre.kernels.sum(xs[i % 50]));
+        } else {
+          calls.push(pool.kernels.max(xs[i % 50]));
+          want.push(sabre.kernels.max(xs[i % 50]));
+        }
+      }
+      assert.deepEqual(await Promise.all(calls), want);
+      const k = pool.stats().sinceStart.kernels;
+      const messages = k.countPrimes.batches + k.sum.batches + (k.max?.batches ?? 0);
+      const total = k.countPrimes.calls + k.sum.calls + k.max.calls;
+      assert.ok(messages < total / 4, `${messages} messages for ${total} calls`);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('a worker that dies mid-envelope: every tiny in-place call applied exactly once', { timeout: 30_000 }, async () => {
+    const pool = new sabre.Pool({ threads: 2 });
+    try {
+      const warm = floats(8, 1);
+      for (let i = 0; i < 20; i++) await pool.kernels.scale(warm, 1);
+      const arrays = Array.from({ length: 1500 }, (_, i) => floats(5 + (i % 11), 200 + i));
+      const before = arrays.map((a) => a.slice());
+      let settled = 0;
+      let crashed = null;
+      const calls = arrays.map((a) =>
+        pool.kernels.scale(a, 2).then(() => {
+          // A third of the way in, with envelopes in flight: end a busy worker.
+          if (++settled === 500) crashed = pool.simulateCrash();
+        }),
+      );
+      await Promise.all(calls);
+      assert.notEqual(crashed, null, 'a worker was ended');
+      arrays.forEach((a, i) => assert.deepEqual([...a], [...before[i]].map((v) => v * 2), `array ${i} scaled once`));
+    } finally {
+      await pool.close();
+    }
+  });
+});

@@ -81,7 +81,8 @@ class ThreadPool extends EventEmitter {
       reffed: () => this.#reffed,
       refresh: () => this.#updateRefs(),
       needsDrain: () => this.needsDrain,
-      dispatch: (slot, call, index) => this.#dispatch(slot, call, index),
+      dispatch: (slot, call, indices, envelope) => this.#dispatch(slot, call, indices, envelope),
+      flush: (slot, envelope) => this.#post(slot, envelope.splice(0)),
       onMessage: (slot, msg) => this.#onMessage(slot, msg),
       broken: (err) => this.#breakPool(err),
     };
@@ -197,8 +198,11 @@ class ThreadPool extends EventEmitter {
    * The pass's data goes with it only if that worker does not hold it yet; a
    * batch that ends the chunks of its pass to send tells the worker to drop
    * the data after it (a chunk sent again later carries it again).
+   * `envelope` (an array, tiny calls: js/pool/scheduler.js): the message
+   * waits there to go with others in one (#post), unless it carries state
+   * for the worker, which goes alone, after what waits.
    */
-  #dispatch(slot, call, indices) {
+  #dispatch(slot, call, indices, envelope = undefined) {
     const n = indices.length;
     if (n > 1 && debuglog.enabled) debuglog('call %d: chunks %s in one batch', call.request.id, indices.join(','));
     const refs = new Array(n);
@@ -249,13 +253,55 @@ class ThreadPool extends EventEmitter {
       more,
       relaxed: sendRelaxed ? relaxed.relaxedModule() : undefined,
     });
-    try {
-      slot.send(msg, this.#opts.atomics);
-    } catch (err) {
-      if (attach) owner.releaseWorkerContext(attach);
-      this.#notSent(call, indices, refs, err);
+    const blocksAt = this.#states.blocks.length; // what this message makes known to the worker
+    const part = {
+      msg,
+      sent: (startsMessage) => this.#sent(slot, call, indices, ids, refs, { msg, owner, attach, def, sendRelaxed, last, blocksAt, startsMessage }),
+      unsent: (err) => {
+        if (attach) owner.releaseWorkerContext(attach);
+        this.#notSent(call, indices, refs, err);
+      },
+    };
+    const stateless = msg.blocks === undefined && msg.load === undefined && msg.forget === undefined && msg.attach === undefined && msg.relaxed === undefined;
+    if (envelope && stateless) {
+      envelope.push(part);
       return;
     }
+    if (envelope) this.#post(slot, envelope.splice(0)); // what was dealt before goes first
+    this.#post(slot, [part]);
+  }
+
+  /**
+   * Posts `parts` (#dispatch) to `slot` in one message, an envelope when
+   * there are several (js/protocol.js), then does each one's bookkeeping in
+   * order: the order the worker runs them. One that cannot be posted fails
+   * its own call (an envelope that cannot be is posted part by part).
+   */
+  #post(slot, parts) {
+    if (parts.length === 0) return;
+    if (parts.length > 1) {
+      try {
+        slot.send(protocol.envelope(parts.map((p) => p.msg)), this.#opts.atomics);
+      } catch {
+        for (const p of parts) this.#post(slot, [p]);
+        return;
+      }
+      parts.forEach((p, i) => p.sent(i === 0));
+      return;
+    }
+    const [p] = parts;
+    try {
+      slot.send(p.msg, this.#opts.atomics);
+    } catch (err) {
+      p.unsent(err);
+      return;
+    }
+    p.sent(true);
+  }
+
+  /** A dispatched message was posted: its tasks join the worker's queue. */
+  #sent(slot, call, indices, ids, refs, { msg, owner, attach, def, sendRelaxed, last, blocksAt, startsMessage }) {
+    const n = indices.length;
     if (attach) slot.attached.set(owner, attach);
     if (owner) paths.poolZeroCopy += n;
     if (msg.forget) slot.takeForget();
@@ -263,14 +309,15 @@ class ThreadPool extends EventEmitter {
     if (sendRelaxed) slot.loaded.add(RELAXED);
     if (last) call.seenBy.delete(slot);
     else call.seenBy.add(slot);
-    slot.blocksSent = this.#states.blocks.length;
+    slot.blocksSent = blocksAt;
     const wasIdle = slot.tasks.length === 0;
     for (let k = 0; k < n; k++) {
       const task = newTask(ids[k], call, indices[k], refs[k]);
       slot.tasks.push(task);
       call.tasks.add(task);
     }
-    slot.tasks[slot.tasks.length - n].startsBatch = true; // counted in stats() as it runs (Calls.answered)
+    // stats() counts messages (Calls.answered): an envelope's parts after its first start none.
+    if (startsMessage) slot.tasks[slot.tasks.length - n].startsBatch = true;
     slot.tasks[slot.tasks.length - 1].endsBatch = true;
     slot.batches++;
     this.#workers.busy(slot);

@@ -7,9 +7,11 @@
 // worker holds at most PIPELINE batches: the one it runs and one queued
 // behind it. A batch is chunks of one call (consecutive ones, but for
 // retries) sent in one message (js/protocol.js), sized to run for about
-// TARGET_BATCH_MS (`#batchSize`). When nothing is left to send, an idle
-// worker takes over chunks still queued behind another worker's running one
-// (`#steal`).
+// TARGET_BATCH_MS (`#batchSize`). Tiny one-chunk calls waiting together
+// (TINY_MS) go to a worker in one message too, an envelope of their chunk
+// messages, up to TARGET_BATCH_MS of them. When nothing is left to send, an
+// idle worker takes over chunks still queued behind another worker's
+// running one (`#steal`).
 
 const { performance } = require('node:perf_hooks');
 const debuglog = require('node:util').debuglog('sabre');
@@ -53,6 +55,15 @@ const TARGET_BATCH_MS = 1;
 const BATCHES_PER_THREAD = 2;
 /** At most this many chunks per batch (a batch's message grows by 5 numbers per chunk). */
 const MAX_BATCH = 64;
+/**
+ * A one-chunk call of a kernel whose one-chunk calls take under this (ms)
+ * is tiny: tiny calls waiting together go to a worker in one message (an
+ * envelope, js/protocol.js), up to TARGET_BATCH_MS of them. One message a
+ * call would wake a worker that ran dry for each (the pool holds PIPELINE
+ * messages per worker): 10,000 calls in flight ran ~4× slower than a raw
+ * postMessage echo.
+ */
+const TINY_MS = TARGET_BATCH_MS / 4;
 /** Weight of the newest chunk in a kernel's running cost estimate. */
 const COST_WEIGHT = 0.25;
 
@@ -104,6 +115,7 @@ class Scheduler {
   #pending = 0; // chunks of live calls not yet sent to a worker
   #stealTimer = null; // a second look for chunks to move to idle workers
   #cost = new Map(); // kernel (pass) name -> estimated ms per unit in a worker
+  #tinyCost = new Map(); // kernel (pass) name -> estimated ms of a one-chunk pass of it
   #pool; // { opts, workers, calls, dispatch, reffed }
 
   constructor(pool) {
@@ -159,11 +171,30 @@ class Scheduler {
         if (depth > 0 && this.#pending <= workers.slots.size) return;
         const call = this.#nextCall();
         if (!call) return;
+        const tiny = this.#isTiny(call);
         const indices = call.takeChunks(this.#batchSize(call));
         this.#pending -= indices.length;
         // Back in the queue (at its end) if it has more after these.
         if (call.hasPending()) this.#ready.add(call);
-        this.#pool.dispatch(slot, call, indices);
+        if (!tiny) {
+          this.#pool.dispatch(slot, call, indices);
+          continue;
+        }
+        // Tiny one-chunk calls: as many as TARGET_BATCH_MS holds go to this
+        // worker in one message, while enough wait for the other workers.
+        const envelope = [];
+        this.#pool.dispatch(slot, call, indices, envelope);
+        let budget = TARGET_BATCH_MS - this.#tinyCost.get(call.kernel);
+        for (let k = 1; k < MAX_BATCH && budget > 0 && this.#pending > workers.slots.size; k++) {
+          const next = this.#ready.first();
+          if (next === null || !next.hasPending() || !this.#isTiny(next)) break;
+          this.#ready.delete(next);
+          const more = next.takeChunks(1);
+          this.#pending -= more.length;
+          budget -= this.#tinyCost.get(next.kernel);
+          this.#pool.dispatch(slot, next, more, envelope);
+        }
+        this.#pool.flush(slot, envelope);
       }
     }
   }
@@ -175,6 +206,14 @@ class Scheduler {
       if (call.hasPending()) return call;
     }
     return null;
+  }
+
+  /**
+   * Whether `call` is a tiny one: one chunk, of a kernel whose one-chunk
+   * passes have taken under TINY_MS (so several fit one message, #fill).
+   */
+  #isTiny(call) {
+    return call.chunks === 1 && this.#pool.opts.batchChunks === undefined && (this.#tinyCost.get(call.kernel) ?? Infinity) < TINY_MS;
   }
 
   /** Chunks of `call` for the next batch (see TARGET_BATCH_MS). */
@@ -195,7 +234,12 @@ class Scheduler {
    * per unit would make the kernel look hundreds of times slower.
    */
   observe(call, index, runMs) {
-    if (call.chunks === 1) return; // a one-chunk pass: never batched, and most often short
+    if (call.chunks === 1) {
+      // A one-chunk pass (most often a tiny call): its own estimate, for envelopes.
+      const old = this.#tinyCost.get(call.kernel);
+      this.#tinyCost.set(call.kernel, old === undefined ? runMs : old + COST_WEIGHT * (runMs - old));
+      return;
+    }
     const [s, t] = call.range(index);
     const grain = call.pass.grain;
     if (t - s !== grain) return;
