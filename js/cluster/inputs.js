@@ -28,10 +28,13 @@ class Ranges {
 
   add(from, to) {
     if (from >= to) return;
-    const kept = this.list.filter(([s, e]) => e < from || s > to);
-    const touching = this.list.filter(([s, e]) => !(e < from || s > to));
-    const merged = [Math.min(from, ...touching.map((r) => r[0])), Math.max(to, ...touching.map((r) => r[1]))];
-    this.list = [...kept, merged].sort((a, b) => a[0] - b[0]);
+    const out = [];
+    for (const [s, e] of this.list) {
+      if (e < from || s > to) out.push([s, e]);
+      else [from, to] = [Math.min(from, s), Math.max(to, e)]; // touching: merged into the new one
+    }
+    out.push([from, to]);
+    this.list = out.sort((a, b) => a[0] - b[0]);
   }
 
   drop(from, to) {

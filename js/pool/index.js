@@ -253,15 +253,8 @@ class ThreadPool extends EventEmitter {
       more,
       relaxed: sendRelaxed ? relaxed.relaxedModule() : undefined,
     });
-    const blocksAt = this.#states.blocks.length; // what this message makes known to the worker
-    const part = {
-      msg,
-      sent: (startsMessage) => this.#sent(slot, call, indices, ids, refs, { msg, owner, attach, def, sendRelaxed, last, blocksAt, startsMessage }),
-      unsent: (err) => {
-        if (attach) owner.releaseWorkerContext(attach);
-        this.#notSent(call, indices, refs, err);
-      },
-    };
+    // blocksAt: what this message makes known to the worker.
+    const part = { msg, call, indices, ids, refs, owner, attach, def, sendRelaxed, last, blocksAt: this.#states.blocks.length };
     const stateless = msg.blocks === undefined && msg.load === undefined && msg.forget === undefined && msg.attach === undefined && msg.relaxed === undefined;
     if (envelope && stateless) {
       envelope.push(part);
@@ -286,21 +279,22 @@ class ThreadPool extends EventEmitter {
         for (const p of parts) this.#post(slot, [p]);
         return;
       }
-      parts.forEach((p, i) => p.sent(i === 0));
+      parts.forEach((p, i) => this.#sent(slot, p, i === 0));
       return;
     }
     const [p] = parts;
     try {
       slot.send(p.msg, this.#opts.atomics);
     } catch (err) {
-      p.unsent(err);
+      if (p.attach) p.owner.releaseWorkerContext(p.attach);
+      this.#notSent(p.call, p.indices, p.refs, err);
       return;
     }
-    p.sent(true);
+    this.#sent(slot, p, true);
   }
 
-  /** A dispatched message was posted: its tasks join the worker's queue. */
-  #sent(slot, call, indices, ids, refs, { msg, owner, attach, def, sendRelaxed, last, blocksAt, startsMessage }) {
+  /** Part `p` (#dispatch) was posted: its tasks join the worker's queue. */
+  #sent(slot, { msg, call, indices, ids, refs, owner, attach, def, sendRelaxed, last, blocksAt }, startsMessage) {
     const n = indices.length;
     if (attach) slot.attached.set(owner, attach);
     if (owner) paths.poolZeroCopy += n;

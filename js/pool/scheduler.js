@@ -182,16 +182,18 @@ class Scheduler {
         }
         // Tiny one-chunk calls: as many as TARGET_BATCH_MS holds go to this
         // worker in one message, while enough wait for the other workers.
+        // (A fixed batch size, for tests: that many calls an envelope.)
+        const fixed = this.#pool.opts.batchChunks;
         const envelope = [];
         this.#pool.dispatch(slot, call, indices, envelope);
-        let budget = TARGET_BATCH_MS - this.#tinyCost.get(call.kernel);
-        for (let k = 1; k < MAX_BATCH && budget > 0 && this.#pending > workers.slots.size; k++) {
+        let budget = TARGET_BATCH_MS - (this.#tinyCost.get(call.kernel) ?? 0);
+        for (let k = 1; k < (fixed ?? MAX_BATCH) && (fixed !== undefined || budget > 0) && this.#pending > workers.slots.size; k++) {
           const next = this.#ready.first();
           if (next === null || !next.hasPending() || !this.#isTiny(next)) break;
           this.#ready.delete(next);
           const more = next.takeChunks(1);
           this.#pending -= more.length;
-          budget -= this.#tinyCost.get(next.kernel);
+          budget -= this.#tinyCost.get(next.kernel) ?? 0;
           this.#pool.dispatch(slot, next, more, envelope);
         }
         this.#pool.flush(slot, envelope);
@@ -210,10 +212,12 @@ class Scheduler {
 
   /**
    * Whether `call` is a tiny one: one chunk, of a kernel whose one-chunk
-   * passes have taken under TINY_MS (so several fit one message, #fill).
+   * passes have taken under TINY_MS (so several fit one message, #fill);
+   * with a fixed batch size (tests) every one-chunk call is.
    */
   #isTiny(call) {
-    return call.chunks === 1 && this.#pool.opts.batchChunks === undefined && (this.#tinyCost.get(call.kernel) ?? Infinity) < TINY_MS;
+    if (call.chunks !== 1) return false;
+    return this.#pool.opts.batchChunks !== undefined || (this.#tinyCost.get(call.kernel) ?? Infinity) < TINY_MS;
   }
 
   /** Chunks of `call` for the next batch (see TARGET_BATCH_MS). */
