@@ -12,8 +12,34 @@ const os = require('node:os');
 const { isProxy } = require('node:util').types;
 const v = require('./validate');
 const { invalidArgType, outOfRange, messageOf } = require('./errors');
+const { kInternal } = require('./internal'); // sabre's own tests' wiring (js/internal.js)
 
 const POOL_KEYS = ['threads', 'maxQueue', 'idleTimeout', 'atomics', 'resourceLimits'];
+
+/** What other pools call some of sabre's options: named in the error for such a key. */
+const OTHER_NAMES = {
+  maxThreads: 'threads (a count, or { min, max })',
+  minThreads: 'threads (a count, or { min, max })',
+  numThreads: 'threads',
+  maxWorkers: 'threads',
+  idleTimeoutMs: 'idleTimeout',
+  abortSignal: 'signal',
+  inPlace: 'transactional (false writes in place without an undo copy)',
+};
+
+/**
+ * Refuses an own key of options object `obj` (argument `name`) that is not
+ * in `known`: a misspelt option, or another pool's name for one (piscina's
+ * `maxThreads`), would otherwise be ignored without a word and the call run
+ * with the defaults. Symbol keys count too. Returns `obj`.
+ */
+function onlyKnownKeys(name, obj, known) {
+  const extra = v.unknownKeys(v.object(name, obj), known);
+  if (extra.length === 0) return obj;
+  const key = extra[0];
+  const instead = typeof key === 'string' && Object.hasOwn(OTHER_NAMES, key) ? `; sabre's option is ${OTHER_NAMES[key]}` : '';
+  throw invalidArgType(`${name}.${String(key)}`, `one of ${known.filter((k) => typeof k === 'string').join(', ')}`, undefined, `an unknown option${instead}`);
+}
 
 /**
  * Worker resource limits, with the range Node can run (measured on Node 20
@@ -32,10 +58,7 @@ const RESOURCE_LIMITS = {
 function resourceLimits(value) {
   if (value === undefined) return undefined;
   const names = Object.keys(RESOURCE_LIMITS);
-  const extra = v.unknownKeys(v.object('options.resourceLimits', value), names);
-  if (extra.length > 0) {
-    throw invalidArgType(`options.resourceLimits.${String(extra[0])}`, `one of ${names.join(', ')}`, undefined, 'an unknown key');
-  }
+  onlyKnownKeys('options.resourceLimits', value, names);
   const given = v.ownProps('options.resourceLimits', value, names);
   const out = {};
   for (const [key, [min, max]] of Object.entries(RESOURCE_LIMITS)) {
@@ -59,7 +82,7 @@ function threadCounts(threads) {
     return { minThreads: n, maxThreads: n };
   }
   if (typeof threads === 'object' && threads !== null) {
-    const { min, max } = v.ownProps('options.threads', threads, ['min', 'max']);
+    const { min, max } = v.ownProps('options.threads', onlyKnownKeys('options.threads', threads, ['min', 'max']), ['min', 'max']);
     if (min !== undefined) count('options.threads.min', min, 0);
     const maxThreads = max === undefined ? Math.max(os.availableParallelism(), min ?? 1) : count('options.threads.max', max, 1);
     const minThreads = min === undefined ? Math.min(1, maxThreads) : min;
@@ -75,7 +98,7 @@ function threadCounts(threads) {
 
 /** A Pool's options. `internal` (test builds only) comes from js/internal.js. */
 function poolOptions(options, internal = {}) {
-  const o = v.ownProps('options', options, POOL_KEYS);
+  const o = v.ownProps('options', onlyKnownKeys('options', options, [...POOL_KEYS, kInternal]), POOL_KEYS);
   const { threads, maxQueue = Infinity, idleTimeout = 30_000, atomics = true } = o;
   v.boolean('options.atomics', atomics);
   v.number('options.idleTimeout', idleTimeout);
@@ -174,7 +197,7 @@ class Signal {
 /** One call's options: `{ signal?: Signal, timeout?, onProgress?, inPlace, fused }`. */
 function callOptions(opts) {
   if (opts === undefined) return {};
-  const { signal, timeout, onProgress, transactional, fused } = v.ownProps('options', opts, CALL_OPTIONS);
+  const { signal, timeout, onProgress, transactional, fused } = v.ownProps('options', onlyKnownKeys('options', opts, CALL_OPTIONS), CALL_OPTIONS);
   if (timeout !== undefined && !(v.number('options.timeout', timeout) > 0 && timeout <= 2 ** 31 - 1)) {
     throw outOfRange('options.timeout', 'a number of milliseconds > 0 and <= 2^31 - 1', timeout);
   }
@@ -207,10 +230,15 @@ function fusedOf(fused) {
   return fused === true;
 }
 
-/** A direct call's options: `{ inPlace, fused }` from `transactional` and `fused` (the others mean nothing on this thread). */
+/**
+ * A direct call's options: `{ inPlace, fused }` from `transactional` and
+ * `fused`. The pool's other call options are accepted and mean nothing on
+ * this thread (the call is synchronous: nothing to abort or time out), so
+ * one options object serves both paths; any other key is refused.
+ */
 function directOptions(opts) {
   if (opts === undefined) return { inPlace: false, fused: false };
-  const { transactional, fused } = v.ownProps('options', opts, ['transactional', 'fused']);
+  const { transactional, fused } = v.ownProps('options', onlyKnownKeys('options', opts, CALL_OPTIONS), ['transactional', 'fused']);
   return { inPlace: inPlaceOf(transactional), fused: fusedOf(fused) };
 }
 
@@ -222,8 +250,8 @@ function directOptions(opts) {
  */
 function readCallOptions(opts) {
   if (opts === undefined) return undefined;
-  const { signal, timeout, onProgress, transactional, fused } = v.ownProps('options', opts, CALL_OPTIONS);
+  const { signal, timeout, onProgress, transactional, fused } = v.ownProps('options', onlyKnownKeys('options', opts, CALL_OPTIONS), CALL_OPTIONS);
   return { signal, timeout, onProgress, transactional, fused };
 }
 
-module.exports = { poolOptions, callOptions, readCallOptions, directOptions };
+module.exports = { poolOptions, callOptions, readCallOptions, directOptions, onlyKnownKeys, CALL_OPTIONS };

@@ -854,7 +854,7 @@ function materialize(c, o) {
         return Reflect.get(t, k, r);
       },
       ownKeys(t) {
-        c.read(`${o.name} (ownKeys)`);
+        c.read(`${o.key} (ownKeys)`); // by key: the kmeans helper has two objects named options
         if (throwKeys) throw o.thrown;
         return Reflect.ownKeys(t);
       },
@@ -1088,7 +1088,7 @@ const TARGETS = {
       if (c.chance(0.3)) fields.seed = c.int(1000);
       if (c.chance(0.4)) fields.init = c.pick(['kmeans++', 'random', c.typed(Float32Array, k * dims, { shared: false }).value]);
       const schema = { maxIter: 'int', tol: 'number', seed: 'int', init: 'init' };
-      return [arraySlot(c, 'points', [Float32Array], Float32Array, points * dims, { align: dims }), numberSlot('dims', dims), numberSlot('k', k), objectSlot('options', fields, schema)];
+      return [arraySlot(c, 'points', [Float32Array], Float32Array, points * dims, { align: dims }), numberSlot('dims', dims), numberSlot('k', k), objectSlot('options', fields, schema, { strict: true })];
     },
     tame(c, s) {
       const m = s.options.fields?.maxIter;
@@ -1139,7 +1139,7 @@ function callOptionsSlot(c, slots) {
       if (!(p && p.done <= p.total && p.chunksDone >= 1 && p.chunksDone <= p.chunks)) c.misuse.push(`onProgress got ${JSON.stringify(p)} as report ${reports}`);
     };
   }
-  const o = objectSlot('options', fields, { signal: 'signal', timeout: 'ms', onProgress: 'fn' }, { key: 'call options' });
+  const o = objectSlot('options', fields, { signal: 'signal', timeout: 'ms', onProgress: 'fn' }, { key: 'call options', strict: true });
   if (c.chance(0.45)) mutateObject(c, o, slots);
   const t = o.fields.timeout;
   if (typeof t === 'number' && t > 0 && t < 50) c.allow.timeout = true;
@@ -1189,7 +1189,8 @@ function buildCase(backend, targetName, index, ctx) {
     if ((c.onPool || targetName !== 'kmeans') && !options) {
       // The first argument past a kernel's own is the call options (on the
       // direct path `{ transactional }` only; the kmeans helper's are its own).
-      const ok = v === undefined || (typeof v === 'object' && v !== null);
+      // Options objects are strict: an object with an own key that is not an option is refused.
+      const ok = v === undefined || (typeof v === 'object' && v !== null && Reflect.ownKeys(v).length === 0);
       c.broke('#extra', `an extra argument ${describeValue(v)} (read as options)`, { blame: 'options', refuses: !ok, neutral: ok });
     } else {
       c.notes.push(`an extra argument ${describeValue(v)} (ignored)`);
@@ -1274,6 +1275,16 @@ function allowedNames(kase) {
   return names;
 }
 
+/**
+ * Whether `name` is an unknown key of a strict options object of the call
+ * (`options.<key>`: the call options, on both paths, or a strict object
+ * slot): refused by name, as a misspelt option is.
+ */
+function unknownOption(kase, name) {
+  if (/^options\.[^.]+$/.test(name)) return true;
+  return kase.slots.some((s) => s.kind === 'object' && s.strict && name.startsWith(`${s.name}.`) && !name.slice(s.name.length + 1).includes('.'));
+}
+
 const isSabreError = (err) => err instanceof sabre.SabreError;
 
 /** What went wrong with a case, or [] when the outcome is one it allows. */
@@ -1338,7 +1349,7 @@ function judgeRefusal(kase, err) {
   const quoted = /"([^"]+)"/.exec(message)?.[1];
   if (quoted === undefined) {
     problems.push(`a refusal that names no argument: ${errorText(err)}`);
-  } else if (!allowedNames(kase).has(quoted)) {
+  } else if (!allowedNames(kase).has(quoted) && !unknownOption(kase, quoted)) {
     problems.push(`a refusal naming "${quoted}", which is no parameter or option of this call: ${errorText(err)}`);
   } else if (c.invalid && !c.blame.has('*') && ![...c.blame].some((b) => blames(b, quoted))) {
     problems.push(`a refusal naming "${quoted}", but what was broken is ${[...c.blame].map((b) => `"${b}"`).join(', ')}: ${errorText(err)}`);
@@ -1487,9 +1498,9 @@ function buildPoolCase(index) {
     ABSENT,
     1,
     2,
-    () => objectSlot('options.threads', { min: 0, max: 1 + c.int(3) }, { min: 'count', max: 'count' }),
-    () => objectSlot('options.threads', { min: ABSENT, max: 1 + c.int(2) }, { min: 'count', max: 'count' }),
-    () => objectSlot('options.threads', { min: 1, max: 2 }, { min: 'count', max: 'count' }),
+    () => objectSlot('options.threads', { min: 0, max: 1 + c.int(3) }, { min: 'count', max: 'count' }, { strict: true }),
+    () => objectSlot('options.threads', { min: ABSENT, max: 1 + c.int(2) }, { min: 'count', max: 'count' }, { strict: true }),
+    () => objectSlot('options.threads', { min: 1, max: 2 }, { min: 'count', max: 'count' }, { strict: true }),
   ]);
   const fields = {
     threads: typeof threads === 'function' ? threads() : threads,
@@ -1498,14 +1509,15 @@ function buildPoolCase(index) {
     atomics: c.pick([ABSENT, true, false]),
     resourceLimits: c.chance(0.3) ? objectSlot('options.resourceLimits', { stackSizeMb: c.pick([1, 4]), maxOldGenerationSizeMb: c.pick([64, 256]) }, Object.fromEntries(LIMIT_KEYS.map((k) => [k, 'number'])), { strict: true }) : ABSENT,
   };
-  const o = objectSlot('options', fields, POOL_SCHEMA);
+  const o = objectSlot('options', fields, POOL_SCHEMA, { strict: true });
   const mutations = c.pick([0, 1, 1, 1, 2, 2, 3]);
   for (let m = 0; m < mutations; m++) mutateObject(c, o, []);
   return { c, o };
 }
 
 function poolAllowedNames(name) {
-  return name === 'options' || Object.keys(POOL_SCHEMA).some((k) => name === `options.${k}`) || /^options\.threads\.(min|max)$/.test(name) || name.startsWith('options.resourceLimits.');
+  // Every options object of a Pool is strict: an unknown key is refused by name.
+  return name === 'options' || /^options\.[^.]+$/.test(name) || /^options\.threads\.[^.]+$/.test(name) || name.startsWith('options.resourceLimits.');
 }
 
 const unhandled = [];

@@ -71,6 +71,28 @@ describe('the pool needs SharedArrayBuffer-backed arrays', () => {
     assert.throws(() => new sabre.Pool({ maxQueue: -1 }), { name: 'RangeError', message: /"options.maxQueue"/ });
     assert.throws(() => new sabre.Pool(null), { name: 'TypeError', message: /"options"/ });
   });
+
+  // A key sabre does not know is a misspelt or foreign option: ignored, it
+  // would leave the default in force without a word (piscina's maxThreads
+  // on a sabre Pool ran on every core).
+  it('refuses options it does not know, naming the key (and sabre\'s name for a foreign one)', async () => {
+    const unknown = (key, hint = /(?:)/) => ({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: new RegExp(`"${key}" argument must be one of .*unknown option.*${hint.source}`) });
+    assert.throws(() => new sabre.Pool({ maxThreads: 1 }), unknown('options.maxThreads', /sabre's option is threads/));
+    assert.throws(() => new sabre.Pool({ threads: 1, idelTimeout: 5 }), unknown('options.idelTimeout'));
+    assert.throws(() => new sabre.Pool({ [Symbol('x')]: 1 }), unknown('options.Symbol\\(x\\)'));
+    assert.throws(() => new sabre.Pool({ threads: { max: 2, maximum: 3 } }), unknown('options.threads.maximum'));
+    await assert.rejects(pool.kernels.sum(f64(2), { timeOut: 5 }), unknown('options.timeOut'));
+    await assert.rejects(pool.kernels.sum(f64(2), { inPlace: true }), unknown('options.inPlace', /transactional/));
+    assert.throws(() => sabre.kernels.sum(f64(2), { fussed: true }), unknown('options.fussed'));
+    await assert.rejects(pool.kmeans(f32(8), 2, 2, {}, { tries: 1 }), unknown('options.tries'));
+    await assert.rejects(pool.kmeans(f32(8), 2, 2, { maxIterations: 3 }), unknown('options.maxIterations'));
+    assert.throws(() => new sabre.Cluster({ pool: { threads: 1 }, jobchunks: 4 }), unknown('options.jobchunks'));
+    // Options of one mode of the cluster given to the other.
+    assert.throws(() => new sabre.Cluster({ queue: 'q' }), { name: 'TypeError', message: /"options.queue".*options.connection/ });
+    assert.throws(() => new sabre.Cluster({ connection: 'redis://127.0.0.1:1', pool: {} }), { name: 'TypeError', message: /"options.pool"/ });
+    // The pool's own call options mean nothing on a direct call, but are accepted (one object for both paths).
+    assert.equal(sabre.kernels.sum(f64(2), { timeout: 5, signal: new AbortController().signal }), 2);
+  });
 });
 
 // Each of these was found by test-node/fuzz.test.js (seed 9): a refusal that

@@ -25,8 +25,14 @@ const { kernels } = require('../kernels');
 const { Engine } = require('../engine');
 const { checkDefinition, specsOf, qualifiedName } = require('../custom');
 const { invalidArgType } = require('../errors');
+const v = require('../validate');
+const { onlyKnownKeys } = require('../options');
 const { declarationOf } = require('./declarations');
 const { classOf } = require('./capacity');
+
+/** The options of a cluster on Redis; `pool` is the embedded cluster's (no `connection`). */
+const REMOTE_KEYS = ['queue', 'ttl', 'jobChunks', 'lostAfter'];
+const CLUSTER_KEYS = ['connection', 'pool', ...REMOTE_KEYS];
 
 const publicNames = Object.keys(kernels).filter((name) => !name.startsWith('_'));
 
@@ -68,11 +74,20 @@ class Cluster {
    */
   constructor(options = {}) {
     if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
-    const { connection, pool, ...remote } = options;
+    // Own properties only, each read once; a key it does not know is refused
+    // (a misspelt `jobChunks` would otherwise leave the default in force).
+    const { connection, pool, ...remote } = v.ownProps('options', onlyKnownKeys('options', options, CLUSTER_KEYS), CLUSTER_KEYS);
+    for (const key of REMOTE_KEYS) if (remote[key] === undefined) delete remote[key];
     if (connection === undefined) {
+      // Without Redis the calls run on a local Pool: a Redis-side option
+      // given here means the caller forgot `connection`.
+      const stray = Object.keys(remote)[0];
+      if (stray !== undefined) throw invalidArgType(`options.${stray}`, 'given only with options.connection (a cluster on Redis)', remote[stray]);
       this.#impl = embedded(pool);
       this.embedded = true;
     } else {
+      // The client runs no kernels itself: `sabre worker` processes do.
+      if (pool !== undefined) throw invalidArgType('options.pool', 'given only without options.connection (a local cluster)', pool);
       const { RemoteCluster } = require('./remote');
       this.#remote = new RemoteCluster({ connection, ...remote });
       this.#impl = this.#remote;

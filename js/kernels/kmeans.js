@@ -13,6 +13,7 @@
 // a pool (Promises).
 
 const v = require('../validate');
+const { onlyKnownKeys } = require('../options');
 const { outOfRange, invalidArgType } = require('../errors');
 const shared = require('../shared');
 
@@ -151,7 +152,8 @@ function seedRandom(points, dims, k, cents, rand) {
 function* iterate(rawPoints, dims, k, rawOptions) {
   // The options first: their getters are the caller's last code to run, so
   // none can detach or shrink `points` (or `init`) after it was checked.
-  const options = v.ownProps('options', rawOptions, ['maxIter', 'tol', 'seed', 'init']);
+  const KEYS = ['maxIter', 'tol', 'seed', 'init'];
+  const options = v.ownProps('options', onlyKnownKeys('options', rawOptions, KEYS), KEYS);
   const points = v.typedArray('points', rawPoints, [Float32Array]);
   v.integer('dims', dims, 1, 2 ** 32 - 1);
   if (points.length % dims !== 0) throw outOfRange('points.length', `a multiple of dims (${dims})`, points.length);
