@@ -62,14 +62,17 @@ class Execution {
   }
 
   /**
-   * Counts chunk `index` of the current pass as done and returns the
-   * call's progress. Capped at the plan's totals, so a plan that
-   * under-counts can never report more than all.
+   * Counts chunk `index` of the current pass as done. Capped at the plan's
+   * totals, so a plan that under-counts can never report more than all.
    */
   chunkDone(index) {
     const [s, t] = this.pass.range(index);
     this.done = Math.min(this.total, this.done + (t - s));
     this.chunksDone = Math.min(this.chunks, this.chunksDone + 1);
+  }
+
+  /** The call's progress report (for onProgress: made only when there is one). */
+  progress() {
     return { done: this.done, total: this.total, chunksDone: this.chunksDone, chunks: this.chunks };
   }
 

@@ -81,9 +81,9 @@ class Stats {
     return b;
   }
 
-  #each(kernel, fn) {
+  #each(kernel, fn, current = this.#current()) {
     fn(this.total.tally(kernel));
-    fn(this.#current().tally(kernel));
+    fn(current.tally(kernel));
   }
 
   callSubmitted(kernel) {
@@ -105,13 +105,18 @@ class Stats {
    * as they run, like chunks, at no cost of their own per message.
    */
   chunkDone(kernel, runMs, startsBatch = true) {
-    this.#each(kernel, (t) => {
-      t.chunks++;
-      if (startsBatch) t.batches++;
-      record(t.run, runMs);
-    });
+    const current = this.#current(); // one clock read per chunk
+    this.#each(
+      kernel,
+      (t) => {
+        t.chunks++;
+        if (startsBatch) t.batches++;
+        record(t.run, runMs);
+      },
+      current,
+    );
     this.total.busyMs += runMs;
-    this.#current().busyMs += runMs;
+    current.busyMs += runMs;
   }
 
   #describe(buckets, since, threads) {

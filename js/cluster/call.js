@@ -206,10 +206,10 @@ class ClusterCall {
     if (!job || p !== this.passIndex || this.settled || typeof count !== 'number') return;
     const n = Math.min(count, job.end - job.first);
     while (job.reported < n) {
-      const progress = this.execution.chunkDone(job.first + job.reported++);
+      this.execution.chunkDone(job.first + job.reported++);
       if (this.opts.onProgress) {
         try {
-          this.opts.onProgress(progress);
+          this.opts.onProgress(this.execution.progress());
         } catch (err) {
           this.fail(err);
           return;

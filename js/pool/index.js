@@ -45,7 +45,7 @@ const relaxed = require('../relaxed');
 const { poolOptions, callOptions } = require('../options');
 const { internalOptions } = require('../internal');
 const { AbortError, QueueFullError, PoolClosedError } = require('../errors');
-const { Calls, newTask } = require('./calls');
+const { Calls, newTask, holdTask } = require('./calls');
 const { Scheduler } = require('./scheduler');
 const { Workers, gcLock } = require('./slots');
 
@@ -137,7 +137,7 @@ class ThreadPool extends EventEmitter {
       const request = this.#calls.newRequest(spec.displayName ?? kernel, opts, new Execution(this.kernels, name, prepared, { inPlace: opts.inPlace, threads: this.#opts.maxThreads }));
       if (opts.signal) this.#listen(request, opts.signal);
       this.#calls.submit(request);
-      debuglog('call %d %s: %d units in %d chunks', request.id, kernel, request.pass.pass.units, request.pass.chunks);
+      if (debuglog.enabled) debuglog('call %d %s: %d units in %d chunks', request.id, kernel, request.pass.pass.units, request.pass.chunks);
       this.#scheduler.schedule(); // ends with grow(): a worker is added if work waits
       return request.promise;
     } catch (err) {
@@ -220,7 +220,7 @@ class ThreadPool extends EventEmitter {
         more.push(ids[k], s, t, refs[k].block, refs[k].index);
       }
     }
-    const cached = call.seenBy.has(slot);
+    const cached = call.seenBy?.has(slot) === true;
     const last = !call.hasPending();
     const def = call.spec.definition;
     // The fused module, with this worker's first chunk that runs on it.
@@ -301,14 +301,14 @@ class ThreadPool extends EventEmitter {
     if (msg.forget) slot.takeForget();
     if (def) slot.loaded.add(def);
     if (sendRelaxed) slot.loaded.add(RELAXED);
-    if (last) call.seenBy.delete(slot);
-    else call.seenBy.add(slot);
+    if (last) call.seenBy?.delete(slot);
+    else (call.seenBy ??= new Set()).add(slot);
     slot.blocksSent = blocksAt;
     const wasIdle = slot.tasks.length === 0;
     for (let k = 0; k < n; k++) {
       const task = newTask(ids[k], call, indices[k], refs[k]);
       slot.tasks.push(task);
-      call.tasks.add(task);
+      holdTask(call, task);
     }
     // stats() counts messages (Calls.answered): an envelope's parts after its first start none.
     if (startsMessage) slot.tasks[slot.tasks.length - n].startsBatch = true;

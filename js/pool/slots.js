@@ -154,6 +154,7 @@ class Workers {
    * handling (see `batch`), with a forget message.
    */
   forget(call) {
+    if (call.seenBy === null) return; // no worker kept its data
     for (const slot of call.seenBy) {
       if (slot.exited) continue;
       slot.forget.push(call.id);
