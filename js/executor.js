@@ -50,12 +50,15 @@ class Execution {
     // Every pass the call will run, as [units, grain]: a spec with more than
     // one pass declares them (see js/kernels/index.js), so progress has one
     // total from the start.
-    const plan = spec.plan ? spec.plan(args) : [[this.pass.units, this.pass.grain]];
-    this.total = 0;
-    this.chunks = 0;
-    for (const [units, grain] of plan) {
-      this.total += units;
-      this.chunks += chunkCount(units, grain);
+    this.total = this.pass.units;
+    this.chunks = this.pass.chunks;
+    if (spec.plan) {
+      this.total = 0;
+      this.chunks = 0;
+      for (const [units, grain] of spec.plan(args)) {
+        this.total += units;
+        this.chunks += chunkCount(units, grain);
+      }
     }
     this.done = 0;
     this.chunksDone = 0;

@@ -196,7 +196,7 @@ class Signal {
 
 /** One call's options: `{ signal?: Signal, timeout?, onProgress?, inPlace, fused }`. */
 function callOptions(opts) {
-  if (opts === undefined) return {};
+  if (opts === undefined) return NO_CALL_OPTIONS;
   const { signal, timeout, onProgress, transactional, fused } = v.ownProps('options', onlyKnownKeys('options', opts, CALL_OPTIONS), CALL_OPTIONS);
   if (timeout !== undefined && !(v.number('options.timeout', timeout) > 0 && timeout <= 2 ** 31 - 1)) {
     throw outOfRange('options.timeout', 'a number of milliseconds > 0 and <= 2^31 - 1', timeout);
@@ -208,6 +208,8 @@ function callOptions(opts) {
 }
 
 const CALL_OPTIONS = ['signal', 'timeout', 'onProgress', 'transactional', 'fused'];
+/** A call without options: one frozen object for all of them. */
+const NO_CALL_OPTIONS = Object.freeze({ signal: undefined, timeout: undefined, onProgress: undefined, inPlace: false, fused: false });
 
 /**
  * `transactional: false` (default true): an in-place kernel on arrays that
