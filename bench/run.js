@@ -198,8 +198,8 @@ async function startAnchors(opts, log) {
     const v = anchors.ensureVenv(log);
     if (v.available) {
       out.numpy = new anchors.NumpyAnchor();
-      meta.numpy = await out.numpy.info();
-      log(`numpy anchor: numpy ${meta.numpy.numpy}, ${meta.numpy.blas.map((b) => `${b.internal_api} ${b.version} ${b.architecture}`).join(', ') || 'no BLAS'}`);
+      meta.numpy = { ...(await out.numpy.info()), openblasThreadTimeout: out.numpy.threadTimeout };
+      log(`numpy anchor: numpy ${meta.numpy.numpy}, ${meta.numpy.blas.map((b) => `${b.internal_api} ${b.version} ${b.architecture}`).join(', ') || 'no BLAS'}, OPENBLAS_THREAD_TIMEOUT ${out.numpy.threadTimeout}`);
     } else {
       meta.numpy = { note: v.note };
       log(`note: ${v.note}`);

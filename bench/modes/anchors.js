@@ -10,6 +10,15 @@
 //               OPENBLAS_L2_SIZE are unset for it only (some machines set
 //               them and slow OpenBLAS down); threadpoolctl's report of the
 //               BLAS kernel and its threads is kept in the results.
+//               OPENBLAS_THREAD_TIMEOUT is 4 (2^4 cycles) unless set: by
+//               default OpenBLAS's idle threads spin ~2^28 cycles (~0.1 s)
+//               after each call, on the cores the next mode runs on. Measured
+//               here: sabre's pool×2 matmul (768³) right after a numpy
+//               matmul took 32.7 ms against 24.5 ms 300 ms later, and 20.4
+//               against 23.3 with the short timeout; numpy's own matmul took
+//               2.78 ms against 2.48 (its threads wake for each call, as they
+//               already had to in the benchmark, whose other modes run for
+//               far longer than the spin between two numpy reps).
 //   primesieve  Debian's `primesieve` command (apt-get install primesieve),
 //               timed by its own --time; skipped with a note when absent.
 //
@@ -45,12 +54,17 @@ function ensureVenv(log) {
   return { available: true };
 }
 
+/** OpenBLAS's idle-thread spin, as a power of two of cycles (its minimum; see above). */
+const THREAD_TIMEOUT = '4';
+
 /** One long-lived numpy process: setup(kernel, n, threads), then run() per rep. */
 class NumpyAnchor {
   constructor() {
     const env = { ...process.env };
     delete env.OPENBLAS_CORETYPE;
     delete env.OPENBLAS_L2_SIZE;
+    env.OPENBLAS_THREAD_TIMEOUT ??= THREAD_TIMEOUT;
+    this.threadTimeout = env.OPENBLAS_THREAD_TIMEOUT;
     this.child = spawn(python, [script], { env, stdio: ['pipe', 'pipe', 'inherit'] });
     this.lines = readline.createInterface({ input: this.child.stdout })[Symbol.asyncIterator]();
   }
