@@ -333,7 +333,7 @@ function render({ meta, results, dispatch, copy, soak, cluster, goals }) {
     );
     out.push(
       '',
-      `round trip: ${dispatch.sequentialCalls} calls one after another; calls/s: calls submitted at once, then awaited together; medians of ${dispatch.repeats} repeats${big ? ` (${int(big)} in flight: one run)` : ''}.`,
+      `round trip: ${dispatch.sequentialCalls} calls one after another; calls/s: calls submitted at once, then awaited together; medians of ${dispatch.repeats} repeats${big ? ` (${int(big)} in flight: ${dispatch.bigRepeats ? `median of ${dispatch.bigRepeats} after a warm-up run` : 'one run'})` : ''}.`,
       '',
     );
   }
