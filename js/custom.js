@@ -38,9 +38,20 @@ function moduleError(code, message, cause) {
   return new SabreError(message, { code, cause });
 }
 
+/** The keys each part of a declaration may have: any other is a typo that would be ignored (a `grains: 4` left the default grain). */
+const DEFINITION_KEYS = ['wasm', 'init', 'kernels'];
+const KERNEL_KEYS = ['params', 'export', 'combine', 'grain'];
+const PARAM_KEYS = ['name', 'split', 'broadcast', 'offset', 'type', 'align'];
+
+function onlyKnown(where, obj, known) {
+  const extra = Reflect.ownKeys(obj).find((k) => !known.includes(k));
+  if (extra !== undefined) throw defError(`${where} has an unknown key \`${String(extra)}\` (it may have: ${known.join(', ')})`);
+}
+
 function checkParam(kernel, p, i) {
   const where = `kernels.${kernel}.params[${i}]`;
   if (p === null || typeof p !== 'object') throw defError(`${where} must be an object`);
+  onlyKnown(where, p, PARAM_KEYS);
   if (typeof p.name !== 'string' || p.name === '') throw defError(`${where}.name must be a non-empty string`);
   const kinds = [p.split !== undefined, p.broadcast === true, p.offset === true].filter(Boolean).length;
   if (kinds > 1) throw defError(`${where} (${p.name}) can be only one of split, broadcast or offset`);
@@ -76,6 +87,7 @@ function defineKernels(where, definition) {
         : undefined;
   if (!filename) throw defError('the first argument must be `module` (CommonJS) or `import.meta.url` (ESM)');
   if (definition === null || typeof definition !== 'object') throw defError('the second argument must be an object');
+  onlyKnown('the definition', definition, DEFINITION_KEYS);
   const { wasm, init, kernels } = definition;
   if (typeof wasm !== 'string') throw defError('`wasm` must be the path of the wasm-pack glue (.js), e.g. require.resolve("./pkg/my_crate.js")');
   if (init !== undefined && typeof init !== 'function') throw defError('`init` must be a function (wasm) => void');
@@ -84,6 +96,7 @@ function defineKernels(where, definition) {
   }
   for (const [name, k] of Object.entries(kernels)) {
     if (k === null || typeof k !== 'object') throw defError(`kernels.${name} must be an object`);
+    onlyKnown(`kernels.${name}`, k, KERNEL_KEYS);
     if (!Array.isArray(k.params)) throw defError(`kernels.${name}.params must be an array`);
     k.params.forEach((p, i) => checkParam(name, p, i));
     if (!k.params.some((p) => p.split)) throw defError(`kernels.${name} needs one parameter with \`split\` (what is cut into chunks)`);

@@ -111,6 +111,10 @@ describe('mistakes in the user module are clear errors', () => {
       [{ wasm: 'x.js', kernels: { a: { params: [{ name: 'x', type: 'number' }] } } }, /needs one parameter with `split`/],
       [{ wasm: 'x.js', kernels: { a: { params: [{ name: 'x', split: 'sideways', type: Float64Array }] } } }, /split must be 'in', 'inout' or 'out'/],
       [{ wasm: 'x.js', kernels: { a: { params: [{ name: 'x', split: 'in' }] } } }, /type \(x\) must be a typed-array class/],
+      // A misspelt key would be ignored and its default used: refused by name.
+      [{ wasm: 'x.js', kernel: {} }, /the definition has an unknown key `kernel` \(it may have: wasm, init, kernels\)/],
+      [{ wasm: 'x.js', kernels: { a: { params: [{ name: 'x', split: 'in', type: Float64Array }], grains: 4 } } }, /kernels\.a has an unknown key `grains`/],
+      [{ wasm: 'x.js', kernels: { a: { params: [{ name: 'x', split: 'in', type: Float64Array, aling: 2 }] } } }, /kernels\.a\.params\[0\] has an unknown key `aling`/],
     ];
     for (const [def, message] of bad) {
       assert.throws(() => sabre.defineKernels(module, def), { name: 'TypeError', code: 'ERR_SABRE_KERNEL_DEFINITION', message });
