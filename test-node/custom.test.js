@@ -6,7 +6,7 @@
 const { describe, it, after } = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
-const { sabre, randomShared } = require('./helpers');
+const { sabre, randomShared, assertSameBytes } = require('./helpers');
 const mine = require('../examples/custom-kernel/kernels');
 
 const model = require('../examples/custom-kernel/model.json').coefficients;
@@ -75,6 +75,47 @@ describe('custom kernels on a pool: abort, stats', () => {
     assert.equal(stats.failed, 1);
     assert.ok(stats.chunks >= 4 && stats.chunks <= 8, 'the finished call ran 4 chunks; the aborted one ran at most 4');
     await pool.close();
+  });
+});
+
+describe('a worker that does not start the chunks queued at it', () => {
+  // The fixture holds every worker but the first one that loads it in its
+  // init (as a model load that takes long would), until the test releases
+  // it: the chunks queued at the held worker, its first one included, must
+  // move to the idle one (js/pool/scheduler.js #steal), or the call would
+  // wait for the held worker. Released at the end either way.
+  it('an idle worker takes them over, the head chunk too: the call settles while the other is still held', async () => {
+    const fs = require('node:fs');
+    const os = require('node:os');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sabre-slow-'));
+    process.env.SABRE_TEST_SLOW_DIR = dir; // read by the workers' init
+    const pool = new sabre.Pool({ threads: 2 });
+    let timer;
+    try {
+      const file = path.join(__dirname, 'fixtures', 'custom', 'slow-second-worker.js');
+      const onPool = pool.load(require(file));
+      const direct = sabre.load(require(file));
+      // One chunk: one worker loads the declaration and is the first.
+      await onPool.polyval(sabre.shared.float64(16), randomShared(Float64Array, 16, 1));
+      // Eight chunks: the other worker gets its first with the declaration and is held.
+      const n = 8 << 18;
+      const x = randomShared(Float64Array, n, 2);
+      const y = sabre.shared.float64(n);
+      const held = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('the call waited for the held worker (20 s)')), 20_000);
+      });
+      assert.equal(await Promise.race([onPool.polyval(y, x), held]), y);
+      const want = new Float64Array(n);
+      direct.polyval(want, new Float64Array(x));
+      assertSameBytes(y, want);
+      assert.ok(!fs.existsSync(path.join(dir, 'release')), 'released before the call settled');
+    } finally {
+      clearTimeout(timer);
+      fs.writeFileSync(path.join(dir, 'release'), '');
+      await pool.close();
+      delete process.env.SABRE_TEST_SLOW_DIR;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

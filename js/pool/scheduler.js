@@ -10,8 +10,7 @@
 // TARGET_BATCH_MS (`#batchSize`). Tiny one-chunk calls waiting together
 // (TINY_MS) go to a worker in one message too, an envelope of their chunk
 // messages, up to TARGET_BATCH_MS of them (MAX_ENVELOPE at most). When nothing is left to send, an
-// idle worker takes over chunks still queued behind another worker's
-// running one (`#steal`).
+// idle worker takes over chunks another worker has not started (`#steal`).
 
 const { performance } = require('node:perf_hooks');
 const debuglog = require('node:util').debuglog('sabre');
@@ -272,7 +271,10 @@ class Scheduler {
    * once). A worker that falls idle before that arms a timer to look again.
    * It takes the back half (at least one) of the victim's chunks not yet
    * started, of the call of its last one: a batch's tail is stolen chunk by
-   * chunk (each has its own state; the victim skips the ones taken).
+   * chunk (each has its own state; the victim skips the ones taken). The
+   * head too, if the victim has not started it STEAL_AFTER_MS after it got
+   * there: a worker slow to wake (a halted vCPU, measured up to 3.5 ms
+   * here) or busy loading a declaration must not hold a call's chunk.
    */
   #steal() {
     const { slots } = this.#pool.workers;
@@ -282,7 +284,7 @@ class Scheduler {
     const now = performance.now();
     let soonest = Infinity;
     for (const victim of slots) {
-      if (victim.tasks.length < 2) continue;
+      if (victim.tasks.length === 0) continue;
       const ranFor = now - victim.tasks[0].headAt;
       const queued = this.#stealable(victim);
       if (queued.length === 0) continue;
@@ -305,11 +307,11 @@ class Scheduler {
     return false;
   }
 
-  /** The victim's tasks behind its head that may not have started, of the call of its last live one, in order. */
+  /** The victim's tasks that may not have started (its head too, if it has not), of the call of its last live one, in order. */
   #stealable(victim) {
     const out = [];
     let call = null;
-    for (let i = victim.tasks.length - 1; i >= 1; i--) {
+    for (let i = victim.tasks.length - 1; i >= 0; i--) {
       const task = victim.tasks[i];
       if (task.call === null) continue;
       if (call === null) call = task.call;
