@@ -20,6 +20,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { fileURLToPath } = require('node:url');
 const { SabreError, invalidArgType, messageOf } = require('./errors');
+const v = require('./validate');
 const { declare } = require('./declare');
 
 const SPLIT_MODES = ['in', 'inout', 'out'];
@@ -44,7 +45,7 @@ const KERNEL_KEYS = ['params', 'export', 'combine', 'grain'];
 const PARAM_KEYS = ['name', 'split', 'broadcast', 'offset', 'type', 'align'];
 
 function onlyKnown(where, obj, known) {
-  const extra = Reflect.ownKeys(obj).find((k) => !known.includes(k));
+  const [extra] = v.unknownKeys(obj, known);
   if (extra !== undefined) throw defError(`${where} has an unknown key \`${String(extra)}\` (it may have: ${known.join(', ')})`);
 }
 

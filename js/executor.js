@@ -50,8 +50,6 @@ class Execution {
     // Every pass the call will run, as [units, grain]: a spec with more than
     // one pass declares them (see js/kernels/index.js), so progress has one
     // total from the start.
-    this.total = this.pass.units;
-    this.chunks = this.pass.chunks;
     if (spec.plan) {
       this.total = 0;
       this.chunks = 0;
@@ -59,6 +57,9 @@ class Execution {
         this.total += units;
         this.chunks += chunkCount(units, grain);
       }
+    } else {
+      this.total = this.pass.units;
+      this.chunks = this.pass.chunks;
     }
     this.done = 0;
     this.chunksDone = 0;

@@ -294,7 +294,7 @@ function serve() {
     }
     const until = performance.now() + SPIN_MS;
     while (Atomics.load(doorbell, 0) === rung && performance.now() < until);
-    if (Atomics.load(doorbell, 0) === rung) Atomics.wait(doorbell, 0, rung);
+    Atomics.wait(doorbell, 0, rung); // returns at once if the bell rang during the spin
   }
 }
 

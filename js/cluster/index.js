@@ -77,11 +77,10 @@ class Cluster {
     // Own properties only, each read once; a key it does not know is refused
     // (a misspelt `jobChunks` would otherwise leave the default in force).
     const { connection, pool, ...remote } = v.ownProps('options', onlyKnownKeys('options', options, CLUSTER_KEYS), CLUSTER_KEYS);
-    for (const key of REMOTE_KEYS) if (remote[key] === undefined) delete remote[key];
     if (connection === undefined) {
       // Without Redis the calls run on a local Pool: a Redis-side option
       // given here means the caller forgot `connection`.
-      const stray = Object.keys(remote)[0];
+      const stray = REMOTE_KEYS.find((key) => remote[key] !== undefined);
       if (stray !== undefined) throw invalidArgType(`options.${stray}`, 'given only with options.connection (a cluster on Redis)', remote[stray]);
       this.#impl = embedded(pool);
       this.embedded = true;

@@ -62,7 +62,7 @@ class Call {
     this.attempts = null; // chunk index -> runs its workers died in (a Map, made at the first requeue)
     this.partials = new Array(this.chunks);
     this.completed = 0;
-    this.tasks = []; // its tasks that workers hold and have not answered (see holdTask)
+    this.tasks = []; // its tasks that workers hold and have not answered (see releaseTask)
     this.zeroCopy = null; // the shared memory it runs in without copies (js/declare.js), if any
     this.pinned = null; // the caller's arrays pinned there while it runs
     this.seenBy = null; // worker slots that hold its data (js/protocol.js): a Set, made when one keeps it (never, for a one-chunk call)
@@ -108,17 +108,13 @@ class Call {
 const newTask = (id, call, index, ref) => ({ id, call, index, ref, value: undefined, headAt: 0, startsBatch: false, endsBatch: false });
 
 /**
- * A call's tasks that workers hold are an array, not a Set: most calls are
- * one chunk and hold one task at a time, and a Set per call was the main
- * thread's largest allocation with many tiny calls in flight (10,000 calls
- * in flight: +40-75 % calls/s with the lazy `seenBy` and this). A call
- * holds at most threads * PIPELINE batches of tasks, so a removal's scan
- * is short.
+ * Removes `task` from `call.tasks`. A call's tasks that workers hold are an
+ * array, not a Set: most calls are one chunk and hold one task at a time,
+ * and a Set per call was the main thread's largest allocation with many
+ * tiny calls in flight (10,000 calls in flight: +40-75 % calls/s with the
+ * lazy `seenBy` and this). A call holds at most threads * PIPELINE batches
+ * of tasks, so the scan is short.
  */
-function holdTask(call, task) {
-  call.tasks.push(task);
-}
-
 function releaseTask(call, task) {
   const list = call.tasks;
   const i = list.lastIndexOf(task);
@@ -385,4 +381,4 @@ class Calls {
   }
 }
 
-module.exports = { Calls, MAX_ATTEMPTS, newTask, detach, holdTask };
+module.exports = { Calls, MAX_ATTEMPTS, newTask, detach };

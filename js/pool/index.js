@@ -45,7 +45,7 @@ const relaxed = require('../relaxed');
 const { poolOptions, callOptions } = require('../options');
 const { internalOptions } = require('../internal');
 const { AbortError, QueueFullError, PoolClosedError } = require('../errors');
-const { Calls, newTask, holdTask } = require('./calls');
+const { Calls, newTask } = require('./calls');
 const { Scheduler } = require('./scheduler');
 const { Workers, gcLock } = require('./slots');
 
@@ -308,7 +308,7 @@ class ThreadPool extends EventEmitter {
     for (let k = 0; k < n; k++) {
       const task = newTask(ids[k], call, indices[k], refs[k]);
       slot.tasks.push(task);
-      holdTask(call, task);
+      call.tasks.push(task);
     }
     // stats() counts messages (Calls.answered): an envelope's parts after its first start none.
     if (startsMessage) slot.tasks[slot.tasks.length - n].startsBatch = true;

@@ -9,8 +9,9 @@
 // retries) sent in one message (js/protocol.js), sized to run for about
 // TARGET_BATCH_MS (`#batchSize`). Tiny one-chunk calls waiting together
 // (TINY_MS) go to a worker in one message too, an envelope of their chunk
-// messages, up to TARGET_BATCH_MS of them (MAX_ENVELOPE at most). When nothing is left to send, an
-// idle worker takes over chunks another worker has not started (`#steal`).
+// messages, up to TARGET_BATCH_MS of them (MAX_ENVELOPE at most). When
+// nothing is left to send, an idle worker takes over chunks another worker
+// has not started (`#steal`).
 
 const { performance } = require('node:perf_hooks');
 const debuglog = require('node:util').debuglog('sabre');
