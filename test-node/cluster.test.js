@@ -16,6 +16,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const readline = require('node:readline');
+const { setTimeout: delay } = require('node:timers/promises');
 const { root, assertSameBytes, rng } = require('./helpers');
 const { startRedis } = require('../scripts/redis');
 const { reap } = require('../scripts/reaper');
@@ -217,9 +218,23 @@ it('children of a test process die with it, however it dies (scripts/reaper.js)'
   const closed = once(middle.stdout, 'close');
   middle.kill('SIGKILL');
   await closed;
-  // Gone, or a zombie its new parent has not reaped yet: not running.
+  // The pipe closed, so the sleep closed its stdout: it is exiting. It may
+  // still show R for a moment (the kernel closes a dying process's files
+  // before it makes it a zombie; CI saw that once), so look until it is
+  // gone, or a zombie its new parent has not reaped yet, for a bounded time.
   const stat = path.join('/proc', line.split(' ')[1], 'stat');
-  if (fs.existsSync(stat)) assert.match(fs.readFileSync(stat, 'utf8'), /^\d+ \(sleep\) [ZX]/);
+  const deadline = Date.now() + 5000;
+  let state = null;
+  for (;;) {
+    try {
+      state = fs.readFileSync(stat, 'utf8');
+    } catch {
+      state = null; // gone
+    }
+    if (state === null || /^\d+ \(sleep\) [ZX]/.test(state) || Date.now() > deadline) break;
+    await delay(10);
+  }
+  if (state !== null) assert.match(state, /^\d+ \(sleep\) [ZX]/, 'the reaped sleep still runs 5 s after its pipe closed');
 });
 
 it('the worker command explains every flag', () => {

@@ -82,7 +82,9 @@ module.exports = {
         x.call(len, len, 0);
       } else {
         // The window wraps around the key's end: copy it in two pieces.
-        const dst = new Uint8Array(e.memory.buffer, x.reserve('key', key, len), len);
+        // Reserve first: it may grow the memory, which detaches the old buffer.
+        const at = x.reserve('key', key, len);
+        const dst = new Uint8Array(e.memory.buffer, at, len);
         dst.set(key.subarray(p));
         dst.set(key.subarray(0, len - (k - p)), k - p);
         x.call(len, len, 0);
