@@ -27,11 +27,16 @@ const { kernels: table } = require(path.join(dist, 'kernels'));
 const { Execution } = require(path.join(dist, 'executor'));
 const { MAP_GRAIN, BYTE_GRAIN, SORT_GRAIN, MANDEL_PIXELS } = require(path.join(dist, 'kernels', 'grains'));
 
+const relaxed = require(path.join(dist, 'relaxed'));
+
 const module_ = compileModule();
 
-/** A fresh instance whose memory grows a page after every reserve and every kernel call. */
-function growingEngine() {
-  const e = new Engine({ module: module_ });
+/**
+ * A fresh instance (of sabre's module, or of `fused`: the relaxed-SIMD one)
+ * whose memory grows a page after every reserve and every kernel call.
+ */
+function growingEngine(fused = false) {
+  const e = fused ? new Engine({ module: relaxed.relaxedModule(), gluePath: path.join(dist, 'wasm', 'sabre_relaxed.js') }) : new Engine({ module: module_ });
   let grown = 0;
   const grow = () => {
     e.memory.grow(1);
@@ -66,7 +71,7 @@ function growingEngine() {
  * chunk of each pass, last first, on its own growing instance. Returns the
  * call's value, the most chunks a pass had, and how often memory grew.
  */
-function runGrowing(kernel, args) {
+function runGrowing(kernel, args, fused = false) {
   const execution = new Execution(table, kernel, table[kernel].prepare(args, false));
   let chunks = 0;
   let grown = 0;
@@ -76,7 +81,7 @@ function runGrowing(kernel, args) {
     const partials = new Array(pass.chunks);
     for (let i = pass.chunks - 1; i >= 0; i--) {
       const [s, t] = pass.range(i);
-      const g = growingEngine();
+      const g = growingEngine(fused);
       partials[i] = g.engine.runChunk(pass.spec, pass.args, s, t);
       grown += g.grown();
     }
@@ -127,6 +132,15 @@ describe('kernels on a wasm memory that grows under them, each chunk first on a 
   it('the table covers every kernel', () => {
     const named = new Set(Object.keys(calls).map((k) => k.split(' ')[0]));
     assert.deepEqual(Object.keys(sabre.kernels).filter((k) => !named.has(k)), []);
+  });
+
+  it('matmul fused (relaxed SIMD, where this runtime has it)', { skip: !relaxed.supported && 'no relaxed SIMD here' }, () => {
+    const args = calls.matmul();
+    const copy = args[0].slice();
+    const want = sabre.kernels.matmul(copy, ...args.slice(1), { fused: true });
+    const got = runGrowing(relaxed.variantOf(table, 'matmul', true), args, true);
+    assert.ok(got.chunks >= 2 && got.grown > 0);
+    assertSameBytes(got.value, want, 'fused matmul');
   });
 
   for (const [label, make] of Object.entries(calls)) {
