@@ -102,6 +102,7 @@ function kernelBlock(rows, meta) {
     ),
   );
   if (rows.some((r) => r.flops)) out.push('', gflopsTable(rows, meta.threads));
+  if (rows.some((r) => r.flops) && meta.simdPeak) out.push('', simdPeakLine(rows.at(-1), meta));
   const notes = [];
   if (r0.reference && !r0.reference.agrees) notes.push(`plain-JS reference disagrees with sabre: ${JSON.stringify(r0.reference)}`);
   for (const r of rows) {
@@ -137,6 +138,29 @@ function gflopsTable(rows, threads) {
       ];
     }),
   );
+}
+
+/**
+ * The wasm SIMD ceiling (bench/simd-peak.js) against the best anchor and
+ * sabre's own GFLOP/s at the largest size, at the most threads: how much of
+ * the anchor wasm can reach at all, and how much of that sabre does.
+ */
+function simdPeakLine(row, meta) {
+  const T = Math.max(...meta.threads);
+  const peak = meta.simdPeak;
+  const gf = (ms) => row.flops / ms / 1e6;
+  const at = (p) => p?.[T] ?? p?.[1];
+  const best = at(peak.fused) ?? at(peak.exact);
+  const parts = [
+    `wasm SIMD peak here (f32x4, ${peak.accumulators} independent chains, no memory traffic; bench/simd-peak.js): ` +
+      `exact ${peak.exact[1].toFixed(1)}${peak.fused ? ` / fused ${peak.fused[1].toFixed(1)}` : ''} GFLOP/s on one thread, ` +
+      `${at(peak.exact).toFixed(1)}${peak.fused ? ` / ${at(peak.fused).toFixed(1)}` : ''} on ${T}.`,
+  ];
+  const anchor = bestAnchor(row, T);
+  if (anchor) parts.push(`At ${row.size}, no wasm kernel can reach more than ${pct(best / gf(anchor[1].ms))} of ${modeName(anchor[0])}'s ${gf(anchor[1].ms).toFixed(0)} GFLOP/s.`);
+  const mine = [[`pool:${T}`, at(peak.exact)], [`fused:${T}`, at(peak.fused)]].filter(([m, p]) => row.modes[m] && p);
+  if (mine.length) parts.push(`sabre: ${mine.map(([m, p]) => `${modeName(m)} at ${pct(gf(row.modes[m].ms) / p)} of its peak`).join(', ')}.`);
+  return parts.join(' ');
 }
 
 const SPARKS = '▁▂▃▄▅▆▇█';

@@ -60,6 +60,7 @@ const anchors = require('./modes/anchors');
 const { dispatchBench } = require('./dispatch');
 const { copyCostBench } = require('./copy-cost');
 const { measureBandwidth } = require('./bandwidth');
+const { measureSimdPeak } = require('./simd-peak');
 const { soakBench } = require('./soak');
 const { clusterBench } = require('./cluster');
 const { derive, goals } = require('./analyse');
@@ -251,6 +252,9 @@ async function main() {
   log(`free cores now: ${freeAtStart} of ${maxThreads}`);
   const bandwidth = await measureBandwidth(reps);
   log(`memory bandwidth (copy, read + write): ${bandwidth.gbPerS.toFixed(1)} GB/s`);
+  // The compute ceiling of wasm SIMD, for the GFLOP/s kernels (matmul).
+  const simdPeak = opts.kernels.some((k) => cases[k].flops) ? await measureSimdPeak(opts.threads, { relaxedSimd: sabre.features.relaxedSimd }) : null;
+  if (simdPeak) log(`wasm SIMD peak: exact ${simdPeak.exact[1].toFixed(1)}${simdPeak.fused ? `, fused ${simdPeak.fused[1].toFixed(1)}` : ''} GFLOP/s on one thread`);
 
   const results = [];
   const total = opts.kernels.length * opts.sizes.length;
@@ -399,6 +403,7 @@ async function main() {
     idleEventLoopMs: idle,
     freeCores: { start: freeAtStart, end: freeAtEnd, of: maxThreads },
     bandwidth,
+    simdPeak,
     durationS: (performance.now() - t0) / 1000,
   };
   const out = { meta, results, dispatch, copy, soak, cluster };
