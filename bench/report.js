@@ -159,7 +159,9 @@ function simdPeakLine(row, meta) {
   const anchor = bestAnchor(row, T);
   if (anchor) parts.push(`At ${row.size}, no wasm kernel can reach more than ${pct(best / gf(anchor[1].ms))} of ${modeName(anchor[0])}'s ${gf(anchor[1].ms).toFixed(0)} GFLOP/s.`);
   const mine = [[`pool:${T}`, at(peak.exact)], [`fused:${T}`, at(peak.fused)]].filter(([m, p]) => row.modes[m] && p);
-  if (mine.length) parts.push(`sabre: ${mine.map(([m, p]) => `${modeName(m)} at ${pct(gf(row.modes[m].ms) / p)} of its peak`).join(', ')}.`);
+  // Above 100 %, the peak's measurement was disturbed (another process on a core): say so rather than print it.
+  const share = (m, p) => (gf(row.modes[m].ms) > p ? 'above the measured peak (its measurement was disturbed)' : `at ${pct(gf(row.modes[m].ms) / p)} of its peak`);
+  if (mine.length) parts.push(`sabre: ${mine.map(([m, p]) => `${modeName(m)} ${share(m, p)}`).join(', ')}.`);
   return parts.join(' ');
 }
 

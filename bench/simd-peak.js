@@ -18,6 +18,7 @@ const { Worker } = require('node:worker_threads');
 const ACCUMULATORS = 12;
 const FLOPS_PER_ITER = ACCUMULATORS * 4 * 2; // 4 lanes, a multiply and an add each
 const ITERS = 2e7; // ~20-40 ms a run here
+const ATTEMPTS = 3;
 
 const I32 = 0x7f;
 const F32 = 0x7d;
@@ -90,21 +91,32 @@ function gflopsHere(module, fn, reps) {
   return (ITERS * FLOPS_PER_ITER) / best / 1e9;
 }
 
+// A worker says 'ready' once, then answers each 'go' with its GFLOP/s.
 const WORKER = `
   const { parentPort, workerData } = require('node:worker_threads');
   const { gflopsHere } = require(workerData.file);
-  parentPort.once('message', () => parentPort.postMessage(gflopsHere(workerData.module, workerData.fn, workerData.reps)));
+  parentPort.on('message', () => parentPort.postMessage(gflopsHere(workerData.module, workerData.fn, workerData.reps)));
   parentPort.postMessage('ready');
 `;
 
-/** GFLOP/s of `fn` on `threads` threads at once (each its own instance), summed. */
+/**
+ * GFLOP/s of `fn` on `threads` threads at once (each its own instance),
+ * summed; the best of ATTEMPTS rounds, as a ceiling should be: one round
+ * that shares a core with another process (the anchors' start, a busy VM)
+ * measured half the peak here.
+ */
 async function gflopsOn(module, fn, threads, reps) {
   const workers = Array.from({ length: threads }, () => new Worker(WORKER, { eval: true, workerData: { file: __filename, module, fn, reps } }));
+  const next = (w) => new Promise((resolve, reject) => w.once('message', resolve).once('error', reject));
   try {
-    await Promise.all(workers.map((w) => new Promise((resolve, reject) => w.once('message', resolve).once('error', reject))));
-    const results = workers.map((w) => new Promise((resolve, reject) => w.once('message', resolve).once('error', reject)));
-    for (const w of workers) w.postMessage('go'); // all start together
-    return (await Promise.all(results)).reduce((a, b) => a + b, 0);
+    await Promise.all(workers.map(next)); // 'ready'
+    let best = 0;
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      const results = workers.map(next);
+      for (const w of workers) w.postMessage('go'); // all start together
+      best = Math.max(best, (await Promise.all(results)).reduce((a, b) => a + b, 0));
+    }
+    return best;
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
@@ -118,7 +130,7 @@ async function measureSimdPeak(threads, { relaxedSimd, reps = 5 }) {
   const module = peakModule(relaxedSimd);
   const out = { accumulators: ACCUMULATORS, exact: {}, fused: relaxedSimd ? {} : null };
   for (const fn of relaxedSimd ? ['exact', 'fused'] : ['exact']) {
-    out[fn][1] = gflopsHere(module, fn, reps);
+    out[fn][1] = gflopsHere(module, fn, ATTEMPTS * reps);
     for (const t of threads) if (t > 1) out[fn][t] = await gflopsOn(module, fn, t, reps);
   }
   return out;
