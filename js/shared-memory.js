@@ -216,8 +216,9 @@ function createSharedMemory({ initial, maximum = 16384 } = {}) {
   let sinceCollection = 0; // bytes allocated since dead arrays were last looked for
   let survived = 0; // live bytes right after that look
 
-  function rawAlloc(bytes, align) {
-    const ptr = exports.sabre_alloc(bytes, align) >>> 0; // an i32: addresses from 2 GiB up come back negative
+  /** `bytes` at `align` from the module's allocator; `zeroed`: cleared there too (sabre_alloc_zeroed). */
+  function rawAlloc(bytes, align, zeroed = false) {
+    const ptr = (zeroed ? exports.sabre_alloc_zeroed : exports.sabre_alloc)(bytes, align) >>> 0; // an i32: addresses from 2 GiB up come back negative
     if (ptr === 0) throw memoryFull(bytes);
     return ptr;
   }
@@ -282,16 +283,17 @@ function createSharedMemory({ initial, maximum = 16384 } = {}) {
       sinceCollection = 0;
       collectDead();
     }
-    let ptr = exports.sabre_alloc(bytes, align) >>> 0;
+    // Zeroed, as a new SharedArrayBuffer is (reused bytes hold a freed
+    // array's values), in wasm: JS's fill over a SharedArrayBuffer is ~25×
+    // slower (shared_abi.rs).
+    let ptr = exports.sabre_alloc_zeroed(bytes, align) >>> 0;
     if (ptr === 0) {
       collectDead();
-      ptr = rawAlloc(bytes, align);
+      ptr = rawAlloc(bytes, align, true);
     }
     // Re-read: the allocation may have grown the memory.
     const buffer = memory.buffer;
     bufferOwners.set(buffer, shared);
-    // Zeroed, as a new SharedArrayBuffer is: reused bytes hold a freed array's values.
-    new Uint8Array(buffer, ptr, bytes).fill(0);
     const view = new Type(buffer, ptr, length);
     const record = { ptr, bytes, align, freed: false, pins: 0, ref: new WeakRef(view) };
     live.set(ptr, record);

@@ -66,13 +66,16 @@ function zeroCopyRunner(module, memory, exports, buffers) {
     }
     const buffer = memory.buffer;
     const undo = [];
+    // Copies within the memory go through the module (sabre_copy: one
+    // memory.copy), not TypedArray#set, which V8 runs with relaxed atomic
+    // stores on a SharedArrayBuffer: the undo copy is most of a
+    // transactional map's overhead.
     for (const s of plan) {
-      const T = s.view.constructor;
       if (s.ptr !== s.at) {
-        s.scratch = new T(buffer, s.ptr, len);
-        if (s.p.split !== 'out') s.scratch.set(s.view.subarray(from, to));
+        s.scratch = new s.view.constructor(buffer, s.ptr, len);
+        if (s.p.split !== 'out') exports.sabre_copy(s.ptr, s.at, s.bytes);
       } else if (s.undo !== undefined) {
-        new T(buffer, s.undo, len).set(s.view.subarray(from, to));
+        exports.sabre_copy(s.undo, s.at, s.bytes);
         undo.push([s.at, s.undo, s.bytes]);
       }
     }
@@ -85,8 +88,7 @@ function zeroCopyRunner(module, memory, exports, buffers) {
       if (n < 0) throw exportError(memory, result, -n);
     } catch (err) {
       exports.__stack_pointer.value = sp; // a trap leaves it where it was
-      const bytes = new Uint8Array(memory.buffer);
-      for (const [target, copy, size] of undo) bytes.copyWithin(target, copy, copy + size);
+      for (const [target, copy, size] of undo) exports.sabre_copy(target, copy, size);
       throw err;
     }
     const out = new Float64Array(memory.buffer, result, n);
