@@ -414,8 +414,7 @@ function createSharedMemory({ initial, maximum = 16384 } = {}) {
     undo(ctx, taskId) {
       const log = new Uint32Array(memory.buffer, ctx.undo, UNDO_WORDS);
       if (log[0] !== taskId >>> 0 || log[1] === 0) return false;
-      const bytes = new Uint8Array(memory.buffer);
-      for (let i = 0; i < log[1]; i++) bytes.copyWithin(log[2 + 3 * i], log[3 + 3 * i], log[3 + 3 * i] + log[4 + 3 * i]);
+      for (let i = 0; i < log[1]; i++) exports.sabre_copy(log[2 + 3 * i], log[3 + 3 * i], log[4 + 3 * i]);
       return true;
     },
     workerContexts: () => workerContexts,
