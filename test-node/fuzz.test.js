@@ -336,10 +336,12 @@ function anySlot(name, value) {
  * An options object: `fields` (values, ABSENT, or nested object slots),
  * `schema` (the kind of each known field), materialized when the call is made.
  */
-function objectSlot(name, fields, schema, { required = [], strict = false, key = name } = {}) {
+function objectSlot(name, fields, schema, { required = [], strict = false, key = name, accepts } = {}) {
   // `key` names its marks: a pool's call options are "options" in messages,
   // like the kmeans helper's and addOne's own parameter, but marked apart.
-  const slot = { kind: 'object', name, key, fields, schema, required, strict, style: 'plain', replaced: undefined };
+  // `accepts(v)`: whether a non-object in its place is valid too (a Pool's
+  // `threads` may be a count).
+  const slot = { kind: 'object', name, key, fields, schema, required, strict, accepts, style: 'plain', replaced: undefined };
   SLOTS.add(slot);
   return slot;
 }
@@ -630,7 +632,7 @@ function hostileField(c, o, key, kind, slots) {
       if (c.chance(0.5)) return { value: c.pick([...HOSTILE_NUMBERS, ...nonNumbers(c, label).filter((v) => typeof v !== 'object' || v === null)]), shape: true };
       const min = c.pick([ABSENT, 0, 1, 2, -1, 0.5, NaN, '1', null, 2000, Symbol('m'), c.tattle(`${label}.min`), 1n]);
       const max = c.pick([ABSENT, 1, 2, 4, 0, -1, 1.5, 1025, Infinity, '2', null, c.tattle(`${label}.max`), 1n]);
-      const nested = objectSlot(label, { min, max }, { min: 'count', max: 'count' });
+      const nested = objectSlot(label, { min, max }, { min: 'count', max: 'count' }, { accepts: threadCount });
       return { value: nested, shape: true };
     }
     case 'limits': {
@@ -782,7 +784,8 @@ function mutateObject(c, o, slots) {
   } else if (r < 0.62) {
     const v = c.pick([null, 5, 'options', true, Symbol('o'), 1n, () => {}]);
     o.replaced = { value: v };
-    c.broke(`${o.key}#`, `${o.name}: ${describeValue(v)} (not an object)`, { blame: o.name, refuses: true });
+    const valid = o.accepts?.(v) === true;
+    c.broke(`${o.key}#`, `${o.name}: ${describeValue(v)} (not an object${valid ? ', and valid' : ''})`, { blame: o.name, refuses: !valid, neutral: valid });
     c.marks.get(`${o.key}#`).replaced = true;
   } else if (r < 0.72 && present.length > 0) {
     o.style = 'throwingGetter';
@@ -1003,7 +1006,9 @@ const TARGETS = {
       const pixels = typeof f.width === 'number' && typeof f.height === 'number' ? f.width * f.height : 0;
       if (Number.isInteger(f.maxIter) && f.maxIter > 1000 && pixels > 0) {
         Object.assign(f, { xMin: 2, xMax: 3, yMin: 2, yMax: 3 }); // every point escapes at once
-        c.notes.push('(view moved outside the set: maxIter that high takes seconds)');
+        // Whatever was broken in those four fields is gone with them.
+        for (const k of ['xMin', 'xMax', 'yMin', 'yMax']) c.marks.delete(`${s.view.key}.${k}`);
+        c.notes.push('(view moved outside the set: maxIter that high takes seconds; its bounds replaced)');
       }
     },
   },
@@ -1490,6 +1495,9 @@ function caseIds(backend) {
 // ---------------------------------------------------------------------------
 // The Pool constructor
 
+/** A Pool's `threads` as a count (js/options.js): an integer from 1 to 1024. */
+const threadCount = (v) => Number.isInteger(v) && v >= 1 && v <= 1024;
+
 const POOL_SCHEMA = { threads: 'threads', maxQueue: 'count', idleTimeout: 'ms', atomics: 'bool', resourceLimits: 'limits' };
 
 function buildPoolCase(index) {
@@ -1498,9 +1506,9 @@ function buildPoolCase(index) {
     ABSENT,
     1,
     2,
-    () => objectSlot('options.threads', { min: 0, max: 1 + c.int(3) }, { min: 'count', max: 'count' }, { strict: true }),
-    () => objectSlot('options.threads', { min: ABSENT, max: 1 + c.int(2) }, { min: 'count', max: 'count' }, { strict: true }),
-    () => objectSlot('options.threads', { min: 1, max: 2 }, { min: 'count', max: 'count' }, { strict: true }),
+    () => objectSlot('options.threads', { min: 0, max: 1 + c.int(3) }, { min: 'count', max: 'count' }, { strict: true, accepts: threadCount }),
+    () => objectSlot('options.threads', { min: ABSENT, max: 1 + c.int(2) }, { min: 'count', max: 'count' }, { strict: true, accepts: threadCount }),
+    () => objectSlot('options.threads', { min: 1, max: 2 }, { min: 'count', max: 'count' }, { strict: true, accepts: threadCount }),
   ]);
   const fields = {
     threads: typeof threads === 'function' ? threads() : threads,
