@@ -284,7 +284,7 @@ function createSharedMemory({ initial, maximum = 16384 } = {}) {
       collectDead();
     }
     // Zeroed, as a new SharedArrayBuffer is (reused bytes hold a freed
-    // array's values), in wasm: JS's fill over a SharedArrayBuffer is ~25×
+    // array's values), in wasm: JS's fill over a SharedArrayBuffer is ~35×
     // slower (shared_abi.rs).
     let ptr = exports.sabre_alloc_zeroed(bytes, align) >>> 0;
     if (ptr === 0) {

@@ -293,7 +293,7 @@ pub struct Scratch {
     /// Per cell: the first bucket a key of the cell can be in, how many
     /// splitters after it still have to be compared, and the first of them.
     cells: Vec<Cell>,
-    /// The cell of value `v` is `((v - origin) * scale).min(last)`.
+    /// The cell of value `v` is `(v - origin) * scale`, at most `last` (`cell_of`).
     origin: f64,
     scale: f64,
     /// Each element's bucket number.
@@ -315,7 +315,7 @@ struct Cell {
 /// The cell of value `v`: monotone in JS order for a finite `origin` and a
 /// finite positive `scale` (IEEE subtraction, multiplication and the
 /// conversion round monotonically; `-Infinity` and values below `origin`
-/// give 0; NaN, which `f64::min` drops, and `+Infinity` give `last`).
+/// give 0; NaN, which fails `c < last`, and `+Infinity` give `last`).
 #[inline(always)]
 fn cell_of(v: f64, origin: f64, scale: f64, last: f64) -> usize {
     let c = (v - origin) * scale;
