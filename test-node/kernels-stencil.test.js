@@ -44,6 +44,8 @@ const CASES = [
   [0, 0, 1],
   [0, 5, 1],
   [5, 0, 1],
+  [2 ** 31 - 1, 0, 1], // empty images at the largest width and height: nothing to run
+  [0, 2 ** 31 - 1, 1],
   [1, 1, 2],
   [1, 9, 1.5],
   [9, 1, 1.5],

@@ -76,6 +76,9 @@ const specs = {
     units: (c) => (c.width === 0 ? 0 : c.height), // rows; none without pixels (one empty chunk, not millions)
     grain: (c) => Math.max(1, Math.floor(BLUR_WORK / (Math.max(1, c.width) * c.weights.length))),
     run(e, c, s, t) {
+      // The one empty chunk of an empty image: nothing to blur, and a width
+      // whose rows wasm32 could not address (2^31 - 1 with height 0) never reaches it.
+      if (t === s) return { writes: [] };
       const row = 4 * c.width;
       const r = c.weights.length - 1;
       const lo = Math.max(0, s - r);
