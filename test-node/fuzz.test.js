@@ -346,6 +346,11 @@ function objectSlot(name, fields, schema, { required = [], strict = false, key =
   return slot;
 }
 
+/** A Pool's `threads` as a count (js/options.js): an integer from 1 to 1024. */
+const threadCount = (v) => Number.isInteger(v) && v >= 1 && v <= 1024;
+/** A Pool's `threads` as `{ min, max }`; a count in its place is valid too. */
+const threadsSlot = (name, fields, opts = {}) => objectSlot(name, fields, { min: 'count', max: 'count' }, { ...opts, accepts: threadCount });
+
 /** A short, side-effect-free description of a value for failure reports. */
 function describeValue(v) {
   if (v === ABSENT) return '(absent)';
@@ -632,7 +637,7 @@ function hostileField(c, o, key, kind, slots) {
       if (c.chance(0.5)) return { value: c.pick([...HOSTILE_NUMBERS, ...nonNumbers(c, label).filter((v) => typeof v !== 'object' || v === null)]), shape: true };
       const min = c.pick([ABSENT, 0, 1, 2, -1, 0.5, NaN, '1', null, 2000, Symbol('m'), c.tattle(`${label}.min`), 1n]);
       const max = c.pick([ABSENT, 1, 2, 4, 0, -1, 1.5, 1025, Infinity, '2', null, c.tattle(`${label}.max`), 1n]);
-      const nested = objectSlot(label, { min, max }, { min: 'count', max: 'count' }, { accepts: threadCount });
+      const nested = threadsSlot(label, { min, max });
       return { value: nested, shape: true };
     }
     case 'limits': {
@@ -1495,9 +1500,6 @@ function caseIds(backend) {
 // ---------------------------------------------------------------------------
 // The Pool constructor
 
-/** A Pool's `threads` as a count (js/options.js): an integer from 1 to 1024. */
-const threadCount = (v) => Number.isInteger(v) && v >= 1 && v <= 1024;
-
 const POOL_SCHEMA = { threads: 'threads', maxQueue: 'count', idleTimeout: 'ms', atomics: 'bool', resourceLimits: 'limits' };
 
 function buildPoolCase(index) {
@@ -1506,9 +1508,9 @@ function buildPoolCase(index) {
     ABSENT,
     1,
     2,
-    () => objectSlot('options.threads', { min: 0, max: 1 + c.int(3) }, { min: 'count', max: 'count' }, { strict: true, accepts: threadCount }),
-    () => objectSlot('options.threads', { min: ABSENT, max: 1 + c.int(2) }, { min: 'count', max: 'count' }, { strict: true, accepts: threadCount }),
-    () => objectSlot('options.threads', { min: 1, max: 2 }, { min: 'count', max: 'count' }, { strict: true, accepts: threadCount }),
+    () => threadsSlot('options.threads', { min: 0, max: 1 + c.int(3) }, { strict: true }),
+    () => threadsSlot('options.threads', { min: ABSENT, max: 1 + c.int(2) }, { strict: true }),
+    () => threadsSlot('options.threads', { min: 1, max: 2 }, { strict: true }),
   ]);
   const fields = {
     threads: typeof threads === 'function' ? threads() : threads,
